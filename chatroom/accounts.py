@@ -1,0 +1,182 @@
+"""
+Logging in and registering, with twisted.cred.
+
+The chat service asks two questions of accounts: "is this name
+registered?" (to say C{PASSWORD NEW} or C{PASSWORD EXISTING}) and "may
+these credentials in?". The second goes through a cred L{Portal}, so a
+deployment could put another checker (LDAP, a web site's user table)
+behind the same service. Registering is a credential of its own kind,
+L{IRegistration}: the checker that accepts it creates the account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from twisted.cred.checkers import ICredentialsChecker
+from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
+from twisted.cred.error import LoginFailed, UnauthorizedLogin
+from twisted.cred.portal import IRealm, Portal
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
+from zope.interface import Attribute, Interface, implementer
+
+from chatroom import names
+from chatroom.passwords import Passwords
+from chatroom.store import AccountStore
+
+#: Runs a blocking callable off the reactor thread.
+ThreadRunner = Callable[..., Deferred[Any]]
+
+
+class IRegistration(ICredentials):
+    """
+    A request to create an account with its first password.
+    """
+
+    username = Attribute("The name to register (its display spelling).")
+    password = Attribute("The chosen password.")
+
+
+@implementer(IRegistration)
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:
+        # Never let a password reach a log through a repr.
+        return f"Registration({self.username!r})"
+
+
+class AlreadyRegistered(LoginFailed):
+    """
+    Someone registered the name between C{LOGIN} and C{PASS}.
+    """
+
+
+class IChatter(Interface):
+    """
+    A logged-in account, as the chat service sees it.
+    """
+
+    name = Attribute("The display spelling the account registered with.")
+
+
+@implementer(IChatter)
+@dataclass(frozen=True)
+class Chatter:
+    name: str
+
+
+@implementer(IRealm)
+class ChatRealm:
+    """
+    Every authenticated avatar ID (a display name) is simply a chatter.
+    """
+
+    def requestAvatar(
+        self, avatarId: str, mind: object, *interfaces: type[Interface]
+    ) -> tuple[type[Interface], Chatter, Callable[[], None]]:
+        if IChatter not in interfaces:
+            raise NotImplementedError("chatroom only provides IChatter")
+        return IChatter, Chatter(avatarId), lambda: None
+
+
+@implementer(ICredentialsChecker)
+class AccountChecker:
+    """
+    Checks passwords against the account store, and registers new names.
+
+    Hashing and verifying run through C{runInThread}, never on the reactor.
+    """
+
+    credentialInterfaces = (IUsernamePassword, IRegistration)
+    log = Logger()
+
+    def __init__(
+        self,
+        store: AccountStore,
+        passwords: Passwords,
+        runInThread: ThreadRunner = deferToThread,
+    ) -> None:
+        self._store = store
+        self._passwords = passwords
+        self._runInThread = runInThread
+
+    def requestAvatarId(self, credentials: ICredentials) -> Deferred[str]:
+        if IRegistration.providedBy(credentials):
+            return self._register(credentials)
+        return self._verify(credentials)
+
+    @inlineCallbacks
+    def _register(self, credentials: IRegistration):
+        name = credentials.username
+        hashed = yield self._runInThread(self._passwords.hash, credentials.password)
+        created = yield self._store.create(names.key(name), name, hashed)
+        if not created:
+            raise AlreadyRegistered(name)
+        return name
+
+    @inlineCallbacks
+    def _verify(self, credentials: IUsernamePassword):
+        nameKey = names.key(credentials.username)
+        account = yield self._store.lookup(nameKey)
+        if account is None:
+            raise UnauthorizedLogin("no such account")
+        ok = yield self._runInThread(
+            self._passwords.verify, account.passwordHash, credentials.password
+        )
+        if not ok:
+            raise UnauthorizedLogin("wrong password")
+        if self._passwords.needsRehash(account.passwordHash):
+            self._rehash(nameKey, credentials.password)
+        return account.name
+
+    def _rehash(self, nameKey: str, password: str) -> None:
+        d = self._runInThread(self._passwords.hash, password)
+        d.addCallback(lambda hashed: self._store.setPasswordHash(nameKey, hashed))
+        d.addErrback(lambda f: self.log.failure("rehashing a password", f))
+
+
+class Accounts:
+    """
+    What the chat service needs of accounts, each answer a Deferred.
+    """
+
+    def __init__(
+        self,
+        store: AccountStore,
+        passwords: Passwords,
+        runInThread: ThreadRunner = deferToThread,
+    ) -> None:
+        self.store = store
+        self.portal = Portal(ChatRealm(), [AccountChecker(store, passwords, runInThread)])
+
+    def isRegistered(self, name: str) -> Deferred[bool]:
+        """
+        Whether an account exists for C{name} (in any spelling).
+        """
+        return self.store.lookup(names.key(name)).addCallback(
+            lambda account: account is not None
+        )
+
+    def login(self, name: str, password: str) -> Deferred[str]:
+        """
+        Check a password; fires with the registered spelling of the name,
+        or fails with L{UnauthorizedLogin}.
+        """
+        return self._enter(UsernamePassword(name, password))
+
+    def register(self, name: str, password: str) -> Deferred[str]:
+        """
+        Create an account; fires with its name once it is on disk, or fails
+        with L{AlreadyRegistered}.
+        """
+        return self._enter(Registration(name, password))
+
+    def _enter(self, credentials: ICredentials) -> Deferred[str]:
+        d = self.portal.login(credentials, None, IChatter)
+        return d.addCallback(lambda result: result[1].name)

@@ -1,0 +1,232 @@
+"""
+The account store: one SQLite file, reached from one thread of its own.
+
+SQLite calls block, so they never run on the reactor thread. A dedicated
+one-thread pool serialises every statement on a single connection, which
+is what SQLite wants, while password hashing runs on the reactor's own
+thread pool and does not queue behind the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Callable, TypeVar
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
+
+T = TypeVar("T")
+
+_FULL = re.compile(r"v(\d+)\.sql")
+
+
+class DatabaseError(Exception):
+    """
+    The database file cannot be used by this version of chatroom.
+    """
+
+
+@dataclass(frozen=True)
+class Account:
+    """
+    A registered account as stored: never a password, only its hash.
+    """
+
+    name: str
+    passwordHash: str
+
+
+def schemaFiles() -> Traversable:
+    """
+    The packaged schema directory: C{vN.sql} builds version N from
+    nothing, C{upgrade-to-vN.sql} takes version N-1 to N.
+    """
+    return resources.files("chatroom.schema")
+
+
+def targetVersion(schemas: Traversable) -> int:
+    """
+    The newest schema version present in C{schemas}.
+    """
+    versions = [
+        int(m.group(1))
+        for entry in schemas.iterdir()
+        if (m := _FULL.fullmatch(entry.name))
+    ]
+    if not versions:
+        raise DatabaseError("no schema files found")
+    return max(versions)
+
+
+def schemaVersion(db: sqlite3.Connection) -> int | None:
+    """
+    The schema version recorded in C{db}, or L{None} for an empty file.
+    """
+    try:
+        row = db.execute("SELECT version FROM version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else int(row[0])
+
+
+def _apply(db: sqlite3.Connection, script: str, version: int) -> None:
+    # executescript commits first; BEGIN...COMMIT makes each step atomic,
+    # so a crash mid-upgrade leaves the previous version intact.
+    db.executescript(
+        f"BEGIN;\n{script}\n"
+        f"DELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
+    )
+
+
+def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
+    """
+    Bring C{db} to the newest schema in C{schemas}, creating it if empty.
+
+    @return: the version the database now holds.
+    @raise DatabaseError: if the file was written by a newer chatroom.
+    """
+    target = targetVersion(schemas)
+    current = schemaVersion(db)
+    if current is None:
+        _apply(db, schemas.joinpath(f"v{target}.sql").read_text("utf-8"), target)
+        return target
+    if current > target:
+        raise DatabaseError(
+            f"database schema v{current} is newer than this chatroom (v{target})"
+        )
+    for version in range(current + 1, target + 1):
+        upgrade = schemas.joinpath(f"upgrade-to-v{version}.sql")
+        _apply(db, upgrade.read_text("utf-8"), version)
+    return target
+
+
+def openDatabase(path: str, schemas: Traversable | None = None) -> sqlite3.Connection:
+    """
+    Open (creating if needed) the account database at C{path}.
+
+    The file is created readable by its owner only: it holds password
+    hashes. WAL mode with full sync makes every committed registration
+    survive a crash of the server or of the machine.
+    """
+    if path != ":memory:":
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        ensureSchema(db, schemaFiles() if schemas is None else schemas)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+class AccountStore:
+    """
+    Accounts in SQLite, with a Deferred-returning interface.
+
+    @ivar path: the database file.
+    """
+
+    def __init__(self, reactor: IReactorFromThreads, path: str) -> None:
+        self.path = path
+        self._reactor = reactor
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="chatroom-db")
+        self._db: sqlite3.Connection | None = None
+
+    def _run(self, f: Callable[..., T], *args: object) -> Deferred[T]:
+        return deferToThreadPool(self._reactor, self._pool, f, *args)
+
+    def open(self) -> Deferred[None]:
+        """
+        Start the database thread and open (or create, or upgrade) the file.
+        """
+        self._pool.start()
+
+        def opened(db: sqlite3.Connection) -> None:
+            self._db = db
+
+        def failed(reason: Failure) -> Failure:
+            self._pool.stop()
+            return reason
+
+        return self._run(openDatabase, self.path).addCallbacks(opened, failed)
+
+    def close(self) -> Deferred[None]:
+        """
+        Close the file and stop the database thread.
+        """
+        db, self._db = self._db, None
+
+        def stopped(result: object) -> object:
+            self._pool.stop()
+            return result
+
+        if db is None:
+            self._pool.stop()
+            return succeed(None)
+        return self._run(db.close).addBoth(stopped)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise DatabaseError("the account store is not open")
+        return self._db
+
+    def lookup(self, nameKey: str) -> Deferred[Account | None]:
+        """
+        The account registered under C{nameKey} (see L{chatroom.names.key}).
+        """
+        db = self._connection()
+
+        def query() -> Account | None:
+            row = db.execute(
+                "SELECT name, password_hash FROM accounts WHERE name_key = ?",
+                (nameKey,),
+            ).fetchone()
+            return None if row is None else Account(row[0], row[1])
+
+        return self._run(query)
+
+    def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
+        """
+        Register an account; C{False} if the name is already registered.
+
+        The Deferred fires only once the row is committed to disk.
+        """
+        db = self._connection()
+
+        def insert() -> bool:
+            try:
+                db.execute(
+                    "INSERT INTO accounts (name_key, name, password_hash, created)"
+                    " VALUES (?, ?, ?, ?)",
+                    (nameKey, name, passwordHash, int(time.time())),
+                )
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        return self._run(insert)
+
+    def setPasswordHash(self, nameKey: str, passwordHash: str) -> Deferred[None]:
+        """
+        Replace an account's hash (when its hashing parameters are raised).
+        """
+        db = self._connection()
+
+        def update() -> None:
+            db.execute(
+                "UPDATE accounts SET password_hash = ? WHERE name_key = ?",
+                (passwordHash, nameKey),
+            )
+
+        return self._run(update)

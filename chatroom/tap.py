@@ -1,0 +1,113 @@
+"""
+C{twistd chatroom}: the server's options and how they build the service.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from twisted.application.service import IServiceCollection, MultiService
+from twisted.internet.endpoints import quoteStringArgument, serverFromString
+from twisted.python import usage
+
+from chatroom.accounts import Accounts
+from chatroom.listeners import ListenerService
+from chatroom.passwords import Passwords
+from chatroom.service import ChatService
+from chatroom.store import AccountStore, DatabaseError, openDatabase
+from chatroom.tcp import ChatFactory
+
+
+def _positive(kind: type) -> Any:
+    def check(value: str) -> Any:
+        number = kind(value)
+        if number <= 0:
+            raise ValueError(f"{value} is not above zero")
+        return number
+
+    check.coerceDoc = "Must be above zero."  # type: ignore[attr-defined]
+    return check
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{value} is not a port number")
+    return port
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Runs a chat room. Users connect with `chatclient HOST PORT NAME` "
+        "(or by hand: `nc HOST PORT`), log in with a name and a password "
+        "(new names are registered at their first login), then send public "
+        "(PM) and direct (DM) messages. The protocol is in docs/protocol.rst."
+    )
+
+    optParameters = [
+        ["port", "p", 9000, "Port to listen on for TCP.", _port],
+        [
+            "interface",
+            "i",
+            "",
+            "Address to listen on (default: every IPv4 interface; '::' adds IPv6).",
+        ],
+        [
+            "tcp",
+            None,
+            None,
+            "Endpoint description that replaces the TCP listener, "
+            "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS.",
+        ],
+        ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
+        [
+            "max-clients",
+            None,
+            1000,
+            "Most sessions at once; more are refused with ERR FULL.",
+            _positive(int),
+        ],
+    ]
+
+    optFlags = [
+        ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
+    ]
+
+    def postOptions(self) -> None:
+        if not self["no-accounts"]:
+            # Fail now, with a clear message, rather than after daemonising.
+            try:
+                openDatabase(self["db"]).close()
+            except (OSError, sqlite3.Error, DatabaseError) as e:
+                raise usage.UsageError(f"cannot use --db {self['db']}: {e}") from None
+
+    def tcpDescription(self) -> str:
+        """
+        The endpoint description the TCP listener uses.
+        """
+        if self["tcp"]:
+            return self["tcp"]
+        description = f"tcp:{self['port']}"
+        if self["interface"]:
+            description += f":interface={quoteStringArgument(self['interface'])}"
+        return description
+
+
+def makeService(config: Options) -> IServiceCollection:
+    """
+    The chat service and its listeners, ready for twistd to start.
+    """
+    from twisted.internet import reactor
+
+    top = MultiService()
+    accounts = None
+    if not config["no-accounts"]:
+        accounts = Accounts(AccountStore(reactor, config["db"]), Passwords())
+    chat = ChatService(reactor, accounts, maxClients=config["max-clients"])
+    chat.setServiceParent(top)
+    # Children stop in reverse order: listeners close before the room does.
+    tcp = serverFromString(reactor, config.tcpDescription())
+    ListenerService(tcp, ChatFactory(chat, reactor), "TCP").setServiceParent(top)
+    return top

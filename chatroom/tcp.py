@@ -1,0 +1,142 @@
+"""
+The TCP transport: newline-terminated frames in, C{\\r\\n}-terminated out.
+
+This module only turns bytes into lines and lines into bytes; every rule
+of the room is in L{chatroom.service}.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.protocol import Factory, connectionDone
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatroom import codec
+from chatroom.service import CLOSED, ChatService, IChannel, Session
+
+#: How long a closing connection may take to flush before it is cut.
+CLOSE_GRACE = 2.0
+
+
+def describe(address: IAddress) -> str:
+    """
+    C{host:port} for the console, whatever kind of address it is.
+    """
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    return str(address) if host is None else f"{host}:{port}"
+
+
+@implementer(IChannel)
+class ChatLineProtocol(LineReceiver):
+    """
+    One TCP client.
+
+    A frame is at most 4096 bytes, plus an optional C{\\r} before the
+    C{\\n}. A longer line gets C{C ERR TOO_LONG} and the rest of it is
+    skipped, but the connection and any frames pipelined after it live on.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = codec.MAX_CLIENT_FRAME + 1  # room for the optional \r
+    transportName = "TCP"
+
+    def __init__(self, service: ChatService, clock: IReactorTime) -> None:
+        self._service = service
+        self._clock = clock
+        self._session: Session | None = None
+        self._skipping = False  # inside an over-long line, until its \n
+        self._unparsed: bytes | None = None  # left by lineLengthExceeded
+        self._gone = False
+        self._cut: IDelayedCall | None = None
+        self._closeWaiters: list[Deferred[None]] = []
+        self.peer = "?"
+
+    def connectionMade(self) -> None:
+        self.peer = describe(self.transport.getPeer())
+        self._session = self._service.connect(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._skipping:
+            end = data.find(b"\n")
+            if end < 0:
+                return
+            self._skipping = False
+            data = data[end + 1 :]
+        super().dataReceived(data)
+        # LineReceiver stops after lineLengthExceeded; parse what followed.
+        while self._unparsed is not None and not self.transport.disconnecting:
+            rest, self._unparsed = self._unparsed, None
+            super().dataReceived(rest)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        """
+        Skip the over-long line, not the connection.
+
+        C{line} holds everything buffered from the long line onwards, which
+        may include whole frames pipelined after it.
+        """
+        if self._session is not None:
+            self._session.lineTooLong(line[:1])
+        end = line.find(b"\n")
+        if end < 0:
+            self._skipping = True
+        else:
+            self._unparsed = line[end + 1 :]
+
+    def lineReceived(self, line: bytes) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if self._session is not None:
+            self._session.lineReceived(line)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self._session is not None:
+            self._session.channelClosed(CLOSED)
+            self._session = None
+        self._gone = True
+        if self._cut is not None and self._cut.active():
+            self._cut.cancel()
+        waiters, self._closeWaiters = self._closeWaiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    # IChannel
+
+    def send(self, frame: bytes) -> None:
+        self.transport.writeSequence((frame, b"\r\n"))
+
+    def close(self) -> Deferred[None]:
+        if self._gone:
+            return succeed(None)
+        if self._cut is None:
+            self.transport.loseConnection()
+            # A client that stopped reading would keep the socket forever.
+            self._cut = self._clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
+        waiter: Deferred[None] = Deferred()
+        self._closeWaiters.append(waiter)
+        return waiter
+
+    def pauseReading(self) -> None:
+        self.transport.pauseProducing()
+
+    def resumeReading(self) -> None:
+        self.transport.resumeProducing()
+
+
+class ChatFactory(Factory):
+    """
+    Makes a L{ChatLineProtocol} for each connection, all feeding one service.
+    """
+
+    def __init__(self, service: ChatService, clock: IReactorTime) -> None:
+        self.service = service
+        self.clock = clock
+
+    def buildProtocol(self, addr: IAddress) -> ChatLineProtocol:
+        protocol = ChatLineProtocol(self.service, self.clock)
+        protocol.factory = self
+        return protocol
