@@ -146,55 +146,67 @@ class AccountStore:
     def _run(self, f: Callable[..., T], *args: object) -> Deferred[T]:
         return deferToThreadPool(self._reactor, self._pool, f, *args)
 
+    def _query(self, f: Callable[[sqlite3.Connection], T]) -> Deferred[T]:
+        """
+        Run C{f(connection)} on the database thread.
+
+        The connection is fetched there too: jobs run in the order they were
+        queued, so one queued right after L{open} finds the file open.
+        """
+
+        def withConnection() -> T:
+            if self._db is None:
+                raise DatabaseError("the account store is not open")
+            return f(self._db)
+
+        return self._run(withConnection)
+
     def open(self) -> Deferred[None]:
         """
         Start the database thread and open (or create, or upgrade) the file.
         """
         self._pool.start()
 
-        def opened(db: sqlite3.Connection) -> None:
-            self._db = db
+        def connect() -> None:
+            self._db = openDatabase(self.path)
 
         def failed(reason: Failure) -> Failure:
             self._pool.stop()
             return reason
 
-        return self._run(openDatabase, self.path).addCallbacks(opened, failed)
+        return self._run(connect).addErrback(failed)
 
     def close(self) -> Deferred[None]:
         """
-        Close the file and stop the database thread.
+        Close the file, then stop the database thread.
         """
-        db, self._db = self._db, None
+        if not self._pool.started:
+            return succeed(None)
+
+        def disconnect() -> None:
+            db, self._db = self._db, None
+            if db is not None:
+                db.close()
 
         def stopped(result: object) -> object:
             self._pool.stop()
             return result
 
-        if db is None:
-            self._pool.stop()
-            return succeed(None)
-        return self._run(db.close).addBoth(stopped)
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise DatabaseError("the account store is not open")
-        return self._db
+        return self._run(disconnect).addBoth(stopped)
 
     def lookup(self, nameKey: str) -> Deferred[Account | None]:
         """
         The account registered under C{nameKey} (see L{chatroom.names.key}).
         """
-        db = self._connection()
 
-        def query() -> Account | None:
+        def query(db: sqlite3.Connection) -> Account | None:
             row = db.execute(
                 "SELECT name, password_hash FROM accounts WHERE name_key = ?",
                 (nameKey,),
             ).fetchone()
             return None if row is None else Account(row[0], row[1])
 
-        return self._run(query)
+        return self._query(query)
 
     def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
         """
@@ -202,9 +214,8 @@ class AccountStore:
 
         The Deferred fires only once the row is committed to disk.
         """
-        db = self._connection()
 
-        def insert() -> bool:
+        def insert(db: sqlite3.Connection) -> bool:
             try:
                 db.execute(
                     "INSERT INTO accounts (name_key, name, password_hash, created)"
@@ -215,18 +226,17 @@ class AccountStore:
                 return False
             return True
 
-        return self._run(insert)
+        return self._query(insert)
 
     def setPasswordHash(self, nameKey: str, passwordHash: str) -> Deferred[None]:
         """
         Replace an account's hash (when its hashing parameters are raised).
         """
-        db = self._connection()
 
-        def update() -> None:
+        def update(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE accounts SET password_hash = ? WHERE name_key = ?",
                 (passwordHash, nameKey),
             )
 
-        return self._run(update)
+        return self._query(update)

@@ -101,13 +101,28 @@ def makeService(config: Options) -> IServiceCollection:
     """
     from twisted.internet import reactor
 
+    return buildService(config, reactor)
+
+
+def buildService(
+    config: Options, reactor: Any, passwords: Passwords | None = None
+) -> MultiService:
+    """
+    L{makeService} with its dependencies passed in, for tests and tools.
+
+    @param passwords: the password hasher (OWASP parameters by default).
+    """
     top = MultiService()
     accounts = None
     if not config["no-accounts"]:
-        accounts = Accounts(AccountStore(reactor, config["db"]), Passwords())
+        store = AccountStore(reactor, config["db"])
+        accounts = Accounts(store, passwords or Passwords())
     chat = ChatService(reactor, accounts, maxClients=config["max-clients"])
+    chat.setName("chat")
     chat.setServiceParent(top)
     # Children stop in reverse order: listeners close before the room does.
     tcp = serverFromString(reactor, config.tcpDescription())
-    ListenerService(tcp, ChatFactory(chat, reactor), "TCP").setServiceParent(top)
+    listener = ListenerService(tcp, ChatFactory(chat, reactor), "TCP")
+    listener.setName("tcp")
+    listener.setServiceParent(top)
     return top

@@ -1,0 +1,103 @@
+"""
+The account database: schema creation and upgrades, and the store itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+import pytest_twisted
+
+from chatroom.store import AccountStore, DatabaseError, ensureSchema, openDatabase, schemaVersion
+
+
+def test_fresh_database_gets_the_newest_schema(tmp_path):
+    path = tmp_path / "new.sqlite"
+    db = openDatabase(str(path))
+    assert schemaVersion(db) == 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    # Password hashes are nobody else's business.
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reopening_keeps_the_data(tmp_path):
+    path = str(tmp_path / "db.sqlite")
+    db = openDatabase(path)
+    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0)")
+    db.close()
+    db = openDatabase(path)
+    assert db.execute("SELECT name FROM accounts").fetchall() == [("K",)]
+
+
+def test_upgrade_runs_each_step_in_order(tmp_path):
+    """
+    An old file is upgraded step by step, keeping its rows; a fresh one is
+    built from the newest full schema.
+    """
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    (v1 / "v1.sql").write_text("CREATE TABLE version (version INTEGER);\nCREATE TABLE t (a);")
+    v3 = tmp_path / "v3"
+    v3.mkdir()
+    (v3 / "v3.sql").write_text("CREATE TABLE version (version INTEGER);\nCREATE TABLE t (a, b, c);")
+    (v3 / "upgrade-to-v2.sql").write_text("ALTER TABLE t ADD COLUMN b;")
+    (v3 / "upgrade-to-v3.sql").write_text("ALTER TABLE t ADD COLUMN c; UPDATE t SET c = b;")
+
+    old = sqlite3.connect(tmp_path / "old.sqlite", isolation_level=None)
+    assert ensureSchema(old, v1) == 1
+    old.execute("INSERT INTO t VALUES (42)")
+    assert ensureSchema(old, v3) == 3
+    assert schemaVersion(old) == 3
+    assert old.execute("SELECT a, b, c FROM t").fetchall() == [(42, None, None)]
+
+    fresh = sqlite3.connect(tmp_path / "fresh.sqlite", isolation_level=None)
+    assert ensureSchema(fresh, v3) == 3
+    assert [r[1] for r in fresh.execute("PRAGMA table_info(t)")] == ["a", "b", "c"]
+
+
+def test_a_failed_upgrade_leaves_the_old_version(tmp_path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "v1.sql").write_text("CREATE TABLE version (version INTEGER);\nCREATE TABLE t (a);")
+    db = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    ensureSchema(db, schemas)
+    (schemas / "v2.sql").write_text("")
+    (schemas / "upgrade-to-v2.sql").write_text("ALTER TABLE t ADD COLUMN b; SELECT nonsense FROM nowhere;")
+    with pytest.raises(sqlite3.OperationalError):
+        ensureSchema(db, schemas)
+    db.execute("ROLLBACK")
+    assert schemaVersion(db) == 1
+    assert [r[1] for r in db.execute("PRAGMA table_info(t)")] == ["a"]
+
+
+def test_a_newer_database_is_refused(tmp_path):
+    path = str(tmp_path / "db.sqlite")
+    openDatabase(path).execute("UPDATE version SET version = 99")
+    with pytest.raises(DatabaseError, match="newer"):
+        openDatabase(path)
+
+
+@pytest_twisted.ensureDeferred
+async def test_store_create_and_lookup(tmp_path):
+    from twisted.internet import reactor
+
+    store = AccountStore(reactor, str(tmp_path / "db.sqlite"))
+    opened = store.open()
+    # Queued at once behind open(): finds the database open.
+    assert await store.lookup("alice") is None
+    await opened
+    try:
+        assert await store.create("alice", "Alice", "$argon2id$fake") is True
+        assert await store.create("alice", "ALICE", "$argon2id$other") is False
+        account = await store.lookup("alice")
+        assert (account.name, account.passwordHash) == ("Alice", "$argon2id$fake")
+        await store.setPasswordHash("alice", "$argon2id$new")
+        assert (await store.lookup("alice")).passwordHash == "$argon2id$new"
+    finally:
+        await store.close()
+    # Closed for real: the file opens again with its data.
+    again = openDatabase(str(tmp_path / "db.sqlite"))
+    assert again.execute("SELECT name FROM accounts").fetchall() == [("Alice",)]

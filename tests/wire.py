@@ -1,0 +1,190 @@
+"""
+Test clients that speak the chatroom protocol over real sockets.
+
+Every wait is bounded, so a broken server fails a test instead of hanging
+the suite.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.protocols.basic import LineReceiver
+
+WAIT = 10.0
+
+
+class LineClient(LineReceiver):
+    """
+    Collects the server's frames; tests read them with L{next}.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = 16384
+
+    def __init__(self) -> None:
+        self.frames: DeferredQueue[str] = DeferredQueue()
+        self.raw: list[bytes] = []
+        self.closed: Deferred[None] = Deferred()
+
+    def lineReceived(self, line: bytes) -> None:
+        self.raw.append(line)
+        self.frames.put(line.decode("utf-8").removesuffix("\r"))
+
+    def connectionLost(self, reason: object = None) -> None:
+        self.closed.callback(None)
+
+    def send(self, *frames: str | bytes) -> None:
+        """
+        Write frames, each with C{\\n}, in one write (so, pipelined).
+        """
+        self.transport.write(
+            b"".join((f if isinstance(f, bytes) else f.encode("utf-8")) + b"\n" for f in frames)
+        )
+
+    async def next(self) -> str:
+        from twisted.internet import reactor
+
+        d = self.frames.get()
+        d.addTimeout(WAIT, reactor)
+        return await d
+
+    async def expect(self, *frames: str) -> None:
+        """
+        The next frames are exactly these, in this order.
+        """
+        for frame in frames:
+            assert await self.next() == frame
+
+    async def waitClosed(self) -> None:
+        from twisted.internet import reactor
+
+        if not self.closed.called:
+            done: Deferred[None] = Deferred()
+            self.closed.addBoth(lambda r: done.callback(None) or r)
+            await done.addTimeout(WAIT, reactor)
+
+    def pending(self) -> int:
+        """
+        How many frames arrived that the test has not read.
+        """
+        return len(self.frames.pending)
+
+    def close(self) -> None:
+        self.transport.loseConnection()
+
+
+async def connect(port: int, endpoint: IStreamClientEndpoint | None = None) -> LineClient:
+    from twisted.internet import reactor
+
+    if endpoint is None:
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=5)
+    client = LineClient()
+    await connectProtocol(endpoint, client)
+    return client
+
+
+async def loggedIn(port: int, name: str, password: str = "secret") -> LineClient:
+    """
+    A client that registered (or logged in as) C{name}, past its WELCOME.
+    """
+    client = await connect(port)
+    await client.expect("C HELLO chatroom 1 TCP")
+    client.send(f"C LOGIN {name}", f"C PASS {password}")
+    assert (await client.next()).startswith("C PASSWORD ")
+    welcome = await client.next()
+    assert welcome.startswith(f"C WELCOME {name} TCP "), welcome
+    return client
+
+
+class BlockingClient:
+    """
+    A plain socket client, for tests that drive a server subprocess.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        self.file = self.sock.makefile("rb")
+
+    def send(self, *frames: str) -> None:
+        self.sock.sendall(b"".join(f.encode("utf-8") + b"\n" for f in frames))
+
+    def next(self) -> str:
+        line = self.file.readline()
+        if not line:
+            raise EOFError("the server closed the connection")
+        return line.decode("utf-8").removesuffix("\n").removesuffix("\r")
+
+    def expect(self, *frames: str) -> None:
+        for frame in frames:
+            assert self.next() == frame
+
+    def atEOF(self) -> bool:
+        return self.file.readline() == b""
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+class ServerProcess:
+    """
+    A real server subprocess, started by its command line, stopped by PID.
+    """
+
+    LISTENING = re.compile(r"listening for (\w+) on [^ ]*:(\d+)")
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        self.logPath = cwd / "server.log"
+        self._log = self.logPath.open("wb")
+        self.process = subprocess.Popen(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self.ports = self._waitForPorts()
+
+    def _waitForPorts(self) -> dict[str, int]:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = dict(
+                (label, int(port)) for label, port in self.LISTENING.findall(self.log())
+            )
+            if "TCP" in found:
+                return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"server did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.logPath.read_text("utf-8", errors="replace")
+
+    def waitForLog(self, text: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while text not in self.log():
+            assert time.monotonic() < deadline, f"{text!r} never logged:\n{self.log()}"
+            time.sleep(0.05)
+
+    def stop(self, signal: int | None = None) -> int:
+        """
+        Send C{signal} (SIGTERM by default) to our own PID and wait.
+        """
+        if self.process.poll() is None:
+            if signal is None:
+                self.process.terminate()
+            else:
+                self.process.send_signal(signal)
+            try:
+                self.process.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=WAIT)
+        self._log.close()
+        return self.process.returncode
