@@ -11,8 +11,9 @@ L{IRegistration}: the checker that accepts it creates the account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
@@ -159,9 +160,7 @@ class Accounts:
         """
         Whether an account exists for C{name} (in any spelling).
         """
-        return self.store.lookup(names.key(name)).addCallback(
-            lambda account: account is not None
-        )
+        return self.store.lookup(names.key(name)).addCallback(lambda account: account is not None)
 
     def login(self, name: str, password: str) -> Deferred[str]:
         """

@@ -10,11 +10,11 @@ says about what is allowed when lives in this module.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from twisted.application.service import Service
 from twisted.cred.error import UnauthorizedLogin
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -226,9 +226,7 @@ class ChatService(Service):
         if self._sweeper.running:
             self._sweeper.stop()
         bye = codec.command("BYE", SHUTDOWN)
-        closing = [
-            self.closeSession(session, bye, SHUTDOWN) for session in list(self.sessions)
-        ]
+        closing = [self.closeSession(session, bye, SHUTDOWN) for session in list(self.sessions)]
         d: Deferred = DeferredList(closing)
         if self.accounts is not None:
             d.addCallback(lambda _: self.accounts.store.close())
@@ -290,9 +288,7 @@ class ChatService(Service):
             if reason != SHUTDOWN:
                 self._broadcast(
                     session,
-                    codec.command(
-                        "LEAVE", session.name, session.channel.transportName, reason
-                    ),
+                    codec.command("LEAVE", session.name, session.channel.transportName, reason),
                 )
         else:
             self.log.info("{label} disconnected ({reason})", label=session.label, reason=reason)
@@ -474,7 +470,9 @@ class ChatService(Service):
             )
         )
         self._broadcast(session, codec.command("JOIN", name, transport))
-        self.log.info("{name} [{transport}] has connected. Welcome!", name=name, transport=transport)
+        self.log.info(
+            "{name} [{transport}] has connected. Welcome!", name=name, transport=transport
+        )
 
     def _expireLogins(self) -> None:
         now = self.clock.seconds()
@@ -547,7 +545,9 @@ class ChatService(Service):
         transport = session.channel.transportName
         count = self._broadcast(session, codec.data("PM", session.name, transport, text))
         session.send(codec.command("OK", "PM", str(count)))
-        self.log.info("{name}[{transport}] : {text}", name=session.name, transport=transport, text=text)
+        self.log.info(
+            "{name}[{transport}] : {text}", name=session.name, transport=transport, text=text
+        )
 
     def _direct(self, session: Session, frame: Frame) -> None:
         parts = frame.words(1)

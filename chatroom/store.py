@@ -13,10 +13,11 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorFromThreads
@@ -58,9 +59,7 @@ def targetVersion(schemas: Traversable) -> int:
     The newest schema version present in C{schemas}.
     """
     versions = [
-        int(m.group(1))
-        for entry in schemas.iterdir()
-        if (m := _FULL.fullmatch(entry.name))
+        int(m.group(1)) for entry in schemas.iterdir() if (m := _FULL.fullmatch(entry.name))
     ]
     if not versions:
         raise DatabaseError("no schema files found")
@@ -82,8 +81,7 @@ def _apply(db: sqlite3.Connection, script: str, version: int) -> None:
     # executescript commits first; BEGIN...COMMIT makes each step atomic,
     # so a crash mid-upgrade leaves the previous version intact.
     db.executescript(
-        f"BEGIN;\n{script}\n"
-        f"DELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
+        f"BEGIN;\n{script}\nDELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
     )
 
 
@@ -100,9 +98,7 @@ def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
         _apply(db, schemas.joinpath(f"v{target}.sql").read_text("utf-8"), target)
         return target
     if current > target:
-        raise DatabaseError(
-            f"database schema v{current} is newer than this chatroom (v{target})"
-        )
+        raise DatabaseError(f"database schema v{current} is newer than this chatroom (v{target})")
     for version in range(current + 1, target + 1):
         upgrade = schemas.joinpath(f"upgrade-to-v{version}.sql")
         _apply(db, upgrade.read_text("utf-8"), version)

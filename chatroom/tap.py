@@ -104,9 +104,7 @@ def makeService(config: Options) -> IServiceCollection:
     return buildService(config, reactor)
 
 
-def buildService(
-    config: Options, reactor: Any, passwords: Passwords | None = None
-) -> MultiService:
+def buildService(config: Options, reactor: Any, passwords: Passwords | None = None) -> MultiService:
     """
     L{makeService} with its dependencies passed in, for tests and tools.
 

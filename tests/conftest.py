@@ -61,7 +61,15 @@ async def startServer(tmp_path: Path, passwords: Passwords) -> AsyncIterator[Sta
     async def start(*args: str, chat: dict | None = None) -> Server:
         options = Options()
         options.parseOptions(
-            ["--port", "0", "--interface", "127.0.0.1", "--db", str(tmp_path / "chat.sqlite"), *args]
+            [
+                "--port",
+                "0",
+                "--interface",
+                "127.0.0.1",
+                "--db",
+                str(tmp_path / "chat.sqlite"),
+                *args,
+            ]
         )
         top = buildService(options, reactor, passwords)
         for attribute, value in (chat or {}).items():

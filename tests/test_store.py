@@ -10,7 +10,13 @@ import stat
 import pytest
 import pytest_twisted
 
-from chatroom.store import AccountStore, DatabaseError, ensureSchema, openDatabase, schemaVersion
+from chatroom.store import (
+    AccountStore,
+    DatabaseError,
+    ensureSchema,
+    openDatabase,
+    schemaVersion,
+)
 
 
 def test_fresh_database_gets_the_newest_schema(tmp_path):
@@ -65,7 +71,9 @@ def test_a_failed_upgrade_leaves_the_old_version(tmp_path):
     db = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
     ensureSchema(db, schemas)
     (schemas / "v2.sql").write_text("")
-    (schemas / "upgrade-to-v2.sql").write_text("ALTER TABLE t ADD COLUMN b; SELECT nonsense FROM nowhere;")
+    (schemas / "upgrade-to-v2.sql").write_text(
+        "ALTER TABLE t ADD COLUMN b; SELECT nonsense FROM nowhere;"
+    )
     with pytest.raises(sqlite3.OperationalError):
         ensureSchema(db, schemas)
     db.execute("ROLLBACK")

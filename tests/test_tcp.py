@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest_twisted
 from twisted.internet.defer import Deferred, gatherResults
-
 from wire import connect, loggedIn
 
 WELCOME_ALICE = "C WELCOME alice TCP Welcome alice, you are connected via TCP."
@@ -105,15 +104,15 @@ async def test_registration_race_one_winner_and_release_on_failure(server):
     winner.send("C PASS ")  # an empty new password fails the login
     assert (await winner.next()).startswith("C ERR BAD_PASSWORD ")
     loser.send("C LOGIN carol", "C PASS mine")
-    await loser.expect("C PASSWORD NEW", "C WELCOME carol TCP Welcome carol, you are connected via TCP.")
+    await loser.expect(
+        "C PASSWORD NEW", "C WELCOME carol TCP Welcome carol, you are connected via TCP."
+    )
 
 
 @pytest_twisted.ensureDeferred
 async def test_thirty_concurrent_registrations_while_others_chat(server):
     watcher = await loggedIn(server.port, "watcher")
-    clients = await gatherResults(
-        [Deferred.fromCoroutine(connect(server.port)) for _ in range(30)]
-    )
+    clients = await gatherResults([Deferred.fromCoroutine(connect(server.port)) for _ in range(30)])
     for i, client in enumerate(clients):
         client.send(f"C LOGIN user{i}", f"C PASS password{i}")
     watcher.send("C PING during")
@@ -251,7 +250,16 @@ async def test_bad_text(server):
 async def test_bad_frames_unknown_verbs_and_pings(server):
     client = await connect(server.port)
     await client.expect("C HELLO chatroom 1 TCP")
-    bad = [b"X hello", b"Chello", b"C", b"C  PM", b"C PING \x1b[2J", b"C PING \xff\xfe", b"\x7f", b"D \xc2\x9b"]
+    bad = [
+        b"X hello",
+        b"Chello",
+        b"C",
+        b"C  PM",
+        b"C PING \x1b[2J",
+        b"C PING \xff\xfe",
+        b"\x7f",
+        b"D \xc2\x9b",
+    ]
     client.send(*bad)
     for frame in bad:
         assert (await client.next()).startswith("C ERR BAD_FRAME "), frame
@@ -341,7 +349,9 @@ async def test_accounts_survive_a_restart(startServer):
     client.send("C LOGIN ERIN", "C PASS wrong", "C LOGIN erin", "C PASS s3cret")
     await client.expect("C PASSWORD EXISTING")
     assert (await client.next()).startswith("C ERR BAD_PASSWORD ")
-    await client.expect("C PASSWORD EXISTING", "C WELCOME erin TCP Welcome erin, you are connected via TCP.")
+    await client.expect(
+        "C PASSWORD EXISTING", "C WELCOME erin TCP Welcome erin, you are connected via TCP."
+    )
 
 
 @pytest_twisted.ensureDeferred

@@ -5,10 +5,9 @@
 from __future__ import annotations
 
 import pytest_twisted
+from certs import selfSigned
 from twisted.internet import ssl
 from twisted.internet.endpoints import SSL4ClientEndpoint
-
-from certs import selfSigned
 from wire import connect
 
 

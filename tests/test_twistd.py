@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from wire import BlockingClient, ServerProcess
 
 BIN = Path(sys.executable).parent
@@ -59,7 +58,9 @@ def test_twistd_serves_chat_and_shuts_down_cleanly(tmp_path, stop):
         alice, bob = BlockingClient(port), BlockingClient(port)
         alice.expect("C HELLO chatroom 1 TCP")
         alice.send("C LOGIN alice", "C PASS hunter2-alice")
-        alice.expect("C PASSWORD NEW", "C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+        alice.expect(
+            "C PASSWORD NEW", "C WELCOME alice TCP Welcome alice, you are connected via TCP."
+        )
         bob.expect("C HELLO chatroom 1 TCP")
         bob.send("C LOGIN bob", "C PASS hunter2-bob")
         bob.expect("C PASSWORD NEW", "C WELCOME bob TCP Welcome bob, you are connected via TCP.")
@@ -106,7 +107,14 @@ def test_chatserver_short_form_and_restart_keeps_accounts(tmp_path):
 
 def test_unusable_database_is_a_clear_error(tmp_path):
     result = subprocess.run(
-        [command("twistd"), "-n", "--pidfile=", "chatroom", "--db", str(tmp_path / "no" / "x.sqlite")],
+        [
+            command("twistd"),
+            "-n",
+            "--pidfile=",
+            "chatroom",
+            "--db",
+            str(tmp_path / "no" / "x.sqlite"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

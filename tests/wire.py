@@ -152,9 +152,7 @@ class ServerProcess:
     def _waitForPorts(self) -> dict[str, int]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            found = dict(
-                (label, int(port)) for label, port in self.LISTENING.findall(self.log())
-            )
+            found = dict((label, int(port)) for label, port in self.LISTENING.findall(self.log()))
             if "TCP" in found:
                 return found
             if self.process.poll() is not None:
