@@ -1,21 +1,25 @@
 """
-A service that listens on a stream endpoint and says where it listens.
+Services that listen for clients and say where they listen.
 
-Like Twisted's C{StreamServerEndpointService}, but it logs the bound
-address, which is how an operator (or a test that asked for port 0) learns
-the real port.
+Each logs its bound address, which is how an operator (or a test that
+asked for port 0) learns the real port.
 """
 
 from __future__ import annotations
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, maybeDeferred
-from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IReactorUDP,
+    IStreamServerEndpoint,
+)
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom.tcp import describe
+from chatroom.udp import ChatDatagramProtocol
 
 
 class ListenerService(Service):
@@ -68,3 +72,59 @@ class ListenerService(Service):
         if port is not None:
             return maybeDeferred(port.stopListening)
         return None
+
+
+class UDPListenerService(Service):
+    """
+    Serves a L{ChatDatagramProtocol} on a UDP port while running.
+
+    Twisted has no endpoints for datagrams, so this listens directly. On
+    stop it keeps the socket open until every UDP session has been said
+    goodbye to (or the shutdown grace has passed): unlike TCP, the listening
+    socket is the only way to reach them.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        reactor: IReactorUDP,
+        portNumber: int,
+        interface: str,
+        protocol: ChatDatagramProtocol,
+    ) -> None:
+        self.reactor = reactor
+        self.portNumber = portNumber
+        self.interface = interface
+        self.protocol = protocol
+        self.port: IListeningPort | None = None
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        self._listen()
+
+    def startService(self) -> None:
+        super().startService()
+        if self.port is None:
+            self._listen()
+
+    def _listen(self) -> None:
+        # Big enough for any datagram, so an oversize frame is seen whole
+        # and answered with TOO_LONG rather than cut short.
+        self.port = self.reactor.listenUDP(
+            self.portNumber, self.protocol, interface=self.interface, maxPacketSize=65535
+        )
+        self.log.info(
+            "chatroom listening for UDP on {address}", address=describe(self.port.getHost())
+        )
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        port, self.port = self.port, None
+
+        def close(result: object) -> object:
+            if port is not None:
+                return port.stopListening()
+            return None
+
+        return self.protocol.drain().addBoth(close)

@@ -12,11 +12,12 @@ from twisted.internet.endpoints import quoteStringArgument, serverFromString
 from twisted.python import usage
 
 from chatroom.accounts import Accounts
-from chatroom.listeners import ListenerService
+from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
 from chatroom.service import ChatService
 from chatroom.store import AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import ChatFactory
+from chatroom.udp import ChatDatagramProtocol
 
 
 def _positive(kind: type) -> Any:
@@ -47,7 +48,15 @@ class Options(usage.Options):
     )
 
     optParameters = [
-        ["port", "p", 9000, "Port to listen on for TCP.", _port],
+        ["port", "p", 9000, "Port to listen on, for TCP and UDP alike.", _port],
+        ["udp-port", None, None, "Port for UDP, when it should differ from --port.", _port],
+        [
+            "udp-timeout",
+            None,
+            60.0,
+            "Seconds of silence after which a UDP session is over.",
+            _positive(float),
+        ],
         [
             "interface",
             "i",
@@ -73,6 +82,7 @@ class Options(usage.Options):
 
     optFlags = [
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
+        ["no-udp", None, "Do not serve UDP."],
     ]
 
     def postOptions(self) -> None:
@@ -123,4 +133,10 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     listener = ListenerService(tcp, ChatFactory(chat, reactor), "TCP")
     listener.setName("tcp")
     listener.setServiceParent(top)
+    if not config["no-udp"]:
+        udpPort = config["port"] if config["udp-port"] is None else config["udp-port"]
+        datagrams = ChatDatagramProtocol(chat, reactor, idleTimeout=config["udp-timeout"])
+        udp = UDPListenerService(reactor, udpPort, config["interface"], datagrams)
+        udp.setName("udp")
+        udp.setServiceParent(top)
     return top

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-pytest.register_assert_rewrite("wire")
+pytest.register_assert_rewrite("wire", "udpwire")
 
+import udpwire
 from argon2 import PasswordHasher
 
 from chatroom.passwords import Passwords
@@ -40,19 +41,56 @@ class Server:
         self.options = options
         self.chat: ChatService = top.getServiceNamed("chat")
         self.port: int = top.getServiceNamed("tcp").port.getHost().port
+        self.udp = None if options["no-udp"] else top.getServiceNamed("udp")
+        self.udpPort: int = self.udp.port.getHost().port if self.udp else 0
 
     async def stop(self) -> None:
         if self.top.running:
             await self.top.stopService()
 
 
+class UDPClients:
+    """
+    Makes UDP test clients and closes them all after the test.
+    """
+
+    def __init__(self) -> None:
+        self.clients: list = []
+
+    def _keep(self, client):
+        self.clients.append(client)
+        return client
+
+    async def raw(self, port: int):
+        return self._keep(await udpwire.rawClient(port))
+
+    async def reliable(self, port: int, seed: int | None = None):
+        return self._keep(await udpwire.udpClient(port, seed))
+
+    async def loggedIn(self, port: int, name: str, password: str = "secret"):
+        client = self._keep(await udpwire.udpClient(port))
+        return await udpwire.logIn(client, name, password)
+
+
+@pytest_twisted.async_yield_fixture
+async def udp() -> AsyncIterator[UDPClients]:
+    clients = UDPClients()
+    yield clients
+    for client in clients.clients:
+        if client.transport is not None and client.transport.connected:
+            await client.close()
+
+
 StartServer = Callable[..., Awaitable[Server]]
 
 
 @pytest_twisted.async_yield_fixture
-async def startServer(tmp_path: Path, passwords: Passwords) -> AsyncIterator[StartServer]:
+async def startServer(
+    tmp_path: Path, passwords: Passwords, udp: UDPClients
+) -> AsyncIterator[StartServer]:
     """
-    Start servers with extra options; all are stopped after the test.
+    Start servers with extra options; all are stopped after the test, while
+    its UDP clients are still there to acknowledge the goodbye.
     """
     from twisted.internet import reactor
 

@@ -139,9 +139,10 @@ class ServerProcess:
     A real server subprocess, started by its command line, stopped by PID.
     """
 
-    LISTENING = re.compile(r"listening for (\w+) on [^ ]*:(\d+)")
+    LISTENING = re.compile(r"listening for (\w+) on \S*:(\d+)$", re.MULTILINE)
 
     def __init__(self, argv: list[str], cwd: Path) -> None:
+        self.argv = argv
         self.logPath = cwd / "server.log"
         self._log = self.logPath.open("wb")
         self.process = subprocess.Popen(
@@ -153,7 +154,7 @@ class ServerProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             found = dict((label, int(port)) for label, port in self.LISTENING.findall(self.log()))
-            if "TCP" in found:
+            if "TCP" in found and ("UDP" in found or "--no-udp" in self.argv):
                 return found
             if self.process.poll() is not None:
                 break

@@ -1,0 +1,343 @@
+"""
+Reliable, ordered, exactly-once frames over datagrams.
+
+Each side numbers its frames from a random start; the receiver acknowledges
+every frame datagram and hands frames up in order, once each; the sender
+keeps what is unacknowledged and retransmits it on an RFC 6298 timer.
+
+Nothing here knows about chat, sockets or reactors. A L{ReliableLink}
+transmits through a callable, delivers through another, and is driven by
+L{ReliableLink.tick} from one timer shared by every link, so a thousand
+links cost one timer, not a thousand.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+SEQ_LIMIT = 2**32  # sequence numbers are below this
+WINDOW = 64  # the receiver's reorder window, and so the sender's span
+QUEUE_LIMIT = 4096  # frames waiting behind the window
+MAX_RETRIES = 6
+INITIAL_RTO = 0.2
+MIN_RTO = 0.1
+MAX_RTO = 60.0
+#: Acks for later frames that make us resend an older one without waiting
+#: for its timer (TCP's fast retransmit, RFC 5681, with per-frame acks).
+FAST_RETRANSMIT = 3
+
+# Why a link failed.
+GONE = "TIMEOUT"  # the peer stopped answering
+OVERFLOW = "DROPPED"  # more was queued for the peer than it took
+
+
+def parseDatagram(data: bytes) -> tuple[int, bytes | None] | None:
+    """
+    Split a datagram into C{(seq, frame)}, or C{(seq, None)} for an ack.
+
+    Returns L{None} for anything else: empty, a bare C{A}, a number that is
+    not plain decimal or not below 2**32.
+    """
+    head, space, rest = data.partition(b" ")
+    if not space:
+        return None
+    if head == b"A":
+        seq = _number(rest)
+        return None if seq is None else (seq, None)
+    seq = _number(head)
+    if seq is None:
+        return None
+    # "No terminator needed"; one sent anyway is not part of the frame.
+    if rest.endswith(b"\n"):
+        rest = rest[:-1].removesuffix(b"\r")
+    return seq, rest
+
+
+def _number(text: bytes) -> int | None:
+    if not (0 < len(text) <= 10 and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value < SEQ_LIMIT else None
+
+
+def frameDatagram(seq: int, frame: bytes) -> bytes:
+    return b"%d %s" % (seq, frame)
+
+
+def ackDatagram(seq: int) -> bytes:
+    return b"A %d" % (seq,)
+
+
+class _InFlight:
+    __slots__ = (
+        "datagram",
+        "firstSent",
+        "lastSent",
+        "sendOrder",
+        "deadline",
+        "retries",
+        "silent",
+        "passed",
+    )
+
+    def __init__(self, datagram: bytes, now: float, rto: float, order: int) -> None:
+        self.datagram = datagram
+        self.sendOrder = order  # when it was last sent, counted in transmissions
+        self.firstSent = now
+        self.lastSent = now
+        self.deadline = now + rto
+        self.retries = 0
+        self.silent = 0  # timeouts in a row with nothing heard from the peer
+        self.passed = 0  # later frames acknowledged since we last sent this one
+
+
+class ReliableLink:
+    """
+    One peer's reliable stream of frames, in both directions.
+
+    @param transmit: sends one datagram to the peer.
+    @param deliver: receives each of the peer's frames, in order, once.
+    @param failed: called once with L{GONE} or L{OVERFLOW} when the link is
+        beyond saving; the link does nothing after that.
+    @param sendSeq: the number of our first frame.
+    @param recvSeq: the number of the peer's first frame, or L{None} to
+        learn it from the first frame that arrives.
+    """
+
+    __slots__ = (
+        "_transmit",
+        "_deliver",
+        "_failed",
+        "nextSend",
+        "expected",
+        "_inFlight",
+        "_queue",
+        "_reorder",
+        "srtt",
+        "rttvar",
+        "rto",
+        "lastHeard",
+        "nextDeadline",
+        "dead",
+        "paused",
+        "retransmissions",
+        "_transmissions",
+    )
+
+    def __init__(
+        self,
+        transmit: Callable[[bytes], object],
+        deliver: Callable[[bytes], object],
+        failed: Callable[[str], object],
+        sendSeq: int,
+        recvSeq: int | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self._transmit = transmit
+        self._deliver = deliver
+        self._failed = failed
+        self.nextSend = sendSeq
+        self.expected = recvSeq
+        self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
+        self._queue: deque[bytes] = deque()
+        self._reorder: dict[int, bytes] = {}
+        self.srtt: float | None = None
+        self.rttvar = 0.0
+        self.rto = INITIAL_RTO
+        self.lastHeard = now
+        self.nextDeadline: float | None = None
+        self.dead = False
+        self.paused = False  # refuse new frames (unacknowledged) for now
+        self.retransmissions = 0
+        self._transmissions = 0
+
+    # Sending.
+
+    def send(self, frame: bytes, now: float) -> None:
+        """
+        Send C{frame} as soon as the window allows.
+        """
+        if self.dead:
+            return
+        if self._windowOpen() and not self._queue:
+            self._transmitNew(frame, now)
+        elif len(self._queue) < QUEUE_LIMIT:
+            self._queue.append(frame)
+        else:
+            self._fail(OVERFLOW)
+
+    def _windowOpen(self) -> bool:
+        """
+        Whether the next frame fits the peer's reorder window: it must be
+        within L{WINDOW} of our oldest unacknowledged frame, or the peer
+        would drop it.
+        """
+        if not self._inFlight:
+            return True
+        return self.nextSend - next(iter(self._inFlight)) < WINDOW
+
+    def _transmitNew(self, frame: bytes, now: float) -> None:
+        seq = self.nextSend
+        if seq >= SEQ_LIMIT:
+            self._fail(GONE)  # the numbers ran out: the session ends
+            return
+        self.nextSend = seq + 1
+        self._transmissions += 1
+        entry = _InFlight(frameDatagram(seq, frame), now, self.rto, self._transmissions)
+        self._inFlight[seq] = entry
+        self._schedule(entry.deadline)
+        self._transmit(entry.datagram)
+
+    def _schedule(self, deadline: float) -> None:
+        if self.nextDeadline is None or deadline < self.nextDeadline:
+            self.nextDeadline = deadline
+
+    def ackReceived(self, seq: int, now: float) -> None:
+        """
+        The peer acknowledged our frame C{seq}.
+        """
+        if self.dead:
+            return
+        self.lastHeard = now
+        entry = self._inFlight.pop(seq, None)
+        if entry is None:
+            return  # a duplicate ack, or one for nothing we sent
+        if entry.retries == 0:  # Karn: retransmitted frames give no sample
+            self._sample(now - entry.firstSent)
+        self._passOver(seq, entry.sendOrder, now)
+        while self._queue and self._windowOpen() and not self.dead:
+            self._transmitNew(self._queue.popleft(), now)
+        if not self._inFlight:
+            self.nextDeadline = None
+
+    def _passOver(self, seq: int, sendOrder: int, now: float) -> None:
+        """
+        Frame C{seq} was acknowledged: older frames last sent before it
+        (by C{sendOrder}) were probably lost. Resend one as soon as
+        L{FAST_RETRANSMIT} later frames got through, rather than stall the
+        window until its timer runs out.
+
+        Frames are kept in number order and acks mostly come in order, so
+        this usually looks at nothing at all.
+        """
+        resend = []
+        for olderSeq, older in self._inFlight.items():
+            if olderSeq > seq:
+                break
+            if older.sendOrder < sendOrder:
+                older.passed += 1
+                if older.passed >= FAST_RETRANSMIT:
+                    resend.append(older)
+        for older in resend:
+            older.passed = 0
+            older.retries += 1
+            self._retransmit(older, now)
+
+    def _retransmit(self, entry: _InFlight, now: float) -> None:
+        self._transmissions += 1
+        entry.sendOrder = self._transmissions
+        entry.lastSent = now
+        self.retransmissions += 1
+        self._transmit(entry.datagram)
+
+    def _sample(self, rtt: float) -> None:
+        # RFC 6298 section 2, with G (clock granularity) taken as zero.
+        if self.srtt is None:
+            self.srtt = rtt
+            self.rttvar = rtt / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
+            self.srtt = 0.875 * self.srtt + 0.125 * rtt
+        self.rto = min(MAX_RTO, max(MIN_RTO, self.srtt + 4 * self.rttvar))
+
+    def tick(self, now: float) -> None:
+        """
+        Retransmit every frame whose timer expired; give up on a peer that
+        stayed silent through L{MAX_RETRIES} retransmissions.
+
+        The peer is judged gone only if nothing at all was heard from it
+        while one frame went unanswered that often: a live peer whose acks
+        for one frame were unlucky is not a dead one.
+        """
+        if self.dead or self.nextDeadline is None or now < self.nextDeadline:
+            return
+        nextDeadline = None
+        for entry in self._inFlight.values():
+            if entry.deadline <= now:
+                entry.silent = entry.silent + 1 if self.lastHeard <= entry.lastSent else 0
+                if entry.silent > MAX_RETRIES:
+                    self._fail(GONE)
+                    return
+                entry.retries += 1
+                entry.passed = 0
+                backoff = min(entry.retries, MAX_RETRIES)
+                entry.deadline = now + min(MAX_RTO, self.rto * 2**backoff)
+                self._retransmit(entry, now)
+            if nextDeadline is None or entry.deadline < nextDeadline:
+                nextDeadline = entry.deadline
+        self.nextDeadline = nextDeadline
+
+    # Receiving.
+
+    def frameReceived(self, seq: int, frame: bytes, now: float) -> None:
+        """
+        The peer sent its frame C{seq}: acknowledge it, and deliver it and
+        any frames it unblocks, in order.
+        """
+        if self.dead:
+            return
+        if self.expected is None:
+            self.expected = seq
+        offset = seq - self.expected
+        if offset >= WINDOW or (offset >= 0 and self.paused):
+            return  # beyond the window (or not now): unacknowledged
+        self.lastHeard = now
+        self._transmit(ackDatagram(seq))
+        if offset < 0:
+            return  # a duplicate of a delivered frame
+        self._reorder.setdefault(seq, frame)
+        self._deliverReady()
+
+    def _deliverReady(self) -> None:
+        while not self.dead and not self.paused and self.expected in self._reorder:
+            ready = self._reorder.pop(self.expected)
+            self.expected += 1
+            self._deliver(ready)
+
+    def pause(self) -> None:
+        """
+        Take no new frames for now: they go unacknowledged, so the peer
+        sends them again later. Flow control without a buffer.
+        """
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._deliverReady()
+
+    # State.
+
+    @property
+    def idle(self) -> bool:
+        """
+        Everything we sent has been acknowledged.
+        """
+        return not self._inFlight and not self._queue
+
+    @property
+    def inFlight(self) -> int:
+        return len(self._inFlight)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def _fail(self, why: str) -> None:
+        if not self.dead:
+            self.dead = True
+            self._inFlight.clear()
+            self._queue.clear()
+            self._reorder.clear()
+            self.nextDeadline = None
+            self._failed(why)

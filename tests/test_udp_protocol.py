@@ -1,0 +1,108 @@
+"""
+The UDP protocol object with a fake clock and a recording transport: the
+limits that make spoofed traffic harmless.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from twisted.internet.task import Clock
+
+from chatroom.reliable import parseDatagram
+from chatroom.service import ChatService
+from chatroom.udp import (
+    PROVISIONAL_FRAMES,
+    PROVISIONAL_LIFETIME,
+    PROVISIONAL_LIMIT,
+    ChatDatagramProtocol,
+)
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.written: list[tuple[bytes, tuple[str, int]]] = []
+
+    def write(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.written.append((data, addr))
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def udp(clock):
+    service = ChatService(clock, accounts=None)
+    service.startService()
+    protocol = ChatDatagramProtocol(service, clock, idleTimeout=60)
+    protocol.transport = RecordingTransport()
+    protocol.startProtocol()
+    return protocol
+
+
+def advance(clock, seconds, step=0.025):
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+
+
+def test_a_flood_from_many_addresses_stays_bounded(udp, clock):
+    """
+    Spoofed LOGINs from 5,000 addresses: at most 1,024 are remembered, none
+    reserves a name, each address gets at most three small datagrams, and
+    all are forgotten after ten seconds.
+    """
+    for i in range(5000):
+        for n in range(3):
+            udp.datagramReceived(
+                b"%d C LOGIN user%d" % (n, i), (f"10.0.{i // 250}.{i % 250}", 5000)
+            )
+    assert len(udp.provisional) == PROVISIONAL_LIMIT
+    advance(clock, 2)
+    perAddress = Counter(addr for _, addr in udp.transport.written)
+    assert len(perAddress) == PROVISIONAL_LIMIT
+    assert max(perAddress.values()) == 3  # one HELLO and two repeats, no more
+    assert all(parseDatagram(d)[1] == b"C HELLO chatroom 1 UDP" for d, _ in udp.transport.written)
+    assert all(len(d) < 40 for d, _ in udp.transport.written)
+    assert udp.service.reserved == {} and udp.service.sessions == set()
+    advance(clock, PROVISIONAL_LIFETIME)
+    assert udp.provisional == {}
+    udp.transport.written.clear()
+    udp.datagramReceived(b"1 C LOGIN late", ("10.9.9.9", 1))
+    assert len(udp.transport.written) == 1  # room again once the old ones expired
+
+
+def test_provisional_sessions_buffer_little_and_acknowledge_nothing(udp, clock):
+    addr = ("192.0.2.7", 4000)
+    udp.datagramReceived(b"10 C LOGIN eve", addr)
+    for seq in range(11, 11 + 50):
+        udp.datagramReceived(b"%d C PING x" % seq, addr)
+    udp.datagramReceived(b"A 12345", addr)  # a wrong guess at the HELLO number
+    assert len(udp.provisional[addr].frames) == PROVISIONAL_FRAMES
+    assert [parseDatagram(d)[1] for d, _ in udp.transport.written] == [b"C HELLO chatroom 1 UDP"]
+
+
+def test_only_a_login_starts_a_session(udp):
+    for data in [b"1 C PING", b"1 D hi", b"1 C LOGINX", b"A 1", b"garbage", b""]:
+        udp.datagramReceived(data, ("192.0.2.8", 1))
+    assert udp.provisional == {} and udp.transport.written == []
+
+
+def test_idle_sessions_time_out(udp, clock):
+    addr = ("192.0.2.9", 9)
+    udp.datagramReceived(b"5 C LOGIN idler", addr)
+    helloSeq = parseDatagram(udp.transport.written[0][0])[0]
+    udp.datagramReceived(b"A %d" % helloSeq, addr)
+    assert "idler" in {s.name for s in udp.service.online.values()}
+    welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+    udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
+    advance(clock, 59)
+    udp.datagramReceived(b"6 C PING", addr)  # any frame keeps it alive
+    pong = [d for d, _ in udp.transport.written if d.endswith(b" C PONG")][0]
+    udp.datagramReceived(b"A %d" % parseDatagram(pong)[0], addr)
+    advance(clock, 59)
+    assert udp.service.online
+    advance(clock, 2)
+    assert udp.service.online == {} and udp.channels == {}
