@@ -101,7 +101,7 @@ def decode(line: bytes, limit: int = MAX_CLIENT_FRAME) -> Frame:
     if _CONTROL.search(text):
         raise FrameError("BAD_FRAME", "control characters are not allowed", kind)
     if kind is None or (len(text) > 1 and text[1] != " "):
-        raise FrameError("BAD_FRAME", "a frame starts with 'C ' or 'D '")
+        raise FrameError("BAD_FRAME", "a frame starts with 'C ' or 'D '", kind)
     if kind == DATA:
         return Frame(DATA, "", text[2:])
     verb, _, rest = text[2:].partition(" ")

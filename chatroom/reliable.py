@@ -77,6 +77,7 @@ class _InFlight:
         "sendOrder",
         "deadline",
         "retries",
+        "timeouts",
         "silent",
         "passed",
     )
@@ -87,7 +88,8 @@ class _InFlight:
         self.firstSent = now
         self.lastSent = now
         self.deadline = now + rto
-        self.retries = 0
+        self.retries = 0  # resent at all (then Karn: no RTT sample)
+        self.timeouts = 0  # timer expiries: each doubles the timer
         self.silent = 0  # timeouts in a row with nothing heard from the peer
         self.passed = 0  # later frames acknowledged since we last sent this one
 
@@ -270,8 +272,9 @@ class ReliableLink:
                     self._fail(GONE)
                     return
                 entry.retries += 1
+                entry.timeouts += 1
                 entry.passed = 0
-                backoff = min(entry.retries, MAX_RETRIES)
+                backoff = min(entry.timeouts, MAX_RETRIES)
                 entry.deadline = now + min(MAX_RTO, self.rto * 2**backoff)
                 self._retransmit(entry, now)
             if nextDeadline is None or entry.deadline < nextDeadline:

@@ -523,9 +523,9 @@ class ChatService(Service):
             return
         session.send(codec.command("PONG", frame.rest) if frame.rest else codec.command("PONG"))
 
-    def _exit(self, session: Session, frame: Frame) -> Deferred:
-        self.closeSession(session, codec.command("BYE", EXIT), EXIT)
-        return None
+    def _exit(self, session: Session, frame: Frame) -> None:
+        if self._noArguments(session, frame):
+            self.closeSession(session, codec.command("BYE", EXIT), EXIT)
 
     def _data(self, session: Session, frame: Frame) -> None:
         if not self._active(session):

@@ -22,7 +22,6 @@ from typing import TypeVar
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
-from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 T = TypeVar("T")
@@ -79,10 +78,16 @@ def schemaVersion(db: sqlite3.Connection) -> int | None:
 
 def _apply(db: sqlite3.Connection, script: str, version: int) -> None:
     # executescript commits first; BEGIN...COMMIT makes each step atomic,
-    # so a crash mid-upgrade leaves the previous version intact.
-    db.executescript(
-        f"BEGIN;\n{script}\nDELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
-    )
+    # so a crash or an error mid-upgrade leaves the previous version intact.
+    try:
+        db.executescript(
+            f"BEGIN;\n{script}\n"
+            f"DELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
+        )
+    except sqlite3.Error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
@@ -166,11 +171,9 @@ class AccountStore:
         def connect() -> None:
             self._db = openDatabase(self.path)
 
-        def failed(reason: Failure) -> Failure:
-            self._pool.stop()
-            return reason
-
-        return self._run(connect).addErrback(failed)
+        # On failure the thread stays up, so that every later query fails
+        # promptly with DatabaseError instead of waiting forever.
+        return self._run(connect)
 
     def close(self) -> Deferred[None]:
         """

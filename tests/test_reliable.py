@@ -130,7 +130,7 @@ def test_window_and_queue():
 
 def test_queue_overflow_fails_the_link():
     end = End()
-    for i in range(WINDOW + QUEUE_LIMIT):
+    for _ in range(WINDOW + QUEUE_LIMIT):
         end.link.send(b"x", 0)
     assert end.failures == []
     end.link.send(b"one too many", 0)
@@ -153,7 +153,7 @@ def test_retransmission_doubles_then_gives_up():
     # Each retry waits twice as long as the one before, from 200 ms; the
     # peer is gone when the sixth retry's timer runs out too.
     step = 0.011  # the test's clock moves in 10 ms steps
-    waits = [later - earlier for earlier, later in zip([0.0, *times], [*times, now])]
+    waits = [later - earlier for earlier, later in zip([0.0, *times], [*times, now], strict=True)]
     assert waits == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8], abs=step)
     assert len(times) == MAX_RETRIES
     assert end.failures == ["TIMEOUT"]
@@ -221,6 +221,14 @@ def test_fast_retransmit_after_three_later_acks():
     assert end.take() == [b"1000 f0"]  # long before its 200 ms timer
     end.link.ackReceived(1004, 0.02)
     assert end.take() == []  # once per three acks after the resend, not per ack
+    # A fast retransmit does not double the timer: it fires when it would
+    # have anyway (0.2 s after the first send), and only that doubles it.
+    end.link.tick(0.19)
+    assert end.take() == []
+    end.link.tick(0.2)
+    assert end.take() == [b"1000 f0", b"1005 f5"]
+    end.link.tick(0.2 + 2 * end.link.rto - 0.001)
+    assert end.take() == []
     before = (end.link.srtt, end.link.rttvar)
     end.link.ackReceived(1000, 0.9)
     assert (end.link.srtt, end.link.rttvar) == before  # Karn: no sample from a resent frame

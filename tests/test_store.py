@@ -76,7 +76,7 @@ def test_a_failed_upgrade_leaves_the_old_version(tmp_path):
     )
     with pytest.raises(sqlite3.OperationalError):
         ensureSchema(db, schemas)
-    db.execute("ROLLBACK")
+    assert not db.in_transaction
     assert schemaVersion(db) == 1
     assert [r[1] for r in db.execute("PRAGMA table_info(t)")] == ["a"]
 

@@ -1,6 +1,6 @@
 """
 The server over real TCP sockets on 127.0.0.1: every frame of PROTOCOL.md
-sections 1-4 and every error code of section 6.
+sections 1-4 and every error code of section 6 but RATE (flood control).
 """
 
 from __future__ import annotations
@@ -147,23 +147,24 @@ async def test_public_message_reaches_everyone_but_the_sender(server):
 
 @pytest_twisted.ensureDeferred
 async def test_direct_message_and_missing_target(server):
-    bob = await loggedIn(server.port, "bob")
-    alice = await loggedIn(server.port, "Alice")
-    await bob.expect("C JOIN Alice TCP")
+    bob = await loggedIn(server.port, "Bob")
+    alice = await loggedIn(server.port, "alice")
+    await bob.expect("C JOIN alice TCP")
     alice.send("C DM")
-    await alice.expect("C USERS Alice:TCP bob:TCP")
-    alice.send("D BOB see you at five")
-    await alice.expect("C OK DM bob")
-    await bob.expect("D DM Alice TCP see you at five")
+    # Sorted without regard to case: "alice" before "Bob".
+    await alice.expect("C USERS alice:TCP Bob:TCP")
+    alice.send("D bob see you at five")
+    await alice.expect("C OK DM Bob")
+    await bob.expect("D DM alice TCP see you at five")
 
     alice.send("C DM", "D nobody hello?")
-    await alice.expect("C USERS Alice:TCP bob:TCP")
+    await alice.expect("C USERS alice:TCP Bob:TCP")
     assert (await alice.next()).startswith("C ERR NO_SUCH_USER ")
     # The error ended the operation: another D is out of order.
     alice.send("D bob still there?")
     assert (await alice.next()).startswith("C ERR STATE ")
     bob.send("C WHO")
-    await bob.expect("C USERS Alice:TCP bob:TCP")
+    await bob.expect("C USERS alice:TCP Bob:TCP")
 
 
 @pytest_twisted.ensureDeferred
@@ -263,7 +264,9 @@ async def test_bad_frames_unknown_verbs_and_pings(server):
     client.send(*bad)
     for frame in bad:
         assert (await client.next()).startswith("C ERR BAD_FRAME "), frame
-    client.send("C FROB", "C pm", "C OK PM 1", "C PING", "C PING word", "C PING two words")
+    client.send("C EX now", "C FROB", "C pm", "C OK PM 1", "C PING", "C PING word")
+    client.send("C PING two words")
+    assert (await client.next()).startswith("C ERR BAD_FRAME ")  # EX takes nothing
     assert (await client.next()).startswith("C ERR UNKNOWN ")
     assert (await client.next()).startswith("C ERR UNKNOWN ")
     assert (await client.next()).startswith("C ERR UNKNOWN ")
@@ -290,6 +293,16 @@ async def test_too_long_skips_the_line_not_the_connection(server):
     assert (await alice.next()).startswith("C ERR TOO_LONG ")
     assert (await alice.next()).startswith("C ERR STATE ")
     await alice.expect("C PONG alive")
+    # Far too long for the line buffer: still known as a data frame.
+    alice.send("C PM", "D " + "w" * 6000, "D after")
+    await alice.expect("C ACK PM")
+    assert (await alice.next()).startswith("C ERR TOO_LONG ")
+    assert (await alice.next()).startswith("C ERR STATE ")
+    # Not even a well-formed data frame, but it was meant as one.
+    alice.send("C PM", "Dhello", "D after")
+    await alice.expect("C ACK PM")
+    assert (await alice.next()).startswith("C ERR BAD_FRAME ")
+    assert (await alice.next()).startswith("C ERR STATE ")
     # A huge line arriving in pieces is skipped to its end.
     for _ in range(5):
         alice.transport.write(b"z" * 20000)
@@ -357,14 +370,15 @@ async def test_accounts_survive_a_restart(startServer):
 @pytest_twisted.ensureDeferred
 async def test_shutdown_says_bye_to_everyone(server):
     alice = await loggedIn(server.port, "alice")
+    bob = await loggedIn(server.port, "bob")
+    await alice.expect("C JOIN bob TCP")
     stranger = await connect(server.port)
     await stranger.expect("C HELLO chatroom 1 TCP")
     await server.stop()
-    await alice.expect("C BYE SHUTDOWN")
-    await stranger.expect("C BYE SHUTDOWN")
-    await alice.waitClosed()
-    await stranger.waitClosed()
-    assert alice.pending() == 0  # no LEAVE notices during a shutdown
+    for client in (alice, bob, stranger):
+        await client.expect("C BYE SHUTDOWN")
+        await client.waitClosed()
+        assert client.pending() == 0  # no LEAVE notices during a shutdown
 
 
 @pytest_twisted.ensureDeferred
