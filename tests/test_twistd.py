@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from wire import BlockingClient, ServerProcess
+from wire import BlockingClient, BlockingUDP, ServerProcess
 
 BIN = Path(sys.executable).parent
 
@@ -65,23 +65,41 @@ def test_twistd_serves_chat_and_shuts_down_cleanly(tmp_path, stop):
         bob.send("C LOGIN bob", "C PASS hunter2-bob")
         bob.expect("C PASSWORD NEW", "C WELCOME bob TCP Welcome bob, you are connected via TCP.")
         alice.expect("C JOIN bob TCP")
+        carol = BlockingUDP(server.ports["UDP"])
+        carol.send("C LOGIN carol", "C PASS hunter2-carol")
+        carol.expect(
+            "C HELLO chatroom 1 UDP",
+            "C PASSWORD NEW",
+            "C WELCOME carol UDP Welcome carol, you are connected via UDP.",
+        )
+        alice.expect("C JOIN carol UDP")
+        bob.expect("C JOIN carol UDP")
         alice.send("C PM", "D Hello", "C DM", "D bob psst")
-        alice.expect("C ACK PM", "C OK PM 1", "C USERS alice:TCP bob:TCP", "C OK DM bob")
+        alice.expect("C ACK PM", "C OK PM 2", "C USERS alice:TCP bob:TCP carol:UDP", "C OK DM bob")
         bob.expect("D PM alice TCP Hello", "D DM alice TCP psst")
+        carol.expect("D PM alice TCP Hello")
+        carol.send("C PM", "D hi from udp")
+        carol.expect("C ACK PM", "C OK PM 2")
+        alice.expect("D PM carol UDP hi from udp")
+        bob.expect("D PM carol UDP hi from udp")
         bob.send("C EX")
         bob.expect("C BYE EXIT")
         alice.expect("C LEAVE bob TCP EXIT")
+        carol.expect("C LEAVE bob TCP EXIT")
         server.waitForLog("bob [TCP] has left the chat.")
 
         server.stop(stop)
         alice.expect("C BYE SHUTDOWN")
         assert alice.atEOF()
+        carol.expect("C BYE SHUTDOWN")
     finally:
         status = server.stop()
     log = server.log()
     assert status == -stop
     assert "alice [TCP] has connected. Welcome!" in log
     assert "alice[TCP] : Hello" in log
+    assert "carol [UDP] has connected. Welcome!" in log
+    assert "carol[UDP] : hi from udp" in log
     assert "alice[TCP] sent a direct message to bob[TCP]" in log
     assert "psst" not in log  # direct messages are private
     assert "hunter2" not in log

@@ -134,6 +134,45 @@ class BlockingClient:
         self.sock.close()
 
 
+class BlockingUDP:
+    """
+    A plain UDP client for a server subprocess on loopback: numbers its
+    frames, acknowledges the server's, and hands them back in order.
+    """
+
+    def __init__(self, port: int, firstSeq: int = 4242) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.settimeout(WAIT)
+        self.server = ("127.0.0.1", port)
+        self.seq = firstSeq
+        self.seen: set[int] = set()
+
+    def send(self, *frames: str) -> None:
+        for frame in frames:
+            self.sock.sendto(f"{self.seq} {frame}".encode("utf-8"), self.server)
+            self.seq += 1
+
+    def next(self) -> str:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            data, _ = self.sock.recvfrom(65535)
+            head, _, frame = data.partition(b" ")
+            if head == b"A":
+                continue
+            self.sock.sendto(b"A " + head, self.server)
+            if int(head) not in self.seen:
+                self.seen.add(int(head))
+                return frame.decode("utf-8")
+        raise TimeoutError("no frame from the server")
+
+    def expect(self, *frames: str) -> None:
+        for frame in frames:
+            assert self.next() == frame
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class ServerProcess:
     """
     A real server subprocess, started by its command line, stopped by PID.
