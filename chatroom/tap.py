@@ -72,6 +72,13 @@ class Options(usage.Options):
         ],
         ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
         [
+            "login-timeout",
+            None,
+            30.0,
+            "Seconds a new session has to finish logging in.",
+            _positive(float),
+        ],
+        [
             "max-clients",
             None,
             1000,
@@ -125,7 +132,12 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     if not config["no-accounts"]:
         store = AccountStore(reactor, config["db"])
         accounts = Accounts(store, passwords or Passwords())
-    chat = ChatService(reactor, accounts, maxClients=config["max-clients"])
+    chat = ChatService(
+        reactor,
+        accounts,
+        maxClients=config["max-clients"],
+        loginTimeout=config["login-timeout"],
+    )
     chat.setName("chat")
     chat.setServiceParent(top)
     # Children stop in reverse order: listeners close before the room does.

@@ -149,7 +149,7 @@ class BlockingUDP:
 
     def send(self, *frames: str) -> None:
         for frame in frames:
-            self.sock.sendto(f"{self.seq} {frame}".encode("utf-8"), self.server)
+            self.sock.sendto(f"{self.seq} {frame}".encode(), self.server)
             self.seq += 1
 
     def next(self) -> str:

@@ -1,0 +1,3 @@
+"""
+The chat client: a conversation machine, two transports and a terminal.
+"""

@@ -1,0 +1,370 @@
+"""
+What the chat client does, as a state machine without any I/O.
+
+The machine reads server frames and the user's answers to prompts, and
+says what to send, what to show and what to ask next, through a
+L{ClientView}. Terminals, pipes, TCP and UDP are somebody else's business,
+so every path through a conversation can be tested by feeding it lines.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Protocol
+
+from chatroom import codec
+
+#: Answers to the operation prompt that leave, besides EX (any case).
+LEAVE_WORDS = frozenset({"ex", "exit", "quit", "goodbye", "görüşürüz", "!q"})
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+# Where the conversation is.
+CONNECTING = "CONNECTING"  # waiting for the transport
+LOGGING_IN = "LOGGING_IN"  # LOGIN sent, waiting for PASSWORD or WELCOME
+PASSWORD = "PASSWORD"  # asking the user for the password
+PASS_SENT = "PASS_SENT"  # waiting for WELCOME
+NAMING = "NAMING"  # asking the user for another name
+OPERATION = "OPERATION"  # asking "Operation [PM/DM/EX]"
+WAIT_ACK = "WAIT_ACK"  # C PM sent
+PM_TEXT = "PM_TEXT"  # asking for the public message
+WAIT_USERS = "WAIT_USERS"  # C DM sent
+DM_TARGET = "DM_TARGET"  # asking whom to write to
+DM_TEXT = "DM_TEXT"  # asking for the direct message
+WAIT_OK = "WAIT_OK"  # a D frame sent, waiting for OK or an error
+LEAVING = "LEAVING"  # C EX sent
+DONE = "DONE"
+
+
+class ClientView(Protocol):
+    """
+    Everything the machine asks of the world around it.
+    """
+
+    def send(self, frame: str) -> None:
+        """Send one frame to the server."""
+
+    def show(self, text: str) -> None:
+        """Print a line for the user (above any prompt being typed at)."""
+
+    def ask(self, prompt: str, secret: bool = False) -> None:
+        """Prompt the user; the answer comes back through L{answer}."""
+
+    def reconnect(self) -> None:
+        """Open a new session with the server; L{connected} follows."""
+
+    def finish(self, status: int) -> None:
+        """The conversation is over; exit with C{status}."""
+
+
+def messageProblem(frame: str) -> str | None:
+    """
+    Why a frame could not be sent as typed, in plain words, or L{None}.
+    """
+    if _CONTROL.search(frame):
+        return "Messages cannot contain control characters."
+    size = len(frame.encode("utf-8"))
+    if size > codec.MAX_CLIENT_FRAME:
+        return f"That message is too long by {size - codec.MAX_CLIENT_FRAME} bytes."
+    return None
+
+
+class ClientMachine:
+    """
+    One user's conversation with the server, across reconnections.
+
+    @ivar name: the name we log in with (the server's spelling once welcomed).
+    @ivar transport: C{"TCP"} or C{"UDP"}.
+    """
+
+    def __init__(self, view: ClientView, name: str, transport: str) -> None:
+        self.view = view
+        self.name = name
+        self.transport = transport
+        self.state = CONNECTING
+        self.welcomed = False
+        self.sessionAlive = False
+        self._password: str | None = None  # kept only to log in again
+        self._newAccount = False
+        self._target = ""
+
+    # Events from the transport.
+
+    def connected(self) -> None:
+        """
+        A session with the server is open (again): log in.
+        """
+        self.sessionAlive = True
+        if not self.welcomed and self.state != DONE:
+            self.state = LOGGING_IN
+            self.view.send(f"C LOGIN {self.name}")
+
+    def connectionLost(self) -> None:
+        self.sessionAlive = False
+        if self.state == DONE:
+            return
+        if self.state == LEAVING:
+            self._finish("Bye.", 0)
+        elif self.state in (PASSWORD, NAMING) and not self.welcomed:
+            pass  # the login timed out at a prompt: reconnect after the answer
+        else:
+            self._finish("Lost connection to the server.", 1)
+
+    def frameReceived(self, line: str) -> None:
+        kind, _, rest = line.partition(" ")
+        if kind == "D":
+            self._data(rest)
+        elif kind == "C":
+            verb, _, rest = rest.partition(" ")
+            handler = getattr(self, f"_on{verb}", None)
+            if handler is not None:
+                handler(rest)
+
+    # Answers from the user; None means end of input (or Ctrl-C).
+
+    def answer(self, text: str | None) -> None:
+        if text is None:
+            self._leave()
+            return
+        handler = {
+            PASSWORD: self._gotPassword,
+            NAMING: self._gotName,
+            OPERATION: self._gotOperation,
+            PM_TEXT: self._gotPublicText,
+            DM_TARGET: self._gotTarget,
+            DM_TEXT: self._gotDirectText,
+        }.get(self.state)
+        if handler is not None:
+            handler(text)
+
+    # Logging in.
+
+    def _onHELLO(self, rest: str) -> None:
+        pass
+
+    def _onPASSWORD(self, rest: str) -> None:
+        self._newAccount = rest == "NEW"
+        if self._password is not None:
+            # Logging in again after a time-out: the user already answered.
+            self.view.send(f"C PASS {self._password}")
+            self.state = PASS_SENT
+            return
+        self.state = PASSWORD
+        if self._newAccount:
+            self.view.ask(f"Choose a password for {self.name}: ", secret=True)
+        else:
+            self.view.ask("Password: ", secret=True)
+
+    def _gotPassword(self, password: str) -> None:
+        if not password:
+            self.view.show("The password cannot be empty.")
+            self._onPASSWORD("NEW" if self._newAccount else "EXISTING")
+            return
+        self._password = password
+        if self.sessionAlive:
+            self.view.send(f"C PASS {password}")
+            self.state = PASS_SENT
+        else:
+            self.view.reconnect()
+
+    def _onWELCOME(self, rest: str) -> None:
+        parts = rest.split(" ", 2)
+        self.name = parts[0]
+        self._password = None
+        self.welcomed = True
+        self.view.show(parts[2] if len(parts) == 3 else f"Welcome {self.name}.")
+        self._askOperation()
+
+    def _gotName(self, name: str) -> None:
+        self.name = name.strip()
+        if not self.name:
+            self.view.ask("Username: ")
+            return
+        self._password = None
+        if self.sessionAlive:
+            self.view.send(f"C LOGIN {self.name}")
+            self.state = LOGGING_IN
+        else:
+            self.view.reconnect()
+
+    # Operations.
+
+    def _askOperation(self) -> None:
+        self.state = OPERATION
+        self.view.ask("Operation [PM/DM/EX]: ")
+
+    def _gotOperation(self, text: str) -> None:
+        operation = text.strip()
+        if operation.upper() == "PM":
+            self.state = WAIT_ACK
+            self.view.send("C PM")
+        elif operation.upper() == "DM":
+            self.state = WAIT_USERS
+            self.view.send("C DM")
+        elif operation.casefold() in LEAVE_WORDS or operation.upper() == "EX":
+            self._leave()
+        else:
+            if operation:
+                self.view.show(f"Unknown operation {operation!r}: type PM, DM or EX.")
+            self._askOperation()
+
+    def _onACK(self, rest: str) -> None:
+        if self.state == WAIT_ACK:
+            self.state = PM_TEXT
+            self.view.ask("Message: ")
+
+    def _gotPublicText(self, text: str) -> None:
+        self._sendText(f"D {text}", text)
+
+    def _onUSERS(self, rest: str) -> None:
+        if self.state != WAIT_USERS:
+            return
+        others = []
+        for entry in rest.split(" "):
+            who, _, transport = entry.rpartition(":")
+            if who and who.casefold() != self.name.casefold():
+                others.append(f"{who}[{transport}]")
+        if not others:
+            self.view.show("Nobody else is online.")
+            self._askOperation()
+            return
+        self.view.show("Online: " + ", ".join(others))
+        self.state = DM_TARGET
+        self.view.ask("To: ")
+
+    def _gotTarget(self, text: str) -> None:
+        target = unicodedata.normalize("NFKC", text.strip())
+        if not target:
+            self.view.ask("To: ")
+            return
+        if " " in target:
+            self.view.show(f"{target} is not online.")
+            self._askOperation()
+            return
+        self._target = target
+        self.state = DM_TEXT
+        self.view.ask("Message: ")
+
+    def _gotDirectText(self, text: str) -> None:
+        self._sendText(f"D {self._target} {text}", text)
+
+    def _sendText(self, frame: str, text: str) -> None:
+        if not text:
+            self.view.show("Empty messages are not sent.")
+            self._askOperation()
+            return
+        problem = messageProblem(frame)
+        if problem is not None:
+            self.view.show(problem)
+            self._askOperation()
+            return
+        self.state = WAIT_OK
+        self.view.send(frame)
+
+    def _onOK(self, rest: str) -> None:
+        kind, _, detail = rest.partition(" ")
+        if kind == "PM":
+            count = int(detail) if detail.isdigit() else 0
+            self.view.show(f"Sent to {count} user{'' if count == 1 else 's'}.")
+        elif kind == "DM":
+            self.view.show(f"Delivered to {detail}.")
+        if self.state == WAIT_OK:
+            self._askOperation()
+
+    # Leaving.
+
+    def _leave(self) -> None:
+        if self.state in (LEAVING, DONE):
+            return
+        if not self.sessionAlive:
+            self._finish("Bye.", 0)
+            return
+        self.state = LEAVING
+        self.view.send("C EX")
+
+    def _onBYE(self, rest: str) -> None:
+        if rest == "SHUTDOWN":
+            self._finish("The server is shutting down.", 0)
+        else:
+            self._finish("Bye.", 0)
+
+    def _finish(self, text: str, status: int) -> None:
+        if self.state != DONE:
+            self.state = DONE
+            self.sessionAlive = False
+            self.view.show(text)
+            self.view.finish(status)
+
+    # What others do.
+
+    def _data(self, rest: str) -> None:
+        parts = rest.split(" ", 3)
+        if len(parts) < 4:
+            return
+        kind, sender, transport, text = parts
+        if kind == "PM":
+            self.view.show(f"{sender}[{transport}] : {text}")
+        elif kind == "DM":
+            self.view.show(f"{sender}[{transport}] (direct) : {text}")
+
+    def _onJOIN(self, rest: str) -> None:
+        name, _, transport = rest.partition(" ")
+        self.view.show(f"{name} [{transport}] has connected. Welcome!")
+
+    def _onLEAVE(self, rest: str) -> None:
+        parts = rest.split(" ")
+        if len(parts) >= 2:
+            self.view.show(f"{parts[0]} [{parts[1]}] has left the chat.")
+
+    # Errors, in plain words.
+
+    def _onERR(self, rest: str) -> None:
+        code, _, text = rest.partition(" ")
+        if code == "NAME_TAKEN":
+            self.view.show("That username is already taken, please enter a different one.")
+            self._askName()
+        elif code == "BAD_NAME":
+            self.view.show(f"That username cannot be used: {text}.")
+            self._askName()
+        elif code == "BAD_PASSWORD":
+            self._badPassword(text)
+        elif code == "FULL":
+            self._finish("The server is full; please try again later.", 1)
+        elif code == "STATE" and text == "login timed out":
+            self.sessionAlive = False  # the server closes it; we log in again later
+        elif code == "NO_SUCH_USER":
+            self.view.show(f"{self._target} is not online.")
+            self._askOperation()
+        elif code == "RATE" and not self.welcomed:
+            self._finish("Too many attempts to log in from here; try again in a minute.", 1)
+        elif self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK, LOGGING_IN, PASS_SENT):
+            self.view.show(_explain(code, text))
+            if self.welcomed:
+                self._askOperation()
+        else:
+            self.view.show(_explain(code, text))
+
+    def _askName(self) -> None:
+        self.state = NAMING
+        self._password = None
+        self.view.ask("Username: ")
+
+    def _badPassword(self, text: str) -> None:
+        self._password = None
+        if text.startswith("wrong password; goodbye"):
+            self._finish("Wrong password, too many times.", 1)
+            return
+        self.view.show("Wrong password." if text == "wrong password" else f"{text.capitalize()}.")
+        # The protocol starts a login again from LOGIN.
+        self.state = LOGGING_IN
+        self.view.send(f"C LOGIN {self.name}")
+
+
+def _explain(code: str, text: str) -> str:
+    return {
+        "RATE": "You are sending too fast; that was not sent. Wait a moment and try again.",
+        "TOO_LONG": "That message is too long; it was not sent.",
+        "BAD_TEXT": "Empty messages are not sent.",
+        "BAD_FRAME": f"The server could not read that: {text}.",
+    }.get(code, f"The server said: {text or code}.")

@@ -1,0 +1,220 @@
+"""
+C{chatclient HOST PORT USERNAME [--udp]}: the program people chat with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
+from twisted.python.failure import Failure
+
+from chatroom import names
+from chatroom.client.machine import ClientMachine
+from chatroom.client.terminal import UI, LineUI, TerminalUI
+from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
+
+#: How long leaving may wait for the server's BYE.
+LEAVE_GRACE = 3.0
+
+DESCRIPTION = """\
+Chat in a chatroom server's room, over TCP (the default) or UDP.
+
+You log in as USERNAME: the first time, you choose its password; after
+that, you give it. Then, at "Operation [PM/DM/EX]:",
+
+  PM   sends a public message to everyone online,
+  DM   shows who is online and sends a direct message to one of them,
+  EX   leaves (so do exit, quit, goodbye, görüşürüz and !q).
+
+Messages from others, and people joining and leaving, are printed as they
+arrive, even while you type. Ctrl-C or the end of input leaves politely.
+
+Without a terminal, each line of standard input answers the next prompt:
+
+  printf 'secret\\nPM\\nhello\\nEX\\n' | chatclient 127.0.0.1 9000 alice
+
+Exit status: 0 after leaving (or when the server shuts down), 1 when the
+connection is lost or refused, 2 for a bad command line.
+"""
+
+
+def parseArguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="chatclient",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("host", help="the server's name or address")
+    parser.add_argument("port", type=int, help="the server's port (TCP, or UDP with --udp)")
+    parser.add_argument("username", help="your name in the room (1-32 letters, digits, _ - .)")
+    parser.add_argument("--udp", action="store_true", help="connect over UDP instead of TCP")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"{args.port} is not a port number")
+    try:
+        args.username = names.validate(args.username)
+    except names.BadName as e:
+        parser.error(f"that username cannot be used: {e}")
+    return args
+
+
+class ChatClient:
+    """
+    Wires the machine to a transport and a user interface.
+
+    It is the machine's L{ClientView}: frames go to the current transport,
+    lines and prompts to the UI. A session the server ended while the user
+    was typing a password is replaced by a new one (L{reconnect}).
+    """
+
+    def __init__(self, reactor: Any, host: str, port: int, name: str, udp: bool, ui: UI) -> None:
+        self.reactor = reactor
+        self.host = host
+        self.port = port
+        self.udp = udp
+        self.ui = ui
+        self.machine = ClientMachine(self, name, "UDP" if udp else "TCP")
+        self.status: int | None = None
+        self.done: Deferred[int] = Deferred()
+        self._link: TCPClientProtocol | UDPClientProtocol | None = None
+        self._udpPort: Any = None
+
+    # Connecting.
+
+    def start(self) -> None:
+        self._connect()
+
+    def _listener(self) -> Listener:
+        """
+        Events from one session only: a replaced session's late events are
+        not the machine's concern.
+        """
+        session = object()
+        self._session = session
+
+        def frame(line: str) -> None:
+            if self._session is session:
+                self.machine.frameReceived(line)
+
+        def lost() -> None:
+            if self._session is session:
+                self.machine.connectionLost()
+
+        return Listener(frame, lost)
+
+    def _connect(self) -> None:
+        self._closeLink()
+        listener = self._listener()
+        if self.udp:
+            self._connectUDP(listener)
+            return
+        endpoint = HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
+        d = connectProtocol(endpoint, TCPClientProtocol(listener))
+        d.addCallbacks(self._linked, self._cannotConnect)
+
+    def _connectUDP(self, listener: Listener) -> None:
+        try:
+            family, _, _, _, address = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_DGRAM
+            )[0]
+        except OSError as e:
+            self._cannotConnect(Failure(e))
+            return
+        link = UDPClientProtocol(address, listener, self.reactor)
+        interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
+        self._udpPort = self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
+        self._linked(link)
+
+    def _linked(self, link: TCPClientProtocol | UDPClientProtocol) -> None:
+        self._link = link
+        self.machine.connected()
+
+    def _cannotConnect(self, failure: Failure) -> None:
+        self.ui.show(f"Cannot connect to {self.host} port {self.port}: {failure.getErrorMessage()}")
+        self.finish(1)
+
+    def _closeLink(self) -> None:
+        link, self._link = self._link, None
+        self._session = None
+        if link is not None:
+            link.close()
+
+    # ClientView
+
+    def send(self, frame: str) -> None:
+        if self._link is not None:
+            self._link.sendFrame(frame)
+
+    def show(self, text: str) -> None:
+        self.ui.show(text)
+
+    def ask(self, prompt: str, secret: bool = False) -> None:
+        d = self.ui.ask(prompt, secret)
+        d.addCallbacks(self._answered, lambda failure: None)
+
+    def _answered(self, text: str | None) -> None:
+        if self.status is None:
+            self.machine.answer(text)
+
+    def reconnect(self) -> None:
+        self._connect()
+
+    def finish(self, status: int) -> None:
+        if self.status is not None:
+            return
+        self.status = status
+        self.reactor.callLater(0, self._closeLink)  # after this frame is acked
+        self.ui.close().addBoth(lambda _: self.done.callback(status))
+
+    # Leaving on a signal.
+
+    def leave(self) -> Deferred[int] | None:
+        """
+        Leave politely (C{C EX}) before the reactor stops, waiting a little
+        for the server's goodbye.
+        """
+        if self.status is not None:
+            return None
+        self.machine.answer(None)
+        if self.status is None:
+            self.reactor.callLater(LEAVE_GRACE, self.finish, 0)
+        return self.done
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parseArguments(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
+
+    # prompt_toolkit lives on asyncio, so Twisted runs on asyncio too.
+    from twisted.internet import asyncioreactor
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    asyncioreactor.install(loop)
+    from twisted.internet import reactor
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    client: ChatClient | None = None
+
+    def begin() -> None:
+        nonlocal client
+        ui: UI = TerminalUI() if interactive else LineUI(reactor)
+        client = ChatClient(reactor, args.host, args.port, args.username, args.udp, ui)
+        client.done.addBoth(lambda _: reactor.stop())
+        client.start()
+
+    reactor.callWhenRunning(begin)
+    reactor.addSystemEventTrigger("before", "shutdown", lambda: client and client.leave())
+    reactor.run()
+    return 1 if client is None or client.status is None else client.status
+
+
+def run() -> None:
+    sys.exit(main())

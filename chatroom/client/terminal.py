@@ -1,0 +1,134 @@
+"""
+Talking to the person: prompts, answers and lines printed meanwhile.
+
+On a terminal, prompt_toolkit reads each answer while Twisted (on the
+asyncio reactor) keeps receiving; C{patch_stdout} prints incoming messages
+above the prompt and redraws the prompt with the half-typed text intact.
+prompt_toolkit was chosen over C{twisted.internet.stdio} because it keeps
+the line being edited, hides passwords and handles wide and combining
+characters, none of which a raw line reader does.
+
+Without a terminal (a pipe or a file), each line of input answers the next
+prompt; prompts are printed on lines of their own so that the output reads
+as a transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import Protocol, TextIO
+
+from twisted.internet.defer import Deferred, DeferredQueue, succeed
+from twisted.internet.interfaces import IReactorFromThreads
+
+
+class UI(Protocol):
+    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
+        """
+        The answer to C{prompt}, or L{None} at the end of input or on Ctrl-C.
+        """
+
+    def show(self, text: str) -> None:
+        """
+        Print a line, above the prompt if one is showing.
+        """
+
+    def close(self) -> Deferred[None]:
+        """
+        Stop asking; fires once the terminal is restored.
+        """
+
+
+class LineUI:
+    """
+    Prompts answered by lines read from a pipe or a file.
+
+    A thread reads the input, so a slow pipe never blocks the reactor; each
+    line is kept until a prompt asks for it.
+    """
+
+    def __init__(
+        self,
+        reactor: IReactorFromThreads,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self._reactor = reactor
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._lines: DeferredQueue[str | None] = DeferredQueue()
+        threading.Thread(target=self._read, name="chatclient-input", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._stdin:
+                self._reactor.callFromThread(self._lines.put, line.rstrip("\r\n"))
+        except (OSError, ValueError):
+            pass
+        self._reactor.callFromThread(self._lines.put, None)
+
+    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
+        self.show(prompt.rstrip())
+        return self._lines.get()
+
+    def show(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
+
+    def close(self) -> Deferred[None]:
+        return succeed(None)
+
+
+class TerminalUI:
+    """
+    Prompts on a terminal, with prompt_toolkit.
+    """
+
+    def __init__(self) -> None:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.key_binding import KeyBindings
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        keys = KeyBindings()
+
+        @keys.add("c-c")
+        def _interrupt(event) -> None:  # Ctrl-C leaves, like end of input
+            event.app.exit(result=None)
+
+        @keys.add("c-d")
+        def _endOfInput(event) -> None:
+            if not event.current_buffer.text:
+                event.app.exit(result=None)
+
+        self._session: PromptSession = PromptSession(key_bindings=keys)
+        # Entered on the running loop: printing is scheduled on it.
+        self._patch = patch_stdout(raw=True)
+        self._patch.__enter__()
+        self._task: asyncio.Future | None = None
+
+    async def _prompt(self, prompt: str, secret: bool) -> str | None:
+        try:
+            return await self._session.prompt_async(prompt, is_password=secret)
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
+        self._task = asyncio.ensure_future(self._prompt(prompt, secret))
+        return Deferred.fromFuture(self._task)
+
+    async def _closing(self, task: asyncio.Future | None) -> None:
+        if task is not None and not task.done():
+            task.cancel()
+            # Let prompt_toolkit leave raw mode before anything else runs.
+            await asyncio.gather(task, return_exceptions=True)
+        if self._patch is not None:
+            patch, self._patch = self._patch, None
+            patch.__exit__(None, None, None)
+
+    def show(self, text: str) -> None:
+        print(text, flush=True)
+
+    def close(self) -> Deferred[None]:
+        return Deferred.fromFuture(asyncio.ensure_future(self._closing(self._task)))

@@ -1,0 +1,270 @@
+"""
+The client's conversation, frame by frame and answer by answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chatroom.client.machine import LEAVE_WORDS, ClientMachine
+
+
+class View:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.shown: list[str] = []
+        self.asked: list[tuple[str, bool]] = []
+        self.reconnects = 0
+        self.status: int | None = None
+
+    def send(self, frame: str) -> None:
+        self.sent.append(frame)
+
+    def show(self, text: str) -> None:
+        self.shown.append(text)
+
+    def ask(self, prompt: str, secret: bool = False) -> None:
+        self.asked.append((prompt, secret))
+
+    def reconnect(self) -> None:
+        self.reconnects += 1
+
+    def finish(self, status: int) -> None:
+        self.status = status
+
+    def take(self) -> tuple[list[str], list[str], list[tuple[str, bool]]]:
+        out = (self.sent, self.shown, self.asked)
+        self.sent, self.shown, self.asked = [], [], []
+        return out
+
+
+def welcomed(name: str = "alice", transport: str = "TCP") -> tuple[ClientMachine, View]:
+    view = View()
+    machine = ClientMachine(view, name, transport)
+    machine.connected()
+    machine.frameReceived(f"C HELLO chatroom 1 {transport}")
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("pw")
+    machine.frameReceived(
+        f"C WELCOME {name} {transport} Welcome {name}, you are connected via {transport}."
+    )
+    view.take()
+    return machine, view
+
+
+def test_registering():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    assert view.take() == (["C LOGIN alice"], [], [])
+    machine.frameReceived("C HELLO chatroom 1 TCP")
+    machine.frameReceived("C PASSWORD NEW")
+    assert view.take() == ([], [], [("Choose a password for alice: ", True)])
+    machine.answer("correct horse")
+    assert view.take() == (["C PASS correct horse"], [], [])
+    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    assert view.take() == (
+        [],
+        ["Welcome alice, you are connected via TCP."],
+        [("Operation [PM/DM/EX]: ", False)],
+    )
+
+
+def test_existing_account_and_a_wrong_password_then_the_right_one():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD EXISTING")
+    assert view.take()[2] == [("Password: ", True)]
+    machine.answer("wrong")
+    machine.frameReceived("C ERR BAD_PASSWORD wrong password")
+    # The protocol restarts a login from LOGIN; the user is simply asked again.
+    assert view.take() == (["C PASS wrong", "C LOGIN alice"], ["Wrong password."], [])
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("right")
+    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    sent, shown, asked = view.take()
+    assert sent == ["C PASS right"] and asked[-1][0] == "Operation [PM/DM/EX]: "
+
+
+def test_third_wrong_password_ends_it():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("x")
+    machine.frameReceived("C ERR BAD_PASSWORD wrong password; goodbye")
+    machine.connectionLost()
+    assert view.status == 1 and view.shown[-1] == "Wrong password, too many times."
+
+
+def test_name_taken_asks_for_another():
+    view = View()
+    machine = ClientMachine(view, "alice", "UDP")
+    machine.connected()
+    machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
+    assert view.take() == (
+        ["C LOGIN alice"],
+        ["That username is already taken, please enter a different one."],
+        [("Username: ", False)],
+    )
+    machine.answer("alicia")
+    assert view.take() == (["C LOGIN alicia"], [], [])
+    machine.frameReceived("C PASSWORD NEW")
+    assert view.take()[2] == [("Choose a password for alicia: ", True)]
+
+
+def test_public_message():
+    machine, view = welcomed()
+    machine.answer("pm")
+    assert view.take() == (["C PM"], [], [])
+    machine.frameReceived("C ACK PM")
+    assert view.take() == ([], [], [("Message: ", False)])
+    machine.answer("Hello everyone")
+    machine.frameReceived("C OK PM 2")
+    assert view.take() == (
+        ["D Hello everyone"],
+        ["Sent to 2 users."],
+        [("Operation [PM/DM/EX]: ", False)],
+    )
+    machine.answer("PM")
+    machine.frameReceived("C ACK PM")
+    machine.answer("one")
+    machine.frameReceived("C OK PM 1")
+    assert view.take()[1] == ["Sent to 1 user."]
+
+
+def test_direct_message_and_missing_target():
+    machine, view = welcomed()
+    machine.answer("Dm")
+    machine.frameReceived("C USERS alice:TCP bob:UDP carol:TCP")
+    assert view.take() == (["C DM"], ["Online: bob[UDP], carol[TCP]"], [("To: ", False)])
+    machine.answer("bob")
+    assert view.take()[2] == [("Message: ", False)]
+    machine.answer("see you at five")
+    machine.frameReceived("C OK DM bob")
+    assert view.take()[:2] == (["D bob see you at five"], ["Delivered to bob."])
+    machine.answer("DM")
+    machine.frameReceived("C USERS alice:TCP bob:UDP")
+    machine.answer("bob")
+    machine.answer("still there?")
+    machine.frameReceived("C ERR NO_SUCH_USER bob is not online")
+    sent, shown, asked = view.take()
+    assert shown == ["Online: bob[UDP]", "bob is not online."]
+    assert asked[-1] == ("Operation [PM/DM/EX]: ", False)
+
+
+def test_nobody_else_online():
+    machine, view = welcomed()
+    machine.answer("DM")
+    machine.frameReceived("C USERS alice:TCP")
+    assert view.take() == (
+        ["C DM"],
+        ["Nobody else is online."],
+        [("Operation [PM/DM/EX]: ", False)],
+    )
+
+
+@pytest.mark.parametrize("word", sorted(LEAVE_WORDS | {"EX", "Exit", "QUIT", "GÖRÜŞÜRÜZ"}))
+def test_ways_to_leave(word):
+    machine, view = welcomed()
+    machine.answer(word)
+    assert view.take()[0] == ["C EX"]
+    machine.frameReceived("C BYE EXIT")
+    assert view.status == 0 and view.shown == ["Bye."]
+
+
+def test_end_of_input_leaves():
+    machine, view = welcomed()
+    machine.answer(None)
+    assert view.take()[0] == ["C EX"]
+    machine.connectionLost()  # the server closed before BYE came back
+    assert view.status == 0
+
+
+def test_unknown_operation_and_local_checks():
+    machine, view = welcomed()
+    machine.answer("shout")
+    assert view.take() == (
+        [],
+        ["Unknown operation 'shout': type PM, DM or EX."],
+        [("Operation [PM/DM/EX]: ", False)],
+    )
+    machine.answer("PM")
+    machine.frameReceived("C ACK PM")
+    machine.answer("")
+    assert view.take()[1] == ["Empty messages are not sent."]
+    machine.answer("PM")
+    machine.frameReceived("C ACK PM")
+    machine.answer("x" * 5000)
+    assert view.take()[1] == ["That message is too long by 906 bytes."]
+    machine.answer("PM")
+    machine.frameReceived("C ACK PM")
+    machine.answer("\x1b[2J")
+    sent, shown, _ = view.take()
+    assert sent == ["C PM"] and shown == ["Messages cannot contain control characters."]
+
+
+def test_what_others_do_is_shown():
+    machine, view = welcomed()
+    for frame in [
+        "D PM bob UDP hi all",
+        "D DM bob UDP hi alice",
+        "C JOIN carol TCP",
+        "C LEAVE carol TCP CLOSED",
+    ]:
+        machine.frameReceived(frame)
+    assert view.take()[1] == [
+        "bob[UDP] : hi all",
+        "bob[UDP] (direct) : hi alice",
+        "carol [TCP] has connected. Welcome!",
+        "carol [TCP] has left the chat.",
+    ]
+
+
+def test_errors_in_plain_words():
+    machine, view = welcomed()
+    machine.answer("PM")
+    machine.frameReceived("C ERR RATE slow down")
+    sent, shown, asked = view.take()
+    assert "too fast" in shown[0] and asked == [("Operation [PM/DM/EX]: ", False)]
+
+
+def test_server_shutdown_and_lost_connection():
+    machine, view = welcomed()
+    machine.frameReceived("C BYE SHUTDOWN")
+    assert view.shown == ["The server is shutting down."] and view.status == 0
+    machine, view = welcomed()
+    machine.connectionLost()
+    assert view.shown == ["Lost connection to the server."] and view.status == 1
+
+
+def test_full_server():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C ERR FULL the server is full, try later")
+    assert view.status == 1 and "full" in view.shown[-1]
+
+
+def test_a_slow_password_logs_in_again_unnoticed():
+    """
+    The server closes a login left unfinished for 30 s; the password typed
+    after that is used on a new session, without asking again.
+    """
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD EXISTING")
+    view.take()
+    machine.frameReceived("C ERR STATE login timed out")
+    machine.connectionLost()
+    assert view.take() == ([], [], []) and view.status is None
+    machine.answer("slowly typed")
+    assert view.reconnects == 1
+    machine.connected()
+    machine.frameReceived("C HELLO chatroom 1 TCP")
+    machine.frameReceived("C PASSWORD EXISTING")
+    assert view.take() == (["C LOGIN alice", "C PASS slowly typed"], [], [])
+    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    assert view.take()[1] == ["Welcome alice, you are connected via TCP."]
