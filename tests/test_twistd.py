@@ -7,29 +7,18 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from wire import BlockingClient, BlockingUDP, ServerProcess
-
-BIN = Path(sys.executable).parent
-
-
-def command(name: str) -> str:
-    path = BIN / name
-    if not path.exists():
-        pytest.fail(f"{name} is not installed beside {sys.executable}: pip install the project")
-    return str(path)
+from wire import BlockingClient, BlockingUDP, ServerProcess, installed, twistdServer
 
 
 def test_twistd_help_lists_the_plugin(tmp_path):
     out = subprocess.run(
-        [command("twistd"), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [installed("twistd"), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     ).stdout
     assert "chatroom" in out
     options = subprocess.run(
-        [command("twistd"), "chatroom", "--help"],
+        [installed("twistd"), "chatroom", "--help"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -41,18 +30,7 @@ def test_twistd_help_lists_the_plugin(tmp_path):
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_twistd_serves_chat_and_shuts_down_cleanly(tmp_path, stop):
-    server = ServerProcess(
-        [
-            command("twistd"),
-            "-n",
-            "--pidfile=",
-            "chatroom",
-            "--port=0",
-            "--interface=127.0.0.1",
-            "--db=accounts.sqlite",
-        ],
-        tmp_path,
-    )
+    server = twistdServer(tmp_path)
     try:
         port = server.ports["TCP"]
         alice, bob = BlockingClient(port), BlockingClient(port)
@@ -104,12 +82,12 @@ def test_twistd_serves_chat_and_shuts_down_cleanly(tmp_path, stop):
     assert "psst" not in log  # direct messages are private
     assert "hunter2" not in log
     assert "Traceback" not in log
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("accounts.sqlite*"))
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("chat.sqlite*"))
     assert b"hunter2" not in raw and b"$argon2id$" in raw
 
 
 def test_chatserver_short_form_and_restart_keeps_accounts(tmp_path):
-    argv = [command("chatserver"), "0", "--interface", "127.0.0.1", "--db", "chat.sqlite"]
+    argv = [installed("chatserver"), "0", "--interface", "127.0.0.1", "--db", "chat.sqlite"]
     for expected in ["C PASSWORD NEW", "C PASSWORD EXISTING"]:
         server = ServerProcess(argv, tmp_path)
         try:
@@ -126,7 +104,7 @@ def test_chatserver_short_form_and_restart_keeps_accounts(tmp_path):
 def test_unusable_database_is_a_clear_error(tmp_path):
     result = subprocess.run(
         [
-            command("twistd"),
+            installed("twistd"),
             "-n",
             "--pidfile=",
             "chatroom",

@@ -7,9 +7,12 @@ the suite.
 
 from __future__ import annotations
 
+import queue
 import re
 import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -226,3 +229,112 @@ class ServerProcess:
                 self.process.wait(timeout=WAIT)
         self._log.close()
         return self.process.returncode
+
+
+def installed(name: str) -> str:
+    """
+    The path of one of the project's commands, installed beside Python.
+    """
+    path = Path(sys.executable).parent / name
+    assert path.exists(), f"{name} is not installed beside {sys.executable}"
+    return str(path)
+
+
+class ClientProcess:
+    """
+    A real C{chatclient} with piped input, read line by line as it prints.
+    """
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [installed("chatclient"), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def type(self, *lines: str) -> None:
+        self.process.stdin.write("".join(line + "\n" for line in lines))
+        self.process.stdin.flush()
+
+    def endInput(self) -> None:
+        self.process.stdin.close()
+
+    def waitFor(self, text: str) -> str:
+        """
+        Read output until a line containing C{text}; return that line.
+        """
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"{text!r} never printed; output was:\n" + "\n".join(self.lines))
+
+    def wait(self) -> int:
+        """
+        Wait for the client to exit; keep the rest of its output.
+        """
+        try:
+            status = self.process.wait(timeout=WAIT * 3)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+            raise
+        while (line := self._queue.get(timeout=WAIT)) is not None:
+            self.lines.append(line)
+        return status
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+
+
+def twistdServer(directory: Path, *options: str) -> ServerProcess:
+    """
+    C{twistd -n chatroom} on 127.0.0.1, ports chosen by the system.
+    """
+    return ServerProcess(
+        [
+            installed("twistd"),
+            "-n",
+            "--pidfile=",
+            "chatroom",
+            "--port=0",
+            "--interface=127.0.0.1",
+            "--db=chat.sqlite",
+            *options,
+        ],
+        directory,
+    )
+
+
+def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[int, str]:
+    """
+    Run C{chatclient} with C{lines} as its whole input; its status and output.
+    """
+    result = subprocess.run(
+        [installed("chatclient"), "127.0.0.1", str(port), name, *(["--udp"] if udp else [])],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, result.stdout + result.stderr

@@ -124,7 +124,8 @@ class UDPClientProtocol(DatagramProtocol):
     def _tick(self) -> None:
         now = self.clock.seconds()
         self.link.tick(now)
-        if not self.link.dead and now - self.lastSent >= KEEPALIVE:
+        # Frames in flight are being resent anyway: no PING needed then.
+        if self.link.idle and not self.link.dead and now - self.lastSent >= KEEPALIVE:
             self.sendFrame("C PING")
 
     def _failed(self, why: str) -> None:

@@ -1,0 +1,109 @@
+"""
+The client on a real pseudo-terminal, judged by what the screen shows.
+
+pexpect runs C{chatclient} on a pty; pyte, a terminal emulator, turns what
+it writes into the screen a person would see.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pexpect
+import pyte
+import pytest
+from wire import installed, pipedClient, twistdServer
+
+COLUMNS, ROWS = 100, 24
+
+
+class Screen:
+    def __init__(self, *args: str) -> None:
+        self.screen = pyte.Screen(COLUMNS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+        self.child = pexpect.spawn(
+            installed("chatclient"), list(args), dimensions=(ROWS, COLUMNS), timeout=10
+        )
+
+    def pump(self, seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.05))
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                return
+
+    def lines(self) -> list[str]:
+        return [line.rstrip() for line in self.screen.display if line.strip()]
+
+    def waitFor(self, text: str, seconds: float = 10) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.pump(0.1)
+            if any(text in line for line in self.lines()):
+                return
+        raise AssertionError(f"{text!r} not on screen:\n" + "\n".join(self.lines()))
+
+    def type(self, text: str) -> None:
+        self.child.send(text)
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = twistdServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_a_message_arrives_while_alice_types(server):
+    """
+    The seeds' test: while alice sits at "Message:" with text half typed,
+    bob's direct message prints first, then her prompt returns with her
+    text intact, and she can finish it.
+    """
+    alice = Screen("127.0.0.1", str(server.ports["TCP"]), "alice")
+    try:
+        alice.waitFor("Choose a password for alice:")
+        alice.type("hunter2\r")
+        alice.waitFor("Operation [PM/DM/EX]:")
+        assert "hunter2" not in "\n".join(alice.lines())  # hidden
+        alice.type("PM\r")
+        alice.waitFor("Message:")
+        alice.type("half typ")
+        alice.pump()
+        status, out = pipedClient(
+            server.ports["UDP"], "bob", "pw\nDM\nalice\nsee you at five\nEX\n", udp=True
+        )
+        assert status == 0 and "Delivered to alice." in out, out
+        alice.waitFor("bob [UDP] has left the chat.")
+        lines = alice.lines()
+        direct = lines.index("bob[UDP] (direct) : see you at five")
+        assert lines[-1] == "Message: half typ"  # the prompt, redrawn, text intact
+        assert direct < len(lines) - 1
+        alice.type("ed\r")
+        alice.waitFor("Sent to 0 users.")
+        alice.type("EX\r")
+        alice.waitFor("Bye.")
+        alice.child.expect(pexpect.EOF)
+        alice.child.close()
+        assert alice.child.exitstatus == 0
+    finally:
+        alice.child.close(force=True)
+
+
+def test_ctrl_c_leaves_politely(server):
+    carol = Screen("127.0.0.1", str(server.ports["UDP"]), "carol", "--udp")
+    try:
+        carol.waitFor("Choose a password for carol:")
+        carol.type("pw\r")
+        carol.waitFor("Operation [PM/DM/EX]:")
+        carol.type("\x03")
+        carol.waitFor("Bye.")
+        carol.child.expect(pexpect.EOF)
+        carol.child.close()
+        assert carol.child.exitstatus == 0
+        server.waitForLog("carol [UDP] has left the chat. (EXIT)")
+    finally:
+        carol.child.close(force=True)

@@ -1,0 +1,89 @@
+"""
+The client's UDP transport with a fake clock: keepalives and a lost server.
+"""
+
+from __future__ import annotations
+
+import random
+
+from twisted.internet.task import Clock
+
+from chatroom.client.transports import KEEPALIVE, Listener, UDPClientProtocol
+from chatroom.reliable import parseDatagram
+
+SERVER = ("127.0.0.1", 9000)
+
+
+class Wire:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert addr == SERVER
+        self.sent.append(data)
+
+    def stopListening(self) -> None:
+        pass
+
+
+def client(clock: Clock) -> tuple[UDPClientProtocol, list[str], list[bool]]:
+    frames: list[str] = []
+    lost: list[bool] = []
+    protocol = UDPClientProtocol(
+        SERVER, Listener(frames.append, lambda: lost.append(True)), clock, random.Random(1)
+    )
+    protocol.transport = Wire()
+    protocol.startProtocol()
+    return protocol, frames, lost
+
+
+def run(clock: Clock, seconds: float) -> None:
+    for _ in range(round(seconds / 0.025)):
+        clock.advance(0.025)
+
+
+def acknowledgeAll(protocol: UDPClientProtocol) -> None:
+    for data in protocol.transport.sent:
+        seq, frame = parseDatagram(data)
+        if frame is not None:
+            protocol.datagramReceived(b"A %d" % seq, SERVER)
+    protocol.transport.sent.clear()
+
+
+def test_keepalive_ping_when_quiet():
+    clock = Clock()
+    protocol, frames, lost = client(clock)
+    protocol.sendFrame("C LOGIN ada")
+    protocol.datagramReceived(b"500 C HELLO chatroom 1 UDP", SERVER)
+    assert frames == ["C HELLO chatroom 1 UDP"]
+    acknowledgeAll(protocol)
+    run(clock, KEEPALIVE - 1)
+    assert protocol.transport.sent == []
+    run(clock, 1.1)
+    assert {parseDatagram(d) for d in protocol.transport.sent} == {
+        (parseDatagram(protocol.transport.sent[0])[0], b"C PING")
+    }
+    acknowledgeAll(protocol)
+    protocol.sendFrame("C PM")  # talking resets the quiet time
+    acknowledgeAll(protocol)
+    run(clock, KEEPALIVE - 1)
+    assert protocol.transport.sent == [] and lost == []
+
+
+def test_a_silent_server_is_reported_lost():
+    clock = Clock()
+    protocol, frames, lost = client(clock)
+    protocol.sendFrame("C LOGIN ada")
+    run(clock, 20)
+    assert lost == []
+    run(clock, 10)
+    assert lost == [True]
+    assert len(protocol.transport.sent) == 7  # the LOGIN and its six retries
+
+
+def test_datagrams_from_elsewhere_are_ignored():
+    clock = Clock()
+    protocol, frames, lost = client(clock)
+    protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.0.2", 9000))
+    protocol.datagramReceived(b"garbage", SERVER)
+    assert frames == [] and protocol.transport.sent == []
