@@ -24,10 +24,15 @@ from zope.interface import Attribute, Interface
 from chatroom import codec, names
 from chatroom.accounts import Accounts, AlreadyRegistered
 from chatroom.codec import Frame, FrameError
+from chatroom.limits import FailureWindow, TokenBucket
 from chatroom.passwords import MAX_PASSWORD
 
 LOGIN_TIMEOUT = 30.0
 MAX_WRONG_PASSWORDS = 3
+MSG_RATE = 20.0  # frames a second, on average...
+MSG_BURST = 40  # ...and at once
+FLOOD_LIMIT = 10.0  # seconds of refused frames before a session is dropped
+LOGIN_FAILURES = 20  # wrong passwords a minute from one address
 
 # An inbox longer than this pauses reading from the client until it drains,
 # so a client pipelining behind a slow password check cannot grow memory.
@@ -54,7 +59,8 @@ class IChannel(Interface):
     """
 
     transportName = Attribute('"TCP" or "UDP": shown to users beside names.')
-    peer = Attribute("The client's address, for the server console.")
+    peer = Attribute("The client's address and port, for the server console.")
+    host = Attribute("The client's address alone, for limits per address.")
 
     def send(frame: bytes) -> None:
         """
@@ -97,6 +103,7 @@ class Session:
         "inbox",
         "busy",
         "paused",
+        "bucket",
     )
 
     def __init__(self, service: ChatService, channel: IChannel) -> None:
@@ -111,6 +118,7 @@ class Session:
         self.inbox: deque[bytes | FrameError] = deque()
         self.busy = False
         self.paused = False
+        self.bucket = service.newBucket()
 
     @property
     def label(self) -> str:
@@ -125,7 +133,8 @@ class Session:
         """
         One frame's bytes arrived, terminator already removed.
         """
-        self._enqueue(line)
+        if line == b"C EX" or self.service.admit(self, line[:1]):
+            self._enqueue(line)
 
     def lineTooLong(self, head: bytes) -> None:
         """
@@ -133,6 +142,8 @@ class Session:
         an over-long data frame ends the pending operation like any other
         error in reply to a data frame.
         """
+        if not self.service.admit(self, head):
+            return
         self._enqueue(
             FrameError(
                 "TOO_LONG",
@@ -152,9 +163,10 @@ class Session:
             self.channel.send(frame)
 
     def error(self, code: str, reason: str) -> None:
-        self.service.log.info(
-            "{label} error {code}: {reason}", label=self.label, code=code, reason=reason
-        )
+        if code != "RATE":  # a flood is logged once, when it starts
+            self.service.log.info(
+                "{label} error {code}: {reason}", label=self.label, code=code, reason=reason
+            )
         self.send(codec.command("ERR", code, reason))
 
     def _enqueue(self, item: bytes | FrameError) -> None:
@@ -185,11 +197,27 @@ class ChatService(Service):
         accounts: Accounts | None,
         maxClients: int = 1000,
         loginTimeout: float = LOGIN_TIMEOUT,
+        msgRate: float = MSG_RATE,
+        msgBurst: float = MSG_BURST,
+        maxPerHost: int = 0,
+        loginFailures: int = LOGIN_FAILURES,
     ) -> None:
+        """
+        @param msgRate: frames a second a session may send on average (0:
+            no limit), C{msgBurst} at once.
+        @param maxPerHost: sessions at once from one address (0: no limit).
+        @param loginFailures: wrong passwords a minute from one address
+            before its logins are refused for the rest of that minute.
+        """
         self.clock = clock
         self.accounts = accounts
         self.maxClients = maxClients
         self.loginTimeout = loginTimeout
+        self.msgRate = msgRate
+        self.msgBurst = msgBurst
+        self.maxPerHost = maxPerHost
+        self.loginFailures = FailureWindow(loginFailures)
+        self._perHost: dict[str, int] = {}
         self.sessions: set[Session] = set()
         self.online: dict[str, Session] = {}
         self.reserved: dict[str, Session] = {}
@@ -244,16 +272,13 @@ class ChatService(Service):
             prove the client's address before the session counts).
         """
         if not self.running or len(self.sessions) >= self.maxClients:
-            self.log.info(
-                "refused {transport} connection from {peer}: server full",
-                transport=channel.transportName,
-                peer=channel.peer,
-            )
-            channel.send(codec.command("ERR", "FULL", "the server is full, try later"))
-            channel.close()
-            return None
+            return self._refuse(channel, "the server is full, try later")
+        fromHost = self._perHost.get(channel.host, 0)
+        if self.maxPerHost and fromHost >= self.maxPerHost:
+            return self._refuse(channel, "too many sessions from your address")
         session = Session(self, channel)
         self.sessions.add(session)
+        self._perHost[channel.host] = fromHost + 1
         self._deadlines[session] = self.clock.seconds() + self.loginTimeout
         self.log.info(
             "new {transport} connection from {peer}",
@@ -263,6 +288,47 @@ class ChatService(Service):
         if not greeted:
             session.send(hello(channel.transportName))
         return session
+
+    def _refuse(self, channel: IChannel, reason: str) -> None:
+        self.log.info(
+            "refused {transport} connection from {peer}: {reason}",
+            transport=channel.transportName,
+            peer=channel.peer,
+            reason=reason,
+        )
+        channel.send(codec.command("ERR", "FULL", reason))
+        channel.close()
+        return None
+
+    def newBucket(self) -> TokenBucket | None:
+        if self.msgRate <= 0:
+            return None
+        return TokenBucket(self.msgRate, self.msgBurst, self.clock.seconds())
+
+    def admit(self, session: Session, head: bytes) -> bool:
+        """
+        Whether a frame that just arrived may be handled, by the session's
+        rate limit. A refused frame is answered with C{RATE}, in order; a
+        session that keeps flooding for L{FLOOD_LIMIT} seconds is dropped.
+        """
+        bucket = session.bucket
+        if bucket is None or session.state == GONE:
+            return True
+        now = self.clock.seconds()
+        if bucket.allow(now):
+            return True
+        flooding = bucket.flooding(now)
+        if flooding == 0.0:
+            self.log.info("{label} is sending too fast", label=session.label)
+        if flooding >= FLOOD_LIMIT:
+            self.log.info("{label} dropped for flooding", label=session.label)
+            self.closeSession(
+                session, codec.command("ERR", "RATE", "still flooding; goodbye"), DROPPED
+            )
+        else:
+            reason = f"too fast: at most {self.msgRate:g} frames a second"
+            session._enqueue(FrameError("RATE", reason, codec.kindOf(head)))
+        return False
 
     def endSession(self, session: Session, reason: str) -> None:
         """
@@ -276,6 +342,11 @@ class ChatService(Service):
         session.inbox.clear()
         self.sessions.discard(session)
         self._deadlines.pop(session, None)
+        host = session.channel.host
+        if self._perHost.get(host, 0) > 1:
+            self._perHost[host] -= 1
+        else:
+            self._perHost.pop(host, None)
         if wasActive:
             assert session.nameKey is not None
             del self.online[session.nameKey]
@@ -358,6 +429,9 @@ class ChatService(Service):
         if session.state == ACTIVE:
             session.error("STATE", f"already logged in as {session.name}")
             return None
+        if self.loginFailures.blocked(session.channel.host, self.clock.seconds()):
+            session.error("RATE", "too many wrong passwords from your address; try in a minute")
+            return None
         try:
             spelling = names.validate(frame.rest)
         except names.BadName as e:
@@ -415,6 +489,7 @@ class ChatService(Service):
                 session.error("NAME_TAKEN", f"{name} was registered just now")
                 return
             failure.trap(UnauthorizedLogin)
+            self.loginFailures.failed(session.channel.host, self.clock.seconds())
             session.wrongPasswords += 1
             if session.wrongPasswords >= MAX_WRONG_PASSWORDS:
                 self.log.info("{label} closed after 3 wrong passwords", label=session.label)
@@ -476,6 +551,7 @@ class ChatService(Service):
 
     def _expireLogins(self) -> None:
         now = self.clock.seconds()
+        self.loginFailures.forgetOld(now)
         for session, deadline in list(self._deadlines.items()):
             if deadline > now:
                 break

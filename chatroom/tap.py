@@ -14,9 +14,9 @@ from twisted.python import usage
 from chatroom.accounts import Accounts
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
-from chatroom.service import ChatService
+from chatroom.service import LOGIN_FAILURES, MSG_BURST, MSG_RATE, ChatService
 from chatroom.store import AccountStore, DatabaseError, openDatabase
-from chatroom.tcp import ChatFactory
+from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
 
@@ -28,6 +28,17 @@ def _positive(kind: type) -> Any:
         return number
 
     check.coerceDoc = "Must be above zero."  # type: ignore[attr-defined]
+    return check
+
+
+def _atLeastZero(kind: type) -> Any:
+    def check(value: str) -> Any:
+        number = kind(value)
+        if number < 0:
+            raise ValueError(f"{value} is below zero")
+        return number
+
+    check.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
     return check
 
 
@@ -71,6 +82,41 @@ class Options(usage.Options):
             "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS.",
         ],
         ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
+        [
+            "msg-rate",
+            None,
+            MSG_RATE,
+            "Frames a second each session may send on average; more get ERR RATE.",
+            _atLeastZero(float),
+        ],
+        [
+            "msg-burst",
+            None,
+            MSG_BURST,
+            "Frames each session may send at once before --msg-rate applies.",
+            _positive(int),
+        ],
+        [
+            "sendq",
+            None,
+            SENDQ,
+            "Bytes that may wait for a TCP client that stopped reading before it is dropped.",
+            _atLeastZero(int),
+        ],
+        [
+            "max-per-ip",
+            None,
+            0,
+            "Sessions at once from one address (0: no limit).",
+            _atLeastZero(int),
+        ],
+        [
+            "login-failures",
+            None,
+            LOGIN_FAILURES,
+            "Wrong passwords a minute from one address before its logins get ERR RATE.",
+            _atLeastZero(int),
+        ],
         [
             "login-timeout",
             None,
@@ -137,12 +183,16 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
         accounts,
         maxClients=config["max-clients"],
         loginTimeout=config["login-timeout"],
+        msgRate=config["msg-rate"],
+        msgBurst=config["msg-burst"],
+        maxPerHost=config["max-per-ip"],
+        loginFailures=config["login-failures"],
     )
     chat.setName("chat")
     chat.setServiceParent(top)
     # Children stop in reverse order: listeners close before the room does.
     tcp = serverFromString(reactor, config.tcpDescription())
-    listener = ListenerService(tcp, ChatFactory(chat, reactor), "TCP")
+    listener = ListenerService(tcp, ChatFactory(chat, reactor, config["sendq"]), "TCP")
     listener.setName("tcp")
     listener.setServiceParent(top)
     if not config["no-udp"]:

@@ -7,18 +7,63 @@ of the room is in L{chatroom.service}.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+)
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import codec
-from chatroom.service import CLOSED, ChatService, IChannel, Session
+from chatroom.service import CLOSED, DROPPED, ChatService, IChannel, Session
 
 #: How long a closing connection may take to flush before it is cut.
 CLOSE_GRACE = 2.0
+
+#: Output that may wait for a client that stopped reading, beyond what the
+#: transport buffers itself, before the client is dropped.
+SENDQ = 1024 * 1024
+
+
+@implementer(IPushProducer)
+class SendQueue:
+    """
+    Notices a client that stopped reading, through the producer API.
+
+    The transport pauses its producer when its own buffer is full (64 KiB);
+    what is written after that waits for the client. Once more than
+    C{limit} bytes wait, C{overflow} is called, once.
+    """
+
+    def __init__(self, limit: int, overflow: Callable[[], None]) -> None:
+        self.limit = limit
+        self.overflow = overflow
+        self.blocked = False
+        self.waiting = 0
+
+    def pauseProducing(self) -> None:
+        self.blocked = True
+
+    def resumeProducing(self) -> None:
+        self.blocked = False
+        self.waiting = 0
+
+    def stopProducing(self) -> None:
+        pass
+
+    def wrote(self, size: int) -> None:
+        if self.blocked and self.limit:
+            self.waiting += size
+            if self.waiting > self.limit:
+                self.limit = 0  # once
+                self.overflow()
 
 
 def describe(address: IAddress) -> str:
@@ -44,20 +89,33 @@ class ChatLineProtocol(LineReceiver):
     MAX_LENGTH = codec.MAX_CLIENT_FRAME + 1  # room for the optional \r
     transportName = "TCP"
 
-    def __init__(self, service: ChatService, clock: IReactorTime) -> None:
+    def __init__(self, service: ChatService, clock: IReactorTime, sendq: int = SENDQ) -> None:
         self._service = service
         self._clock = clock
+        self._sendq = SendQueue(sendq, self._overflow)
         self._session: Session | None = None
         self._skipping = False  # inside an over-long line, until its \n
         self._unparsed: bytes | None = None  # left by lineLengthExceeded
         self._gone = False
         self._cut: IDelayedCall | None = None
         self._closeWaiters: list[Deferred[None]] = []
-        self.peer = "?"
+        self.peer = self.host = "?"
 
     def connectionMade(self) -> None:
-        self.peer = describe(self.transport.getPeer())
+        address = self.transport.getPeer()
+        self.peer = describe(address)
+        self.host = getattr(address, "host", self.peer)
+        self.transport.registerProducer(self._sendq, True)
         self._session = self._service.connect(self)
+
+    def _overflow(self) -> None:
+        """
+        The client stopped reading: drop it rather than buffer without end
+        (everyone else keeps being served meanwhile).
+        """
+        if self._session is not None:
+            self._session.channelClosed(DROPPED)
+        self.transport.abortConnection()
 
     def dataReceived(self, data: bytes) -> None:
         if self._skipping:
@@ -108,6 +166,7 @@ class ChatLineProtocol(LineReceiver):
 
     def send(self, frame: bytes) -> None:
         self.transport.writeSequence((frame, b"\r\n"))
+        self._sendq.wrote(len(frame) + 2)
 
     def close(self) -> Deferred[None]:
         if self._gone:
@@ -132,11 +191,12 @@ class ChatFactory(Factory):
     Makes a L{ChatLineProtocol} for each connection, all feeding one service.
     """
 
-    def __init__(self, service: ChatService, clock: IReactorTime) -> None:
+    def __init__(self, service: ChatService, clock: IReactorTime, sendq: int = SENDQ) -> None:
         self.service = service
         self.clock = clock
+        self.sendq = sendq
 
     def buildProtocol(self, addr: IAddress) -> ChatLineProtocol:
-        protocol = ChatLineProtocol(self.service, self.clock)
+        protocol = ChatLineProtocol(self.service, self.clock, self.sendq)
         protocol.factory = self
         return protocol

@@ -65,6 +65,7 @@ class UDPChannel:
         "_server",
         "address",
         "peer",
+        "host",
         "link",
         "session",
         "closing",
@@ -86,6 +87,7 @@ class UDPChannel:
         self._server = server
         self.address = address
         self.peer = f"{address[0]}:{address[1]}"
+        self.host = address[0]
         self.link = ReliableLink(
             self.transmit, self.deliver, self.failed, sendSeq=sendSeq, recvSeq=recvSeq, now=now
         )

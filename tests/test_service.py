@@ -21,6 +21,7 @@ class FakeChannel:
 
     def __init__(self, peer: str = "10.0.0.1:1") -> None:
         self.peer = peer
+        self.host = peer.rpartition(":")[0]
         self.sent: list[str] = []
         self.closed = False
         self.paused = False
@@ -101,7 +102,7 @@ def accounts() -> ManualAccounts:
 
 @pytest.fixture
 def service(clock, accounts) -> ChatService:
-    service = ChatService(clock, accounts, maxClients=3)
+    service = ChatService(clock, accounts, maxClients=3, msgRate=0)
     service.startService()
     return service
 

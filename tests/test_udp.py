@@ -249,8 +249,10 @@ class LossyRelay(DatagramProtocol):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_hundred_messages_each_way_through_20_percent_loss(server, udp):
+async def test_a_hundred_messages_each_way_through_20_percent_loss(startServer, udp):
     from twisted.internet import reactor
+
+    server = await startServer("--msg-rate", "0")  # both sides send in bursts
 
     relay = LossyRelay(("127.0.0.1", server.udpPort), loss=0.2, seed=20261120)
     relayPort = reactor.listenUDP(0, relay, interface="127.0.0.1")

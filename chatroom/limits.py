@@ -1,0 +1,90 @@
+"""
+Limits that keep one client from spoiling the room for everyone else.
+
+These are mechanisms only (a token bucket, a window of failures); the chat
+service decides what they apply to and what happens when they bite.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class TokenBucket:
+    """
+    Allows C{rate} events a second on average, C{burst} at once.
+
+    Also notices a I{flood}: refusals with no pause of a second or more
+    between them, for which L{flooding} gives the duration.
+    """
+
+    __slots__ = ("rate", "burst", "tokens", "updated", "floodStart", "lastRefusal")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = now
+        self.floodStart: float | None = None
+        self.lastRefusal = now
+
+    def allow(self, now: float) -> bool:
+        """
+        Take a token if there is one.
+        """
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        if self.floodStart is None or now - self.lastRefusal >= 1.0:
+            self.floodStart = now
+        self.lastRefusal = now
+        return False
+
+    def flooding(self, now: float) -> float:
+        """
+        For how long refusals have kept coming (0 if they stopped).
+        """
+        if self.floodStart is None or now - self.lastRefusal >= 1.0:
+            return 0.0
+        return now - self.floodStart
+
+
+class FailureWindow:
+    """
+    Counts failures per key (a source address) over a sliding window, so
+    that one address cannot guess passwords at full speed across many
+    connections.
+    """
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+
+    def failed(self, key: str, now: float) -> None:
+        if self.limit <= 0:
+            return
+        times = self._failures.get(key)
+        if times is None:
+            times = self._failures[key] = deque(maxlen=self.limit)
+        times.append(now)
+
+    def blocked(self, key: str, now: float) -> bool:
+        """
+        Whether C{key} failed C{limit} times within the last window.
+        """
+        times = self._failures.get(key)
+        return times is not None and len(times) >= self.limit and now - times[0] < self.window
+
+    def forgetOld(self, now: float) -> None:
+        """
+        Drop keys whose last failure is older than the window: memory stays
+        proportional to the addresses failing right now.
+        """
+        for key in [k for k, times in self._failures.items() if now - times[-1] >= self.window]:
+            del self._failures[key]
+
+    def __len__(self) -> int:
+        return len(self._failures)
