@@ -230,3 +230,104 @@ def test_stop_says_bye_and_waits_for_channels(service, accounts):
     b.whenClosed.callback(None)
     assert stopped.called
     assert service.connect(FakeChannel()) is None  # stopped: nobody new
+
+
+def limited(clock, **limits) -> ChatService:
+    service = ChatService(clock, ManualAccounts(), **limits)
+    service.accounts = None  # username-only: these tests are about limits
+    service.startService()
+    return service
+
+
+def test_frames_over_the_rate_get_err_rate_in_order(clock):
+    service = limited(clock, msgRate=20, msgBurst=40)
+    channel = FakeChannel()
+    session = service.connect(channel)
+    channel.take()
+    feed(session, *[f"C PING {i}" for i in range(50)], "C EX")
+    sent = channel.take()
+    assert sent[:40] == [f"C PONG {i}" for i in range(40)]
+    assert all(f.startswith("C ERR RATE ") for f in sent[40:50])
+    assert sent[50] == "C BYE EXIT"  # EX is never refused
+
+
+def test_rate_refusal_of_a_data_frame_ends_the_pending_operation(clock):
+    service = limited(clock, msgRate=1, msgBurst=2)
+    channel = FakeChannel()
+    session = service.connect(channel)
+    feed(session, "C LOGIN ann", "C PM", "D refused", "D later")
+    assert channel.take()[1:] == [
+        "C WELCOME ann TCP Welcome ann, you are connected via TCP.",
+        "C ACK PM",
+        "C ERR RATE too fast: at most 1 frames a second",
+        "C ERR RATE too fast: at most 1 frames a second",
+    ]
+    clock.advance(1)
+    feed(session, "D nothing pending any more")
+    assert channel.take() == ["C ERR STATE send C PM or C DM first"]
+
+
+def test_a_ten_second_flood_is_dropped(clock):
+    service = limited(clock, msgRate=20, msgBurst=40)
+    flooder, watcher = FakeChannel("10.0.0.1:1"), FakeChannel("10.0.0.2:1")
+    flood = service.connect(flooder)
+    feed(flood, "C LOGIN flood")
+    feed(service.connect(watcher), "C LOGIN watch")
+    elapsed = 0.0
+    while not flooder.closed and elapsed < 20:
+        feed(flood, *["C PING"] * 30)  # 300 frames a second against 20
+        clock.advance(0.1)
+        elapsed += 0.1
+    assert 10 <= elapsed < 10.5
+    assert flooder.sent[-1] == "C ERR RATE still flooding; goodbye"
+    assert watcher.sent[-1] == "C LEAVE flood TCP DROPPED"
+    assert [s.name for s in service.online.values()] == ["watch"]
+
+
+def test_a_pause_ends_a_flood(clock):
+    service = limited(clock, msgRate=20, msgBurst=40)
+    channel = FakeChannel()
+    session = service.connect(channel)
+    for _ in range(3):  # 6 s of flooding, a 1.5 s pause, and again
+        for _ in range(60):
+            feed(session, *["C PING"] * 30)
+            clock.advance(0.1)
+        clock.advance(1.5)
+    assert not channel.closed
+
+
+def test_sessions_per_address(clock):
+    service = limited(clock, maxPerHost=2)
+    a = [service.connect(FakeChannel(f"10.0.0.1:{port}")) for port in range(3)]
+    assert a[0] and a[1] and a[2] is None
+    assert service.connect(FakeChannel("10.0.0.2:1")) is not None
+    a[0].channelClosed("CLOSED")
+    assert service.connect(FakeChannel("10.0.0.1:9")) is not None
+
+
+def test_wrong_passwords_per_address(service, accounts, clock):
+    def wrongTwice(peer: str) -> FakeChannel:
+        channel = FakeChannel(peer)
+        session = service.connect(channel)
+        for _ in range(2):
+            feed(session, "C LOGIN alice", "C PASS nope")
+            accounts.release()
+            accounts.release()
+        session.channelClosed("CLOSED")
+        return channel
+
+    service.maxClients = 100
+    for port in range(10):  # 20 wrong passwords from one address
+        wrongTwice(f"10.0.0.1:{port}")
+    blocked = FakeChannel("10.0.0.1:99")
+    feed(service.connect(blocked), "C LOGIN alice")
+    assert blocked.sent[-1].startswith("C ERR RATE ")
+    elsewhere = FakeChannel("10.0.0.2:1")
+    feed(service.connect(elsewhere), "C LOGIN alice")
+    accounts.release()
+    assert elsewhere.sent[-1] == "C PASSWORD EXISTING"
+    clock.advance(61)
+    later = FakeChannel("10.0.0.1:100")
+    feed(service.connect(later), "C LOGIN alice")
+    accounts.release()
+    assert later.sent[-1] == "C PASSWORD EXISTING"
