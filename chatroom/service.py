@@ -400,6 +400,14 @@ class ChatService(Service):
 
     def _handle(self, session: Session, item: bytes | FrameError) -> Deferred | None:
         try:
+            return self._dispatch(session, item)
+        except Exception:
+            # A bug of ours, never the client's fault: log it, answer, go on.
+            self._failed(Failure(), session)
+            return None
+
+    def _dispatch(self, session: Session, item: bytes | FrameError) -> Deferred | None:
+        try:
             if isinstance(item, FrameError):
                 raise item
             frame = codec.decode(item)
@@ -417,11 +425,7 @@ class ChatService(Service):
             else:
                 session.error("UNKNOWN", "verbs are upper-case letters")
             return None
-        try:
-            return handler(session, frame)
-        except Exception:
-            self._failed(Failure(), session)
-            return None
+        return handler(session, frame)
 
     # Logging in.
 

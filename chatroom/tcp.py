@@ -47,6 +47,7 @@ class SendQueue:
         self.overflow = overflow
         self.blocked = False
         self.waiting = 0
+        self.overflowed = False
 
     def pauseProducing(self) -> None:
         self.blocked = True
@@ -61,8 +62,8 @@ class SendQueue:
     def wrote(self, size: int) -> None:
         if self.blocked and self.limit:
             self.waiting += size
-            if self.waiting > self.limit:
-                self.limit = 0  # once
+            if self.waiting > self.limit and not self.overflowed:
+                self.overflowed = True
                 self.overflow()
 
 
@@ -112,10 +113,17 @@ class ChatLineProtocol(LineReceiver):
         """
         The client stopped reading: drop it rather than buffer without end
         (everyone else keeps being served meanwhile).
+
+        This happens inside L{send}, perhaps in the middle of a broadcast,
+        so the service hears of it on the next turn of the reactor: a
+        channel never re-enters the service from C{send}.
         """
+        self.transport.abortConnection()
+        self._clock.callLater(0, self._dropped)
+
+    def _dropped(self) -> None:
         if self._session is not None:
             self._session.channelClosed(DROPPED)
-        self.transport.abortConnection()
 
     def dataReceived(self, data: bytes) -> None:
         if self._skipping:
@@ -152,7 +160,7 @@ class ChatLineProtocol(LineReceiver):
             self._session.lineReceived(line)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        if self._session is not None:
+        if self._session is not None and not self._sendq.overflowed:
             self._session.channelClosed(CLOSED)
             self._session = None
         self._gone = True

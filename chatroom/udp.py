@@ -133,7 +133,9 @@ class UDPChannel:
             self.session.lineReceived(frame)
 
     def failed(self, why: str) -> None:
-        self._server.forget(self, why)
+        # Perhaps inside send(), in the middle of a broadcast: the service
+        # hears of it on the next turn, never from inside send().
+        self._server.clock.callLater(0, self._server.forget, self, why)
 
     def gone(self) -> None:
         waiters, self._waiters = self._waiters, []

@@ -8,7 +8,6 @@ import time
 
 import pytest_twisted
 from twisted.internet.task import deferLater
-
 from wire import LineClient, connect, loggedIn
 
 

@@ -91,3 +91,30 @@ def test_close_does_not_cut_a_connection_that_closed(service, clock):
     clock.advance(CLOSE_GRACE)
     assert not transport.aborted
     assert protocol.close().called
+
+
+def test_a_slow_reader_overflowing_mid_broadcast(service, clock):
+    """
+    A client's send queue overflows while a public message is being fanned
+    out: everyone after it in the room still gets the message, and the slow
+    one leaves (DROPPED) on the next turn, not in the middle of the loop.
+    """
+    people = []
+    for name in ["sender", "slow", "after1", "after2"]:
+        protocol, transport = connect(service, clock)
+        protocol.dataReceived(f"C LOGIN {name}\n".encode())
+        people.append((protocol, transport))
+    slow = people[1][0]
+    slow._sendq.limit = 10
+    slow._sendq.pauseProducing()  # its socket buffer is full
+    for _, transport in people:
+        transport.clear()
+    people[0][0].dataReceived(b"C PM\nD hello everyone\n")
+    assert people[0][1].value().endswith(b"C OK PM 3\r\n")
+    for _, transport in people[2:]:
+        assert transport.value() == b"D PM sender TCP hello everyone\r\n"
+    assert people[1][1].aborted
+    clock.advance(0)
+    for _, transport in people[2:]:
+        assert transport.value().endswith(b"C LEAVE slow TCP DROPPED\r\n")
+    assert "slow" not in {s.name for s in service.online.values()}
