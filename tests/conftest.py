@@ -7,11 +7,13 @@ it from --reactor, and an early import would fix the default one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import pytest_twisted
+from hypothesis import settings
 
 pytest.register_assert_rewrite("wire", "udpwire")
 
@@ -21,6 +23,12 @@ from argon2 import PasswordHasher
 from chatroom.passwords import Passwords
 from chatroom.service import ChatService
 from chatroom.tap import Options, buildService
+
+# CI runs the same examples every time (a red run must be reproducible);
+# a developer's runs explore new ones. No deadline: machines here are shared.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=200)
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

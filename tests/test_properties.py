@@ -1,0 +1,252 @@
+"""
+Properties that must hold for any input: hypothesis drives the codec, the
+service (several sessions sending random frames) and both protocol objects
+(raw bytes and datagrams).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_service import FakeChannel
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import fail, succeed
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+
+from chatroom import codec, names
+from chatroom.codec import FrameError
+from chatroom.reliable import parseDatagram
+from chatroom.service import ACTIVE, GONE, ChatService
+from chatroom.tcp import ChatFactory
+from chatroom.udp import ChatDatagramProtocol
+
+RESPONSES = {"HELLO", "WELCOME", "PASSWORD", "ACK", "USERS", "OK", "ERR", "PONG", "BYE"}
+text = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\x7f"), max_size=40
+)
+
+
+# The codec.
+
+
+@given(st.binary(max_size=5000))
+def test_decode_accepts_or_refuses_cleanly(line):
+    try:
+        frame = codec.decode(line)
+    except FrameError as e:
+        assert e.code in ("BAD_FRAME", "TOO_LONG")
+    else:
+        assert frame.kind in ("C", "D")
+        assert codec.decode(line) == frame
+
+
+@given(st.from_regex(r"[A-Z]{1,8}", fullmatch=True), st.lists(text, max_size=3))
+def test_encoded_commands_decode_to_themselves(verb, parts):
+    line = codec.command(verb, *parts)
+    if len(line) <= codec.MAX_CLIENT_FRAME:
+        frame = codec.decode(line)
+        assert (frame.kind, frame.verb, frame.rest) == ("C", verb, " ".join(parts))
+
+
+# The service, with several sessions at once.
+
+NAMES = ["ann", "Ann", "bob", "BOB", "cy", "dee", "Ünal"]
+
+
+class SyncAccounts:
+    """
+    Accounts that answer at once, so that logins go through PASSWORD.
+    """
+
+    def __init__(self) -> None:
+        self.store = self
+        self.passwords: dict[str, str] = {}
+
+    def open(self):
+        return succeed(None)
+
+    def close(self):
+        return succeed(None)
+
+    def isRegistered(self, name: str):
+        return succeed(names.key(name) in self.passwords)
+
+    def login(self, name: str, password: str):
+        if self.passwords.get(names.key(name)) == password:
+            return succeed(name)
+        return fail(UnauthorizedLogin())
+
+    def register(self, name: str, password: str):
+        self.passwords[names.key(name)] = password
+        return succeed(name)
+
+
+@st.composite
+def userAction(draw, counter=iter(range(10**9))) -> list[str]:
+    """
+    What one user does next, as the frames it sends back to back.
+    """
+    unique = next(counter)
+    name = draw(st.sampled_from(NAMES))
+    password = draw(st.sampled_from(["right", "wrong"]))
+    return draw(
+        st.sampled_from(
+            [
+                [f"C LOGIN {name}", f"C PASS {password}"],
+                [f"C LOGIN {name}"],
+                ["C PM", f"D pm{unique}"],
+                ["C DM", f"D {name} dm{unique}"],
+                ["C PM"],
+                [f"D stray{unique}"],
+                ["C WHO"],
+                [f"C PING p{unique}"],
+                ["C PASS right"],
+                ["C PM", "D"],
+                ["C EX"],
+                ["C NOPE", "X junk", "C PM extra"],
+                ["<close>"],
+            ]
+        )
+    )
+
+
+actions = st.lists(st.tuples(st.integers(0, 3), userAction()), min_size=10, max_size=60)
+
+
+def checkPresence(service: ChatService) -> None:
+    active = [s for s in service.sessions if s.state == ACTIVE]
+    assert {names.key(s.name) for s in active} == set(service.online)
+    assert all(service.online[names.key(s.name)] is s for s in active)
+    for key, session in service.reserved.items():
+        assert session in service.sessions
+        assert session.state not in (ACTIVE, GONE) and key not in service.online
+        assert session.nameKey == key
+
+
+@given(withAccounts=st.booleans(), steps=actions)
+def test_any_sequence_of_frames_from_several_sessions(withAccounts, steps):
+    clock = Clock()
+    service = ChatService(clock, SyncAccounts() if withAccounts else None, msgRate=0)
+    service.startService()
+    failures = []
+    service._failed = lambda failure, session: failures.append(failure)
+    channels = [FakeChannel(f"10.0.0.{i}:1") for i in range(4)]
+    sessions = [service.connect(c) for c in channels]
+    handled = [1, 1, 1, 1]  # each session's requests so far (HELLO counts one)
+    pings: dict[int, list[str]] = defaultdict(list)
+    # Everyone starts in the room; then anything may happen.
+    start = [
+        (i, [f"C LOGIN start{i}", "C PASS right"] if withAccounts else [f"C LOGIN start{i}"])
+        for i in range(4)
+    ]
+    for index, frames in start + steps:
+        if sessions[index].state == GONE:  # whoever left comes back to act
+            channels[index] = FakeChannel(f"10.0.0.{index}:{len(channels[index].sent)}")
+            sessions[index] = service.connect(channels[index])
+            handled[index] = 1
+            pings[index] = []
+        session = sessions[index]
+        for action in frames:
+            if action == "<close>":
+                session.channelClosed("CLOSED")
+                break
+            if session.state == GONE:
+                break
+            handled[index] += 1
+            if action.startswith("C PING "):
+                pings[index].append(action[7:])
+            session.lineReceived(action.encode())
+        clock.advance(0.01)
+        checkPresence(service)
+    assert failures == []
+    for index, channel in enumerate(channels):
+        verbs = [f.split(" ")[1] for f in channel.sent if f.startswith("C ")]
+        responses = [v for v in verbs if v in RESPONSES]
+        # Every request answered exactly once...
+        assert len(responses) == handled[index]
+        # ...in order,
+        pongs = [f[7:] for f in channel.sent if f.startswith("C PONG ")]
+        assert pongs == pings[index]
+        # and no message arrives twice.
+        messages = [f.rsplit(" ", 1)[-1] for f in channel.sent if f.startswith("D ")]
+        assert len(messages) == len(set(messages))
+
+
+# Raw bytes into the TCP protocol.
+
+
+def tcpSession(service, clock):
+    protocol = ChatFactory(service, clock).buildProtocol(None)
+    transport = StringTransport(peerAddress=IPv4Address("TCP", "192.0.2.1", 1))
+    protocol.makeConnection(transport)
+    return protocol, transport
+
+
+@given(st.lists(st.binary(max_size=600), max_size=20))
+def test_tcp_bytes_never_break_the_server(chunks):
+    clock = Clock()
+    service = ChatService(clock, accounts=None, msgRate=0)
+    service.startService()
+    watcher, watched = tcpSession(service, clock)
+    watcher.dataReceived(b"C LOGIN watcher\n")
+    fuzzed, transport = tcpSession(service, clock)
+    for chunk in chunks:
+        fuzzed.dataReceived(chunk)
+    stream = b"".join(chunks)
+    if not transport.disconnecting:
+        fuzzed.dataReceived(b"\n" * 2 + b"C PING alive\n")
+        assert transport.value().endswith(b"C PONG alive\r\n")
+    else:
+        assert b"C EX" in stream  # only leaving ends a session
+    watched.clear()
+    watcher.dataReceived(b"C PING still\n")
+    assert watched.value().endswith(b"C PONG still\r\n")
+
+
+# Datagrams into the UDP protocol.
+
+
+class Wire:
+    def __init__(self) -> None:
+        self.out: list[tuple[bytes, tuple[str, int]]] = []
+
+    def write(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.out.append((data, addr))
+
+
+datagrams = st.one_of(
+    st.binary(max_size=200),
+    st.builds(lambda n, b: b"%d " % n + b, st.integers(0, 2**33), st.binary(max_size=100)),
+    st.builds(lambda n: b"A %d" % n, st.integers(0, 2**33)),
+    st.builds(
+        lambda n, t: b"%d C LOGIN %s" % (n, t), st.integers(0, 2**32), st.binary(max_size=20)
+    ),
+)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), datagrams), max_size=40))
+def test_udp_datagrams_never_break_the_server(sent):
+    clock = Clock()
+    service = ChatService(clock, accounts=None, msgRate=0)
+    service.startService()
+    udp = ChatDatagramProtocol(service, clock)
+    udp.transport = Wire()
+    udp.startProtocol()
+    live = ("10.9.9.9", 999)
+    udp.datagramReceived(b"777000 C LOGIN live", live)
+    hello = parseDatagram(udp.transport.out[-1][0])[0]
+    udp.datagramReceived(b"A %d" % hello, live)
+    for index, datagram in sent:
+        address = live if index == 5 else (f"10.0.0.{index}", 1000 + index)
+        udp.datagramReceived(datagram, address)
+        clock.advance(0.01)
+    assert "live" in {s.name for s in service.online.values()}
+    udp.transport.out.clear()
+    udp.datagramReceived(b"777001 C PING alive", live)
+    replies = [parseDatagram(d) for d, addr in udp.transport.out if addr == live]
+    assert (777001, None) in replies
+    assert any(frame == b"C PONG alive" for _, frame in replies)
