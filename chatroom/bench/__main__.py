@@ -1,0 +1,137 @@
+"""
+C{python -m chatroom.bench [--quick] [--only NAME,...] [--json FILE]}
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import resource
+import sys
+from typing import Any
+
+from chatroom.bench import scenarios
+from chatroom.bench.scenarios import Result
+
+FULL = {
+    "fanout": [
+        (100, 0.0, 1, 2000),
+        (100, 0.0, 10, 2000),
+        (1000, 0.0, 1, 500),
+        (1000, 0.0, 10, 500),
+        (100, 1.0, 1, 1000),
+        (1000, 1.0, 1, 200),
+        (1000, 0.5, 10, 300),
+    ],
+    "paced": [(50, 2000, 10.0)],
+    "memory": [(1000, 5000)],
+    "storm": [200],
+    "loss": [(20, 1000)],
+}
+
+QUICK = {
+    "fanout": [(20, 0.0, 1, 50), (20, 1.0, 2, 20), (20, 0.5, 1, 20)],
+    "paced": [(10, 200, 1.0)],
+    "memory": [(50, 100)],
+    "storm": [10],
+    "loss": [(5, 50)],
+}
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {cpus} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def show(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        if value >= 1000:
+            return f"{value:,.0f}"
+        if value < 1:
+            return f"{value:.2f}"
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def report(results: list[Result]) -> str:
+    lines = []
+    for result in results:
+        lines.append(result.scenario)
+        for key, value in result.figures.items():
+            lines.append(f"    {key:<28} {show(value):>14}")
+            if key == "generator CPU" and value > 0.9:
+                lines.append("    (the load generator was saturated: the server may be faster)")
+        lines.extend(f"    note: {note}" for note in result.notes)
+    return "\n".join(lines)
+
+
+async def run(reactor: Any, plan: dict[str, list], only: set[str] | None) -> list[Result]:
+    results = []
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    if wanted("fanout"):
+        for receivers, udp, senders, messages in plan["fanout"]:
+            results.append(await scenarios.fanOut(reactor, receivers, udp, senders, messages))
+            print(report(results[-1:]), flush=True)
+    if wanted("paced"):
+        for receivers, rate, seconds in plan["paced"]:
+            results.append(await scenarios.paced(reactor, receivers, rate, seconds))
+            print(report(results[-1:]), flush=True)
+    if wanted("memory"):
+        for steps in plan["memory"]:
+            results.append(await scenarios.memory(reactor, steps))
+            print(report(results[-1:]), flush=True)
+    if wanted("storm"):
+        for count in plan["storm"]:
+            results.append(await scenarios.loginStorm(reactor, count))
+            print(report(results[-1:]), flush=True)
+    if wanted("loss"):
+        for receivers, messages in plan["loss"]:
+            results.append(await scenarios.udpLoss(reactor, receivers, messages))
+            print(report(results[-1:]), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chatroom.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--only", help="comma-separated scenarios: fanout, paced, memory, storm, loss"
+    )
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    from twisted.internet import defer, task
+
+    plan = QUICK if args.quick else FULL
+    only = set(args.only.split(",")) if args.only else None
+    print(f"chatroom benchmark on {machine()}", flush=True)
+    results: list[Result] = []
+
+    async def body(reactor: Any) -> None:
+        results.extend(await run(reactor, plan, only))
+
+    task.react(lambda reactor: defer.Deferred.fromCoroutine(body(reactor)))
+    return 0  # react exits; kept for the type checker
+
+
+if __name__ == "__main__":
+    sys.exit(main())

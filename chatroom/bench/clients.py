@@ -1,0 +1,200 @@
+"""
+The load generator's clients: thousands in one process, no thread each.
+
+They speak the real protocol but do as little as they can per message, so
+that the server, not the generator, is what gets measured: receivers count
+deliveries with C{bytes.count}, and only "probe" receivers parse each
+message's timestamp for latency.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import DatagramProtocol, Protocol
+
+MARK = b"\nD PM "  # a delivered public message, at the start of a line
+
+
+class Latencies:
+    """
+    End-to-end latencies in nanoseconds, from timestamps in messages.
+    """
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+
+    def messages(self, lines: list[bytes]) -> None:
+        now = time.monotonic_ns()
+        for line in lines:
+            if line.startswith(b"D PM "):
+                self.samples.append(now - int(line.split(b" ", 5)[4]))
+
+
+def message(size: int) -> bytes:
+    """
+    A pipelined public message: C{C PM}, then its text, which starts with
+    the time it was sent.
+    """
+    stamp = b"%d " % time.monotonic_ns()
+    return b"C PM\nD " + stamp + b"x" * max(1, size - len(stamp)) + b"\n"
+
+
+class TCPReceiver(Protocol):
+    """
+    Logs in, then counts the public messages it receives.
+    """
+
+    def __init__(self, name: str, latencies: Latencies | None = None) -> None:
+        self.name = name
+        self.latencies = latencies
+        self.welcomed: Deferred[None] = Deferred()
+        self.deliveries = 0
+        self._tail = b"\n"
+        self._partial = b""
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"C LOGIN %s\n" % self.name.encode())
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.welcomed.called and b"C WELCOME " in data:
+            self.welcomed.callback(None)
+        chunk = self._tail + data
+        self.deliveries += chunk.count(MARK)
+        self._tail = chunk[-(len(MARK) - 1) :]
+        if self.latencies is not None:
+            lines = (self._partial + data).split(b"\r\n")
+            self._partial = lines.pop()
+            self.latencies.messages(lines)
+
+
+class TCPSender(Protocol):
+    """
+    Logs in and sends public messages, pipelined.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.welcomed: Deferred[None] = Deferred()
+        self.confirmed = 0
+        self._tail = b""
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"C LOGIN %s\n" % self.name.encode())
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.welcomed.called and b"C WELCOME " in data:
+            self.welcomed.callback(None)
+        chunk = self._tail + data
+        self.confirmed += chunk.count(b"C OK PM ")
+        self._tail = chunk[-7:]
+
+    def burst(self, count: int, size: int) -> None:
+        self.transport.write(b"".join(message(size) for _ in range(count)))
+
+    def send(self, count: int, size: int) -> None:
+        for _ in range(count):
+            self.transport.write(message(size))
+
+
+class UDPReceiver(DatagramProtocol):
+    """
+    A UDP session that logs in, acknowledges every frame and counts the
+    public messages it receives, each once.
+    """
+
+    def __init__(
+        self, name: str, server: tuple[str, int], latencies: Latencies | None = None
+    ) -> None:
+        self.name = name
+        self.server = server
+        self.latencies = latencies
+        self.welcomed: Deferred[None] = Deferred()
+        self.deliveries = 0
+        self.datagrams = 0
+        self._seen: set[int] = set()
+        self._login = b"%d C LOGIN %s" % (random.randrange(2**31), name.encode())
+
+    def startProtocol(self) -> None:
+        self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.transport.write(self._login, self.server)
+
+    def retryLogin(self) -> None:
+        if not self.welcomed.called:
+            self.transport.write(self._login, self.server)
+
+    def datagramReceived(self, data: bytes, addr: Any) -> None:
+        self.datagrams += 1
+        space = data.find(b" ")
+        head = data[:space]
+        if head == b"A":
+            return
+        self.transport.write(b"A " + head, addr)
+        seq = int(head)
+        if seq in self._seen:
+            return
+        self._seen.add(seq)
+        frame = data[space + 1 :]
+        if frame.startswith(b"D PM "):
+            self.deliveries += 1
+            if self.latencies is not None:
+                self.latencies.messages([frame])
+        elif not self.welcomed.called and frame.startswith(b"C WELCOME "):
+            self.welcomed.callback(None)
+
+
+class Registrant(Protocol):
+    """
+    Registers a new account and notes when it was welcomed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.welcomed: Deferred[float] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"C LOGIN %s\nC PASS secret-%s\n" % ((self.name.encode(),) * 2))
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.welcomed.called and b"C WELCOME " in data:
+            self.welcomed.callback(time.monotonic())
+
+
+class Pinger(Protocol):
+    """
+    Logs in, then measures PING round trips.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.welcomed: Deferred[None] = Deferred()
+        self.roundTrips: list[float] = []
+        self._sent: dict[bytes, float] = {}
+        self._serial = 0
+        self._partial = b""
+
+    def connectionMade(self) -> None:
+        # With accounts, PASS registers; without, it is merely out of turn.
+        self.transport.write(b"C LOGIN %s\nC PASS pinger-pw\n" % self.name.encode())
+
+    def ping(self) -> None:
+        self._serial += 1
+        token = b"%d" % self._serial
+        self._sent[token] = time.monotonic()
+        self.transport.write(b"C PING " + token + b"\n")
+
+    def dataReceived(self, data: bytes) -> None:
+        lines = (self._partial + data).split(b"\r\n")
+        self._partial = lines.pop()
+        now = time.monotonic()
+        for line in lines:
+            if line.startswith(b"C WELCOME ") and not self.welcomed.called:
+                self.welcomed.callback(None)
+            elif line.startswith(b"C PONG "):
+                sent = self._sent.pop(line[7:], None)
+                if sent is not None:
+                    self.roundTrips.append(now - sent)

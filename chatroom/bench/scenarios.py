@@ -1,0 +1,328 @@
+"""
+The benchmark's scenarios. Each starts a fresh server, drives it over
+loopback and returns its figures; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.task import LoopingCall, deferLater
+
+from chatroom.bench.clients import (
+    Latencies,
+    Pinger,
+    Registrant,
+    TCPReceiver,
+    TCPSender,
+    UDPReceiver,
+)
+from chatroom.bench.lossproxy import LossProxy
+from chatroom.bench.server import BenchServer
+
+PROBES = 10  # receivers that time every message they get
+
+
+@dataclass
+class Result:
+    scenario: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+class Generator:
+    """
+    The load generator's own CPU use, to tell when it, not the server, is
+    the bottleneck.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.cpu = self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def share(self) -> float:
+        """
+        Fraction of one core used since creation.
+        """
+        return (self._cpu() - self.cpu) / max(1e-9, time.monotonic() - self.start)
+
+
+async def sleep(reactor: Any, seconds: float) -> None:
+    await deferLater(reactor, seconds, lambda: None)
+
+
+async def waitUntil(reactor: Any, done: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+        await sleep(reactor, 0.005)
+
+
+async def connect(reactor: Any, port: int, protocol: Any) -> Any:
+    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=30)
+    return await connectProtocol(endpoint, protocol)
+
+
+async def inBatches(reactor: Any, clients: list[Any], start: Callable[[Any], Any]) -> None:
+    """
+    Start clients a hundred at a time and wait for each batch's welcome, so
+    that setting up thousands does not overflow the listen backlog.
+    """
+    for first in range(0, len(clients), 100):
+        batch = clients[first : first + 100]
+        await gatherResults([Deferred.fromCoroutine(start(c)) for c in batch])
+        deadline = time.monotonic() + 60
+        while not all(c.welcomed.called for c in batch):
+            if time.monotonic() > deadline:
+                raise TimeoutError("clients were not welcomed within 60 s")
+            await sleep(reactor, 0.5)
+            for client in batch:
+                if isinstance(client, UDPReceiver):
+                    client.retryLogin()  # a lost LOGIN or HELLO, perhaps
+
+
+def _udp(reactor: Any, server: tuple[str, int]) -> Callable[[UDPReceiver], Any]:
+    async def start(receiver: UDPReceiver) -> None:
+        reactor.listenUDP(0, receiver, interface="127.0.0.1", maxPacketSize=65535)
+
+    return start
+
+
+def _tcp(reactor: Any, port: int) -> Callable[[Any], Any]:
+    async def start(client: Any) -> None:
+        await connect(reactor, port, client)
+
+    return start
+
+
+async def fanOut(
+    reactor: Any, receivers: int, udpShare: float, senders: int, messages: int, size: int = 64
+) -> Result:
+    """
+    C{senders} pipeline C{messages} public messages in all, as fast as the
+    protocol allows, to C{receivers} (C{udpShare} of them over UDP).
+    """
+    server = BenchServer()
+    try:
+        latencies = Latencies()
+        udpCount = round(receivers * udpShare)
+        addr = ("127.0.0.1", server.ports["UDP"])
+        people: list[Any] = [
+            UDPReceiver(f"u{i}", addr, latencies if i < PROBES else None) for i in range(udpCount)
+        ] + [
+            TCPReceiver(f"t{i}", latencies if i < PROBES else None)
+            for i in range(receivers - udpCount)
+        ]
+        await inBatches(
+            reactor, [p for p in people if isinstance(p, UDPReceiver)], _udp(reactor, addr)
+        )
+        tcpPeople = [p for p in people if isinstance(p, TCPReceiver)]
+        await inBatches(reactor, tcpPeople, _tcp(reactor, server.ports["TCP"]))
+        talkers = [TCPSender(f"s{i}") for i in range(senders)]
+        await inBatches(reactor, talkers, _tcp(reactor, server.ports["TCP"]))
+        await sleep(reactor, 1.0)  # let the join notices drain
+        for person in people:
+            person.deliveries = 0
+        latencies.samples.clear()
+        expected = messages * receivers
+        generator = Generator()
+        cpu = server.cpuSeconds()
+        started = time.monotonic()
+        for talker in talkers:
+            talker.burst(messages // senders, size)
+        await waitUntil(
+            reactor,
+            lambda: sum(p.deliveries for p in people) >= expected,
+            300,
+            "every delivery",
+        )
+        elapsed = time.monotonic() - started
+        serverCpu = server.cpuSeconds() - cpu
+        transport = {0.0: "TCP", 1.0: "UDP"}.get(udpShare, "half")
+        result = Result(f"fan-out {receivers} {transport}, {senders} sender(s)")
+        result.figures = {
+            "deliveries": expected,
+            "deliveries/s": expected / elapsed,
+            "p50 ms": percentile(latencies.samples, 50) / 1e6,
+            "p99 ms": percentile(latencies.samples, 99) / 1e6,
+            "max ms": max(latencies.samples, default=float("nan")) / 1e6,
+            "server µs/delivery": serverCpu / expected * 1e6,
+            "generator CPU": generator.share(),
+        }
+        return result
+    finally:
+        server.stop()
+
+
+async def paced(reactor: Any, receivers: int, rate: int, seconds: float, size: int = 64) -> Result:
+    """
+    One sender sends C{rate} messages a second, evenly, to C{receivers}.
+    """
+    server = BenchServer()
+    try:
+        latencies = Latencies()
+        people = [TCPReceiver(f"t{i}", latencies) for i in range(receivers)]
+        await inBatches(reactor, people, _tcp(reactor, server.ports["TCP"]))
+        talker = TCPSender("pacer")
+        await inBatches(reactor, [talker], _tcp(reactor, server.ports["TCP"]))
+        await sleep(reactor, 0.5)
+        latencies.samples.clear()
+        ticks = 100  # a second
+        perTick = rate // ticks
+        total = int(perTick * ticks * seconds)
+        sent = 0
+
+        def tick() -> None:
+            nonlocal sent
+            if sent < total:
+                talker.send(perTick, size)
+                sent += perTick
+
+        generator = Generator()
+        cpu = server.cpuSeconds()
+        started = time.monotonic()
+        pacer = LoopingCall(tick)
+        pacer.clock = reactor
+        pacer.start(1 / ticks)
+        expected = total * receivers
+        await waitUntil(
+            reactor,
+            lambda: sum(p.deliveries for p in people) >= expected,
+            seconds + 60,
+            "every delivery",
+        )
+        pacer.stop()
+        elapsed = time.monotonic() - started
+        serverCpu = server.cpuSeconds() - cpu
+        result = Result(f"paced {rate * receivers:,} deliveries/s ({rate}/s to {receivers})")
+        result.figures = {
+            "deliveries": expected,
+            "deliveries/s": expected / elapsed,
+            "p50 ms": percentile(latencies.samples, 50) / 1e6,
+            "p99 ms": percentile(latencies.samples, 99) / 1e6,
+            "max ms": max(latencies.samples, default=float("nan")) / 1e6,
+            "server µs/delivery": serverCpu / expected * 1e6,
+            "generator CPU": generator.share(),
+        }
+        return result
+    finally:
+        server.stop()
+
+
+async def memory(reactor: Any, steps: Sequence[int]) -> Result:
+    """
+    The server's resident memory with more and more idle logged-in sessions.
+    """
+    server = BenchServer()
+    try:
+        await sleep(reactor, 1.0)
+        baseline = server.rssKiB()
+        figures: dict[str, Any] = {"RSS KiB, 0 sessions": baseline}
+        people: list[TCPReceiver] = []
+        for count in steps:
+            more = [TCPReceiver(f"idle{i}") for i in range(len(people), count)]
+            await inBatches(reactor, more, _tcp(reactor, server.ports["TCP"]))
+            people += more
+            await sleep(reactor, 2.0)  # join notices drained, memory settled
+            rss = server.rssKiB()
+            figures[f"RSS KiB, {count} sessions"] = rss
+            figures[f"KiB/session at {count}"] = (rss - baseline) / count
+        result = Result("memory, idle TCP sessions")
+        result.figures = figures
+        return result
+    finally:
+        server.stop()
+
+
+async def loginStorm(reactor: Any, registrations: int) -> Result:
+    """
+    C{registrations} new accounts at once (real argon2id hashing), while
+    another user measures PING round trips.
+    """
+    server = BenchServer(accounts=True)
+    try:
+        pinger = Pinger("pinger")
+        await connect(reactor, server.ports["TCP"], pinger)
+        await pinger.welcomed.addTimeout(30, reactor)
+        pings = LoopingCall(pinger.ping)
+        pings.clock = reactor
+        pings.start(0.01)
+        await sleep(reactor, 0.5)
+        quiet = list(pinger.roundTrips)
+        pinger.roundTrips.clear()
+        started = time.monotonic()
+        storm = [Registrant(f"storm{i}") for i in range(registrations)]
+        await gatherResults(
+            [Deferred.fromCoroutine(connect(reactor, server.ports["TCP"], r)) for r in storm]
+        )
+        welcomed = await gatherResults([r.welcomed for r in storm]).addTimeout(300, reactor)
+        pings.stop()
+        during = pinger.roundTrips
+        result = Result(f"login storm, {registrations} registrations")
+        result.figures = {
+            "all welcomed s": max(welcomed) - started,
+            "PING p50 ms (quiet)": percentile(quiet, 50) * 1e3,
+            "PING p50 ms": percentile(during, 50) * 1e3,
+            "PING p99 ms": percentile(during, 99) * 1e3,
+            "PING max ms": max(during, default=float("nan")) * 1e3,
+        }
+        return result
+    finally:
+        server.stop()
+
+
+async def udpLoss(reactor: Any, receivers: int, messages: int, loss: float = 0.1) -> Result:
+    """
+    UDP receivers behind a relay that loses C{loss} of datagrams each way.
+    """
+    server = BenchServer()
+    proxy = LossProxy(reactor, ("127.0.0.1", server.ports["UDP"]), loss)
+    port = reactor.listenUDP(0, proxy, interface="127.0.0.1")
+    try:
+        via = ("127.0.0.1", port.getHost().port)
+        people = [UDPReceiver(f"u{i}", via) for i in range(receivers)]
+        await inBatches(reactor, people, _udp(reactor, via))
+        talker = TCPSender("sender")
+        await inBatches(reactor, [talker], _tcp(reactor, server.ports["TCP"]))
+        await sleep(reactor, 1.0)
+        for person in people:
+            person.deliveries = 0
+        framesBefore, uniqueBefore = proxy.serverFrames, len(proxy.uniqueFrames)
+        started = time.monotonic()
+        talker.burst(messages, 64)
+        expected = messages * receivers
+        await waitUntil(
+            reactor, lambda: sum(p.deliveries for p in people) >= expected, 300, "every delivery"
+        )
+        elapsed = time.monotonic() - started
+        frames = proxy.serverFrames - framesBefore
+        unique = len(proxy.uniqueFrames) - uniqueBefore
+        result = Result(f"UDP, {loss:.0%} loss each way, {receivers} receivers")
+        result.figures = {
+            "deliveries": expected,
+            "goodput deliveries/s": expected / elapsed,
+            "retransmitted %": (frames / max(1, unique) - 1) * 100,
+        }
+        return result
+    finally:
+        proxy.close()
+        server.stop()
