@@ -32,7 +32,8 @@ class TokenBucket:
         """
         Take a token if there is one.
         """
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        # max(): a clock stepped backwards must not drain the bucket.
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1:
             self.tokens -= 1

@@ -7,6 +7,8 @@ asked for port 0) learns the real port.
 
 from __future__ import annotations
 
+import socket
+
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import (
@@ -74,6 +76,9 @@ class ListenerService(Service):
         return None
 
 
+UDP_BUFFER = 4 * 1024 * 1024
+
+
 class UDPListenerService(Service):
     """
     Serves a L{ChatDatagramProtocol} on a UDP port while running.
@@ -114,6 +119,12 @@ class UDPListenerService(Service):
         self.port = self.reactor.listenUDP(
             self.portNumber, self.protocol, interface=self.interface, maxPacketSize=65535
         )
+        # Every session may have 64 frames in flight, so acknowledgements
+        # come back in bursts: the default buffers (~200 KB, a few hundred
+        # datagrams) would drop most of them. The kernel caps what we ask.
+        sock = self.port.getHandle()
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, UDP_BUFFER)
         self.log.info(
             "chatroom listening for UDP on {address}", address=describe(self.port.getHost())
         )

@@ -26,18 +26,28 @@ MAX_RTO = 60.0
 #: Acks for later frames that make us resend an older one without waiting
 #: for its timer (TCP's fast retransmit, RFC 5681, with per-frame acks).
 FAST_RETRANSMIT = 3
+#: Frames a link resends per tick when timers expire: expiries that fall
+#: together are spread out, so their acks do not arrive all at once.
+RESEND_PER_TICK = 8
+#: Bytes of out-of-order frames a receiver keeps; beyond that they go
+#: unacknowledged (and so are sent again), like frames beyond the window.
+REORDER_BYTES = 64 * 1024
 
 # Why a link failed.
 GONE = "TIMEOUT"  # the peer stopped answering
 OVERFLOW = "DROPPED"  # more was queued for the peer than it took
 
 
-def parseDatagram(data: bytes) -> tuple[int, bytes | None] | None:
+def parseDatagram(data: bytes, limit: int | None = None) -> tuple[int, bytes | None] | None:
     """
     Split a datagram into C{(seq, frame)}, or C{(seq, None)} for an ack.
 
     Returns L{None} for anything else: empty, a bare C{A}, a number that is
     not plain decimal or not below 2**32.
+
+    @param limit: the longest acceptable frame. A longer one is cut to
+        C{limit + 1} bytes: still too long (the codec says so), but it
+        cannot make anyone buffer 64 KiB on its behalf.
     """
     head, space, rest = data.partition(b" ")
     if not space:
@@ -51,6 +61,8 @@ def parseDatagram(data: bytes) -> tuple[int, bytes | None] | None:
     # "No terminator needed"; one sent anyway is not part of the frame.
     if rest.endswith(b"\n"):
         rest = rest[:-1].removesuffix(b"\r")
+    if limit is not None and len(rest) > limit:
+        rest = rest[: limit + 1]
     return seq, rest
 
 
@@ -116,6 +128,7 @@ class ReliableLink:
         "_inFlight",
         "_queue",
         "_reorder",
+        "_reorderBytes",
         "srtt",
         "rttvar",
         "rto",
@@ -144,6 +157,7 @@ class ReliableLink:
         self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
         self._queue: deque[bytes] = deque()
         self._reorder: dict[int, bytes] = {}
+        self._reorderBytes = 0
         self.srtt: float | None = None
         self.rttvar = 0.0
         self.rto = INITIAL_RTO
@@ -195,16 +209,19 @@ class ReliableLink:
         if self.nextDeadline is None or deadline < self.nextDeadline:
             self.nextDeadline = deadline
 
-    def ackReceived(self, seq: int, now: float) -> None:
+    def ackReceived(self, seq: int, now: float) -> bool:
         """
         The peer acknowledged our frame C{seq}.
+
+        @return: whether it acknowledged a frame in flight. Only that is a
+            sign of life: anyone can send C{A 0}.
         """
         if self.dead:
-            return
-        self.lastHeard = now
+            return False
         entry = self._inFlight.pop(seq, None)
         if entry is None:
-            return  # a duplicate ack, or one for nothing we sent
+            return False  # a duplicate ack, or one for nothing we sent
+        self.lastHeard = now
         if entry.retries == 0:  # Karn: retransmitted frames give no sample
             self._sample(now - entry.firstSent)
         self._passOver(seq, entry.sendOrder, now)
@@ -212,6 +229,7 @@ class ReliableLink:
             self._transmitNew(self._queue.popleft(), now)
         if not self._inFlight:
             self.nextDeadline = None
+        return True
 
     def _passOver(self, seq: int, sendOrder: int, now: float) -> None:
         """
@@ -265,8 +283,10 @@ class ReliableLink:
         if self.dead or self.nextDeadline is None or now < self.nextDeadline:
             return
         nextDeadline = None
+        budget = RESEND_PER_TICK
         for entry in self._inFlight.values():
-            if entry.deadline <= now:
+            if entry.deadline <= now and budget:
+                budget -= 1
                 entry.silent = entry.silent + 1 if self.lastHeard <= entry.lastSent else 0
                 if entry.silent > MAX_RETRIES:
                     self._fail(GONE)
@@ -279,32 +299,42 @@ class ReliableLink:
                 self._retransmit(entry, now)
             if nextDeadline is None or entry.deadline < nextDeadline:
                 nextDeadline = entry.deadline
+        # Expired frames left over for want of budget go on the next tick.
         self.nextDeadline = nextDeadline
 
     # Receiving.
 
-    def frameReceived(self, seq: int, frame: bytes, now: float) -> None:
+    def frameReceived(self, seq: int, frame: bytes, now: float) -> bool:
         """
         The peer sent its frame C{seq}: acknowledge it, and deliver it and
         any frames it unblocks, in order.
+
+        @return: whether the frame was accepted (and acknowledged).
         """
         if self.dead:
-            return
+            return False
         if self.expected is None:
             self.expected = seq
         offset = seq - self.expected
         if offset >= WINDOW or (offset >= 0 and self.paused):
-            return  # beyond the window (or not now): unacknowledged
+            return False  # beyond the window (or not now): unacknowledged
+        if offset > 0 and seq not in self._reorder:
+            if self._reorderBytes + len(frame) > REORDER_BYTES:
+                return False  # no room to keep it out of order: sent again later
+            self._reorderBytes += len(frame)
+            self._reorder[seq] = frame
         self.lastHeard = now
         self._transmit(ackDatagram(seq))
-        if offset < 0:
-            return  # a duplicate of a delivered frame
-        self._reorder.setdefault(seq, frame)
-        self._deliverReady()
+        if offset == 0:
+            self._reorder[seq] = frame
+            self._reorderBytes += len(frame)
+            self._deliverReady()
+        return True
 
     def _deliverReady(self) -> None:
         while not self.dead and not self.paused and self.expected in self._reorder:
             ready = self._reorder.pop(self.expected)
+            self._reorderBytes -= len(ready)
             self.expected += 1
             self._deliver(ready)
 
@@ -342,5 +372,6 @@ class ReliableLink:
             self._inFlight.clear()
             self._queue.clear()
             self._reorder.clear()
+            self._reorderBytes = 0
             self.nextDeadline = None
             self._failed(why)

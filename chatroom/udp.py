@@ -12,18 +12,22 @@ client; every chat rule stays there.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
-import random
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.error import MessageLengthError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from chatroom.codec import MAX_CLIENT_FRAME
 from chatroom.reliable import WINDOW, ReliableLink, frameDatagram, parseDatagram
 from chatroom.service import CLOSED, TIMEOUT, ChatService, IChannel, Session, hello
 
@@ -34,9 +38,14 @@ PROVISIONAL_LIMIT = 1024
 PROVISIONAL_LIFETIME = 10.0
 HELLO_RETRIES = 2
 HELLO_RTO = 0.2
-#: Frames kept from a provisional session; the client resends the rest.
+#: What a provisional session keeps of its frames; the client resends the
+#: rest (nothing was acknowledged). 1024 of them hold at most 8 MiB.
 PROVISIONAL_FRAMES = 8
+PROVISIONAL_BYTES = 8 * 1024
 SHUTDOWN_GRACE = 2.0
+#: A closing session is forgotten after this long, acknowledged or not:
+#: the retries would have given up by then on a peer that stayed silent.
+CLOSE_LIMIT = 30.0
 
 Address = tuple[str, int]
 
@@ -126,7 +135,7 @@ class UDPChannel:
     # From the link.
 
     def transmit(self, datagram: bytes) -> None:
-        self._server.transport.write(datagram, self.address)
+        self._server.write(datagram, self.address)
 
     def deliver(self, frame: bytes) -> None:
         if self.session is not None and not self.closing:
@@ -155,12 +164,12 @@ class ChatDatagramProtocol(DatagramProtocol):
         service: ChatService,
         clock: IReactorTime,
         idleTimeout: float = IDLE_TIMEOUT,
-        rng: random.Random | None = None,
+        secret: bytes | None = None,
     ) -> None:
         self.service = service
         self.clock = clock
         self.idleTimeout = idleTimeout
-        self._rng = rng or random.SystemRandom()
+        self._secret = secret or os.urandom(16)
         self.channels: dict[Address, UDPChannel] = {}
         self.provisional: dict[Address, Provisional] = {}  # in order of arrival
         self._helloDue: list[tuple[float, int, Address]] = []  # a heap
@@ -176,6 +185,29 @@ class ChatDatagramProtocol(DatagramProtocol):
     def now(self) -> float:
         return self.clock.seconds()
 
+    def write(self, datagram: bytes, addr: Address) -> None:
+        """
+        Send a datagram; one that cannot be sent now (a full socket buffer,
+        a refused or impossible address) is simply lost, as datagrams may
+        be: the reliability layer sends it again.
+        """
+        try:
+            self.transport.write(datagram, addr)
+        except (OSError, MessageLengthError):
+            pass
+
+    def helloNumber(self, addr: Address, clientSeq: int) -> int:
+        """
+        The server's first number for a session: unguessable without our
+        secret, yet the same for the same client address and first number,
+        so a provisional session made again (its HELLO acknowledgements all
+        lost) repeats the HELLO the client may already have learnt.
+        """
+        digest = hashlib.blake2b(
+            b"%s %d %d" % (addr[0].encode(), addr[1], clientSeq), key=self._secret, digest_size=4
+        ).digest()
+        return int.from_bytes(digest, "big") % 2**31
+
     def startProtocol(self) -> None:
         self._ticker.start(TICK, now=False)
 
@@ -186,6 +218,8 @@ class ChatDatagramProtocol(DatagramProtocol):
     # Datagrams in.
 
     def datagramReceived(self, data: bytes, addr: Address) -> None:
+        if not addr[1]:
+            return  # port 0: nobody can be answered there
         channel = self.channels.get(addr)
         if channel is not None:
             self._fromSession(channel, data)
@@ -199,25 +233,25 @@ class ChatDatagramProtocol(DatagramProtocol):
     def _firstDatagram(self, addr: Address, data: bytes) -> None:
         if len(self.provisional) >= PROVISIONAL_LIMIT:
             return
-        parsed = parseDatagram(data)
+        parsed = parseDatagram(data, MAX_CLIENT_FRAME)
         if parsed is None or parsed[1] is None:
             return
         seq, frame = parsed
         if frame != b"C LOGIN" and not frame.startswith(b"C LOGIN "):
             return
         now = self.now()
-        serverSeq = self._rng.randrange(2**31)
+        serverSeq = self.helloNumber(addr, seq)
         greeting = frameDatagram(serverSeq, hello("UDP"))
         self.provisional[addr] = Provisional(seq, serverSeq, now, greeting, frames={seq: frame})
         self._helloLater(addr, now + HELLO_RTO)
-        self.transport.write(greeting, addr)
+        self.write(greeting, addr)
 
     def _helloLater(self, addr: Address, due: float) -> None:
         self._order += 1
         heapq.heappush(self._helloDue, (due, self._order, addr))
 
     def _fromProvisional(self, addr: Address, provisional: Provisional, data: bytes) -> None:
-        parsed = parseDatagram(data)
+        parsed = parseDatagram(data, MAX_CLIENT_FRAME)
         if parsed is None:
             return
         seq, frame = parsed
@@ -226,8 +260,13 @@ class ChatDatagramProtocol(DatagramProtocol):
                 self._prove(addr, provisional)
             return
         frames = provisional.frames
-        if 0 <= seq - provisional.clientSeq < WINDOW and len(frames) < PROVISIONAL_FRAMES:
-            frames.setdefault(seq, frame)
+        if (
+            0 <= seq - provisional.clientSeq < WINDOW
+            and seq not in frames
+            and len(frames) < PROVISIONAL_FRAMES
+            and sum(map(len, frames.values())) + len(frame) <= PROVISIONAL_BYTES
+        ):
+            frames[seq] = frame
 
     def _prove(self, addr: Address, provisional: Provisional) -> None:
         """
@@ -243,19 +282,20 @@ class ChatDatagramProtocol(DatagramProtocol):
             channel.link.frameReceived(seq, provisional.frames[seq], now)
 
     def _fromSession(self, channel: UDPChannel, data: bytes) -> None:
-        parsed = parseDatagram(data)
+        parsed = parseDatagram(data, MAX_CLIENT_FRAME)
         if parsed is None:
             return  # garbage: dropped, the session untouched
         now = self.now()
-        self._heard[channel.address] = now
-        self._heard.move_to_end(channel.address)
         seq, frame = parsed
         if frame is None:
-            channel.link.ackReceived(seq, now)
+            alive = channel.link.ackReceived(seq, now)
             if channel.closing and channel.link.idle:
                 self.forget(channel, None)
         else:
-            channel.link.frameReceived(seq, frame, now)
+            alive = channel.link.frameReceived(seq, frame, now)
+        if alive and not channel.forgotten:  # only real traffic keeps it open
+            self._heard[channel.address] = now
+            self._heard.move_to_end(channel.address)
 
     # Book-keeping for channels.
 
@@ -267,8 +307,8 @@ class ChatDatagramProtocol(DatagramProtocol):
             self._sending.add(channel)
 
     def closing(self, channel: UDPChannel) -> None:
-        if not self.accepting:
-            channel.closeBy = self.now() + SHUTDOWN_GRACE
+        grace = CLOSE_LIMIT if self.accepting else SHUTDOWN_GRACE
+        channel.closeBy = self.now() + grace
         self._closing.add(channel)
         if channel.link.idle:
             self.forget(channel, None)
@@ -296,6 +336,13 @@ class ChatDatagramProtocol(DatagramProtocol):
     # The one timer.
 
     def _tick(self) -> None:
+        try:
+            self._sweep()
+        except Exception:
+            # A bug of ours must not stop the one timer every session needs.
+            self.log.failure("UDP timer", Failure())
+
+    def _sweep(self) -> None:
         now = self.now()
         for channel in list(self._sending):
             channel.link.tick(now)
@@ -320,7 +367,7 @@ class ChatDatagramProtocol(DatagramProtocol):
             if provisional is None or provisional.hellos > HELLO_RETRIES:
                 continue
             provisional.hellos += 1
-            self.transport.write(provisional.hello, addr)
+            self.write(provisional.hello, addr)
             if provisional.hellos <= HELLO_RETRIES:
                 self._helloLater(addr, now + HELLO_RTO * 2 ** (provisional.hellos - 1))
         for addr, provisional in list(self.provisional.items()):
@@ -339,8 +386,9 @@ class ChatDatagramProtocol(DatagramProtocol):
         self.accepting = False
         self.provisional.clear()
         self._helloDue.clear()
+        cutoff = self.now() + SHUTDOWN_GRACE
         for channel in self._closing:
-            channel.closeBy = self.now() + SHUTDOWN_GRACE
+            channel.closeBy = min(channel.closeBy or cutoff, cutoff)
         if not self.channels:
             return succeed(None)
         waiter: Deferred[None] = Deferred()

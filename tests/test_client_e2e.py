@@ -194,3 +194,15 @@ def test_help_and_bad_arguments():
     )
     assert bad.returncode == 2 and "that username cannot be used" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_input_that_is_not_utf8(server):
+    result = subprocess.run(
+        [installed("chatclient"), "127.0.0.1", port(server, False), "bytes"],
+        input=b"pw\nPM\nbad \xff byte\nEX\n",
+        capture_output=True,
+        timeout=60,
+    )
+    out = (result.stdout + result.stderr).decode("utf-8", "replace")
+    assert result.returncode == 0, out
+    assert "Sent to" in out and "Traceback" not in out and "Unhandled" not in out

@@ -268,3 +268,17 @@ def test_a_slow_password_logs_in_again_unnoticed():
     assert view.take() == (["C LOGIN alice", "C PASS slowly typed"], [], [])
     machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
     assert view.take()[1] == ["Welcome alice, you are connected via TCP."]
+
+
+def test_a_failed_login_step_starts_the_login_again():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("pw\twith tab")
+    machine.frameReceived("C ERR STATE the server failed to handle that, try again")
+    sent, shown, asked = view.take()
+    assert sent == ["C LOGIN alice", "C PASS pw\twith tab", "C LOGIN alice"]
+    assert shown == ["The server said: the server failed to handle that, try again."]
+    machine.frameReceived("C PASSWORD EXISTING")
+    assert view.take()[2] == [("Password: ", True)]

@@ -81,9 +81,32 @@ def test_a_silent_server_is_reported_lost():
     assert len(protocol.transport.sent) == 7  # the LOGIN and its six retries
 
 
-def test_datagrams_from_elsewhere_are_ignored():
+def test_datagrams_from_another_port_are_ignored():
     clock = Clock()
     protocol, frames, lost = client(clock)
-    protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.0.2", 9000))
+    protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.0.1", 9001))
     protocol.datagramReceived(b"garbage", SERVER)
     assert frames == [] and protocol.transport.sent == []
+
+
+def test_the_server_may_answer_from_another_address():
+    """
+    A server on every interface answers 127.0.1.1 from 127.0.0.1.
+    """
+    clock = Clock()
+    protocol, frames, lost = client(clock)
+    protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.1.1", 9000))
+    assert frames == ["C HELLO chatroom 1 UDP"]
+
+
+def test_a_send_that_fails_is_a_lost_datagram():
+    clock = Clock()
+    protocol, frames, lost = client(clock)
+
+    def refuse(data, addr):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    protocol.transport.write = refuse
+    protocol.sendFrame("C LOGIN ada")  # no exception
+    run(clock, 1)
+    assert lost == []

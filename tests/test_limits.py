@@ -40,3 +40,10 @@ def test_failure_window():
     off = FailureWindow(limit=0)
     off.failed("x", 0)
     assert not off.blocked("x", 0) and len(off) == 0
+
+
+def test_a_clock_stepped_back_does_not_drain_the_bucket():
+    bucket = TokenBucket(rate=20, burst=40, now=1000)
+    bucket.allow(1000)
+    assert bucket.allow(500)  # an hour back: still tokens left
+    assert bucket.tokens > 30

@@ -11,6 +11,8 @@ import pytest
 from chatroom.reliable import (
     MAX_RETRIES,
     QUEUE_LIMIT,
+    REORDER_BYTES,
+    RESEND_PER_TICK,
     WINDOW,
     ReliableLink,
     ackDatagram,
@@ -292,3 +294,37 @@ def test_lossy_duplicating_reordering_network(seed):
     assert b.delivered == [b"a%d" % i for i in range(count)]
     assert a.delivered == [b"b%d" % i for i in range(count)]
     assert a.link.retransmissions > 0
+
+
+def test_out_of_order_frames_have_a_byte_budget():
+    end = End()
+    big = b"x" * 4096
+    accepted = [end.link.frameReceived(5001 + i, big, 0) for i in range(WINDOW - 1)]
+    assert accepted.count(True) == REORDER_BYTES // len(big)
+    assert not accepted[-1]  # over the budget: unacknowledged, sent again later
+    assert end.link.frameReceived(5000, b"first", 0)
+    assert end.delivered[0] == b"first" and len(end.delivered) == 1 + accepted.count(True)
+
+
+def test_acks_for_nothing_in_flight_are_no_sign_of_life():
+    end = End()
+    end.link.send(b"x", 0)
+    assert end.link.ackReceived(999, 5.0) is False
+    assert end.link.lastHeard == 0
+    assert end.link.ackReceived(1000, 6.0) is True and end.link.lastHeard == 6.0
+
+
+def test_timer_resends_are_spread_over_ticks():
+    end = End()
+    for i in range(WINDOW):
+        end.link.send(b"f%d" % i, 0)
+    end.take()
+    end.link.tick(0.2)
+    assert len(end.take()) == RESEND_PER_TICK
+    end.link.tick(0.225)
+    assert len(end.take()) == RESEND_PER_TICK
+
+
+def test_oversize_frames_are_cut_when_parsed():
+    seq, frame = parseDatagram(b"1 D " + b"y" * 70000, limit=4096)
+    assert len(frame) == 4097

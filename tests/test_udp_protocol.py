@@ -13,6 +13,8 @@ from twisted.internet.task import Clock
 from chatroom.reliable import parseDatagram
 from chatroom.service import ChatService
 from chatroom.udp import (
+    CLOSE_LIMIT,
+    PROVISIONAL_BYTES,
     PROVISIONAL_FRAMES,
     PROVISIONAL_LIFETIME,
     PROVISIONAL_LIMIT,
@@ -106,3 +108,84 @@ def test_idle_sessions_time_out(udp, clock):
     assert udp.service.online
     advance(clock, 2)
     assert udp.service.online == {} and udp.channels == {}
+
+
+def prove(udp, addr, name="kim", first=100):
+    """
+    A session logged in over UDP; returns its channel.
+    """
+    udp.datagramReceived(b"%d C LOGIN %s" % (first, name.encode()), addr)
+    hello = parseDatagram(udp.transport.written[-1][0])[0]
+    udp.datagramReceived(b"A %d" % hello, addr)
+    return udp.channels[addr]
+
+
+def test_datagrams_from_port_zero_are_ignored(udp):
+    udp.datagramReceived(b"1 C LOGIN zero", ("10.0.0.1", 0))
+    assert udp.provisional == {} and udp.transport.written == []
+
+
+def test_a_failing_send_is_a_loss_and_the_timer_survives(udp, clock):
+    """
+    sendto can fail (a full buffer, an address the kernel refuses): that is
+    a lost datagram, never an error that stops the one shared timer.
+    """
+    addr = ("192.0.2.20", 2000)
+
+    def refuse(data, to):
+        raise OSError(22, "Invalid argument")
+
+    udp.transport.write = refuse
+    udp.datagramReceived(b"5 C LOGIN lossy", addr)
+    advance(clock, 1)
+    assert udp._ticker.running
+    assert addr in udp.provisional
+
+
+def test_oversize_frames_are_not_kept_whole(udp):
+    addr = ("192.0.2.21", 2100)
+    udp.datagramReceived(b"10 C LOGIN big", addr)
+    for seq in range(11, 19):
+        udp.datagramReceived(b"%d D " % seq + b"x" * 60000, addr)
+    kept = udp.provisional[addr].frames
+    assert sum(map(len, kept.values())) <= PROVISIONAL_BYTES
+
+
+def test_the_same_login_gets_the_same_hello_number(udp, clock):
+    """
+    If every acknowledgement of a HELLO is lost, the provisional session
+    expires and the client's LOGIN makes a new one: it must carry the HELLO
+    number the client may already have learnt.
+    """
+    addr = ("192.0.2.22", 2200)
+    udp.datagramReceived(b"42 C LOGIN again", addr)
+    first = parseDatagram(udp.transport.written[0][0])
+    advance(clock, PROVISIONAL_LIFETIME + 1)
+    assert udp.provisional == {}
+    udp.transport.written.clear()
+    udp.datagramReceived(b"42 C LOGIN again", addr)
+    assert parseDatagram(udp.transport.written[0][0]) == first
+    udp.datagramReceived(b"43 C LOGIN again", ("192.0.2.23", 2200))
+    assert parseDatagram(udp.transport.written[-1][0]) != first  # other sessions differ
+
+
+def test_a_closing_session_cannot_be_kept_alive_with_bogus_acks(udp, clock):
+    addr = ("192.0.2.24", 2400)
+    channel = prove(udp, addr, "stubborn")
+    udp.datagramReceived(b"101 C EX", addr)  # BYE sent; never acknowledged
+    assert channel.closing
+    for _ in range(int(CLOSE_LIMIT / 2) + 2):
+        udp.datagramReceived(b"A 0", addr)  # acknowledges nothing we sent
+        advance(clock, 2)
+    assert addr not in udp.channels
+
+
+def test_bogus_acks_do_not_keep_an_idle_session(udp, clock):
+    addr = ("192.0.2.25", 2500)
+    prove(udp, addr, "idler2")
+    welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+    udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
+    for _ in range(35):
+        udp.datagramReceived(b"A 1", addr)
+        advance(clock, 2)
+    assert addr not in udp.channels  # 60 s without real traffic

@@ -5,6 +5,7 @@ C{python -m chatroom.bench [--quick] [--only NAME,...] [--json FILE]}
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import platform
@@ -128,6 +129,19 @@ def main(argv: list[str] | None = None) -> int:
 
     async def body(reactor: Any) -> None:
         results.extend(await run(reactor, plan, only))
+        if args.json:
+            with open(args.json, "w") as out:
+                json.dump(
+                    {
+                        "machine": machine(),
+                        "results": [
+                            {"scenario": r.scenario, "figures": r.figures, "notes": r.notes}
+                            for r in results
+                        ],
+                    },
+                    out,
+                    indent=2,
+                )
 
     task.react(lambda reactor: defer.Deferred.fromCoroutine(body(reactor)))
     return 0  # react exits; kept for the type checker

@@ -338,10 +338,16 @@ class ClientMachine:
             self._askOperation()
         elif code == "RATE" and not self.welcomed:
             self._finish("Too many attempts to log in from here; try again in a minute.", 1)
-        elif self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK, LOGGING_IN, PASS_SENT):
+        elif self.state in (LOGGING_IN, PASS_SENT):
+            # Something went wrong with the login itself (the server could
+            # not check the password, or could not read it): start again.
             self.view.show(_explain(code, text))
-            if self.welcomed:
-                self._askOperation()
+            self._password = None
+            self.state = LOGGING_IN
+            self.view.send(f"C LOGIN {self.name}")
+        elif self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK):
+            self.view.show(_explain(code, text))
+            self._askOperation()
         else:
             self.view.show(_explain(code, text))
 

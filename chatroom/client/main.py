@@ -160,7 +160,11 @@ class ChatClient:
 
     def _answered(self, text: str | None) -> None:
         if self.status is None:
-            self.machine.answer(text)
+            try:
+                self.machine.answer(text)
+            except Exception as e:  # a bug of ours: say so, and leave
+                self.ui.show(f"Internal error: {e!r}; leaving.")
+                self.finish(1)
 
     def reconnect(self) -> None:
         self._connect()

@@ -16,6 +16,8 @@ as a transcript.
 from __future__ import annotations
 
 import asyncio
+import codecs
+import os
 import sys
 import threading
 from typing import Protocol, TextIO
@@ -46,27 +48,37 @@ class LineUI:
     Prompts answered by lines read from a pipe or a file.
 
     A thread reads the input, so a slow pipe never blocks the reactor; each
-    line is kept until a prompt asks for it.
+    line is kept until a prompt asks for it. It reads the file descriptor
+    itself: a thread blocked in Python's buffered I/O would hold a lock that
+    the interpreter needs at exit.
     """
 
     def __init__(
-        self,
-        reactor: IReactorFromThreads,
-        stdin: TextIO | None = None,
-        stdout: TextIO | None = None,
+        self, reactor: IReactorFromThreads, fd: int | None = None, stdout: TextIO | None = None
     ) -> None:
         self._reactor = reactor
-        self._stdin = stdin or sys.stdin
+        self._fd = sys.stdin.fileno() if fd is None else fd
         self._stdout = stdout or sys.stdout
         self._lines: DeferredQueue[str | None] = DeferredQueue()
         threading.Thread(target=self._read, name="chatclient-input", daemon=True).start()
 
     def _read(self) -> None:
-        try:
-            for line in self._stdin:
-                self._reactor.callFromThread(self._lines.put, line.rstrip("\r\n"))
-        except (OSError, ValueError):
-            pass
+        # Bytes that are not UTF-8 become U+FFFD rather than an error.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                break
+            pending += decoder.decode(chunk, final=not chunk)
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                self._reactor.callFromThread(self._lines.put, line.removesuffix("\r"))
+            if not chunk:
+                break
+        if pending:
+            self._reactor.callFromThread(self._lines.put, pending)
         self._reactor.callFromThread(self._lines.put, None)
 
     def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from twisted.internet.error import MessageLengthError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol, connectionDone
 from twisted.internet.task import LoopingCall
@@ -106,11 +107,17 @@ class UDPClientProtocol(DatagramProtocol):
 
     def _transmit(self, datagram: bytes) -> None:
         if self.transport is not None:
-            self.transport.write(datagram, self.server)
+            try:
+                self.transport.write(datagram, self.server)
+            except (OSError, MessageLengthError):
+                pass  # lost, as datagrams may be: it is sent again
 
     def datagramReceived(self, data: bytes, addr: tuple[str, int]) -> None:
-        if addr[:2] != self.server[:2]:
-            return  # not from our server
+        # A server listening on every interface may answer from another
+        # address than the one we wrote to (127.0.1.1 and 127.0.0.1), so
+        # only the port is checked; sequence numbers do the rest.
+        if addr[1] != self.server[1]:
+            return
         parsed = parseDatagram(data)
         if parsed is None:
             return
