@@ -11,17 +11,21 @@ L{IRegistration}: the checker that accepts it creates the account.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.application.service import Service
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
 from twisted.cred.error import LoginFailed, UnauthorizedLogin
 from twisted.cred.portal import IRealm, Portal
 from twisted.internet.defer import Deferred, inlineCallbacks
-from twisted.internet.threads import deferToThread
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.threads import deferToThread, deferToThreadPool
 from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
 from zope.interface import Attribute, Interface, implementer
 
 from chatroom import names
@@ -140,6 +144,36 @@ class AccountChecker:
         d = self._runInThread(self._passwords.hash, password)
         d.addCallback(lambda hashed: self._store.setPasswordHash(nameKey, hashed))
         d.addErrback(lambda f: self.log.failure("rehashing a password", f))
+
+
+class HashingPool(Service):
+    """
+    Threads for password hashing: one fewer than the machine has cores.
+
+    Hashing is slow on purpose, and it releases the GIL; with more hashing
+    threads than spare cores, a storm of registrations would compete with
+    the reactor for the CPU and everyone's messages would wait. With this
+    pool a storm slows down the registrations, not the room.
+    """
+
+    def __init__(self, reactor: IReactorFromThreads, threads: int | None = None) -> None:
+        self._reactor = reactor
+        self.threads = threads or max(1, (os.cpu_count() or 2) - 1)
+        self._pool = ThreadPool(minthreads=0, maxthreads=self.threads, name="chatroom-hashing")
+
+    def startService(self) -> None:
+        super().startService()
+        self._pool.start()
+
+    def stopService(self) -> None:
+        super().stopService()
+        self._pool.stop()
+
+    def run(self, f: Callable[..., Any], *args: Any) -> Deferred[Any]:
+        """
+        C{f(*args)} on one of the hashing threads.
+        """
+        return deferToThreadPool(self._reactor, self._pool, f, *args)
 
 
 class Accounts:

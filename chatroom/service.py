@@ -115,7 +115,8 @@ class Session:
         self.registering = False
         self.pending: str | None = None  # "PM" or "DM" while text is awaited
         self.wrongPasswords = 0
-        self.inbox: deque[bytes | FrameError] = deque()
+        # Made when a frame must wait (behind a password check): most never do.
+        self.inbox: deque[bytes | FrameError] | None = None
         self.busy = False
         self.paused = False
         self.bucket = service.newBucket()
@@ -172,6 +173,8 @@ class Session:
     def _enqueue(self, item: bytes | FrameError) -> None:
         if self.state == GONE:
             return
+        if self.inbox is None:
+            self.inbox = deque()
         self.inbox.append(item)
         if len(self.inbox) > INBOX_HIGH and not self.paused:
             self.paused = True
@@ -339,7 +342,7 @@ class ChatService(Service):
         wasActive = session.state == ACTIVE
         self._release(session)
         session.state = GONE
-        session.inbox.clear()
+        session.inbox = None
         self.sessions.discard(session)
         self._deadlines.pop(session, None)
         host = session.channel.host
@@ -386,7 +389,7 @@ class ChatService(Service):
                 session.busy = True
                 waiting.addErrback(self._failed, session)
                 waiting.addBoth(self._resume, session)
-        if session.paused and len(session.inbox) <= INBOX_HIGH // 2 and session.state != GONE:
+        if session.paused and len(session.inbox or ()) <= INBOX_HIGH // 2 and session.state != GONE:
             session.paused = False
             session.channel.resumeReading()
 

@@ -11,7 +11,7 @@ from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
 from twisted.python import usage
 
-from chatroom.accounts import Accounts
+from chatroom.accounts import Accounts, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
 from chatroom.service import LOGIN_FAILURES, MSG_BURST, MSG_RATE, ChatService
@@ -176,8 +176,11 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     top = MultiService()
     accounts = None
     if not config["no-accounts"]:
+        # Started before the room and so stopped after it.
+        hashing = HashingPool(reactor)
+        hashing.setServiceParent(top)
         store = AccountStore(reactor, config["db"])
-        accounts = Accounts(store, passwords or Passwords())
+        accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = ChatService(
         reactor,
         accounts,

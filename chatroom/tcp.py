@@ -34,6 +34,8 @@ SENDQ = 1024 * 1024
 
 @implementer(IPushProducer)
 class SendQueue:
+    __slots__ = ("limit", "overflow", "blocked", "waiting", "overflowed")
+
     """
     Notices a client that stopped reading, through the producer API.
 
@@ -67,6 +69,45 @@ class SendQueue:
                 self.overflow()
 
 
+class TurnWriter:
+    """
+    Writes what each connection is sent during one turn of the reactor
+    with one call per connection, at the end of the turn.
+
+    A public message to a thousand people is a thousand sends; one C{write}
+    per recipient per turn, of everything it got in that turn, costs far
+    less than a C{write} per message, and the encoded line is shared by all.
+    """
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._waiting: list[ChatLineProtocol] = []
+        self._frame: bytes | None = None
+        self._line = b""
+
+    def line(self, frame: bytes) -> bytes:
+        """
+        C{frame} with its terminator, made once for a run of recipients.
+        """
+        if frame is not self._frame:
+            self._frame = frame
+            self._line = frame + b"\r\n"
+        return self._line
+
+    def later(self, protocol: ChatLineProtocol) -> None:
+        """
+        C{protocol} has output waiting: flush it at the end of this turn.
+        """
+        if not self._waiting:
+            self._clock.callLater(0, self.flush)
+        self._waiting.append(protocol)
+
+    def flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for protocol in waiting:
+            protocol.flush()
+
+
 def describe(address: IAddress) -> str:
     """
     C{host:port} for the console, whatever kind of address it is.
@@ -90,16 +131,24 @@ class ChatLineProtocol(LineReceiver):
     MAX_LENGTH = codec.MAX_CLIENT_FRAME + 1  # room for the optional \r
     transportName = "TCP"
 
-    def __init__(self, service: ChatService, clock: IReactorTime, sendq: int = SENDQ) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        clock: IReactorTime,
+        sendq: int = SENDQ,
+        writer: TurnWriter | None = None,
+    ) -> None:
         self._service = service
         self._clock = clock
+        self._writer = writer or TurnWriter(clock)
+        self._pending: list[bytes] | None = None  # lines waiting for the turn's end
         self._sendq = SendQueue(sendq, self._overflow)
         self._session: Session | None = None
         self._skipping = False  # inside an over-long line, until its \n
         self._unparsed: bytes | None = None  # left by lineLengthExceeded
         self._gone = False
         self._cut: IDelayedCall | None = None
-        self._closeWaiters: list[Deferred[None]] = []
+        self._closeWaiters: list[Deferred[None]] | None = None
         self.peer = self.host = "?"
 
     def connectionMade(self) -> None:
@@ -166,17 +215,33 @@ class ChatLineProtocol(LineReceiver):
         self._gone = True
         if self._cut is not None and self._cut.active():
             self._cut.cancel()
-        waiters, self._closeWaiters = self._closeWaiters, []
+        waiters, self._closeWaiters = self._closeWaiters or [], None
         for waiter in waiters:
             waiter.callback(None)
 
     # IChannel
 
     def send(self, frame: bytes) -> None:
-        self.transport.writeSequence((frame, b"\r\n"))
-        self._sendq.wrote(len(frame) + 2)
+        line = self._writer.line(frame)
+        if self._pending is None:
+            self._pending = [line]
+            self._writer.later(self)
+        else:
+            self._pending.append(line)
+
+    def flush(self) -> None:
+        """
+        Write what was sent during this turn, in one piece.
+        """
+        pending, self._pending = self._pending, None
+        if pending is None or self._gone:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        self.transport.write(data)
+        self._sendq.wrote(len(data))
 
     def close(self) -> Deferred[None]:
+        self.flush()
         if self._gone:
             return succeed(None)
         if self._cut is None:
@@ -184,6 +249,8 @@ class ChatLineProtocol(LineReceiver):
             # A client that stopped reading would keep the socket forever.
             self._cut = self._clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
         waiter: Deferred[None] = Deferred()
+        if self._closeWaiters is None:
+            self._closeWaiters = []
         self._closeWaiters.append(waiter)
         return waiter
 
@@ -203,8 +270,9 @@ class ChatFactory(Factory):
         self.service = service
         self.clock = clock
         self.sendq = sendq
+        self.writer = TurnWriter(clock)
 
     def buildProtocol(self, addr: IAddress) -> ChatLineProtocol:
-        protocol = ChatLineProtocol(self.service, self.clock, self.sendq)
+        protocol = ChatLineProtocol(self.service, self.clock, self.sendq, self.writer)
         protocol.factory = self
         return protocol

@@ -43,13 +43,20 @@ class BenchServer:
     Starts C{twistd -n chatroom} with C{options}; stopped by its own PID.
     """
 
+    #: When set, the server runs under cProfile and saves its stats here.
+    profile: str | None = os.environ.get("CHATROOM_BENCH_PROFILE")
+
     def __init__(self, *options: str, accounts: bool = False) -> None:
         self.directory = tempfile.TemporaryDirectory(prefix="chatroom-bench-")
         self.logPath = Path(self.directory.name) / "server.log"
+        profiling = []
+        if self.profile:
+            profiling = ["--profiler=cprofile", f"--profile={self.profile}", "--savestats"]
         argv = [
             *_twistd(),
             "-n",
             "--pidfile=",
+            *profiling,
             "chatroom",
             "--port=0",
             "--interface=127.0.0.1",
