@@ -271,26 +271,30 @@ class ReliableLink:
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
         self.rto = min(MAX_RTO, max(MIN_RTO, self.srtt + 4 * self.rttvar))
 
-    def tick(self, now: float) -> None:
+    def tick(self, now: float, budget: int = RESEND_PER_TICK) -> int:
         """
-        Retransmit every frame whose timer expired; give up on a peer that
-        stayed silent through L{MAX_RETRIES} retransmissions.
+        Retransmit frames whose timers expired, at most C{budget} of them
+        (the rest wait for the next tick); give up on a peer that stayed
+        silent through L{MAX_RETRIES} retransmissions.
+
+        @return: how many frames were resent.
 
         The peer is judged gone only if nothing at all was heard from it
         while one frame went unanswered that often: a live peer whose acks
         for one frame were unlucky is not a dead one.
         """
         if self.dead or self.nextDeadline is None or now < self.nextDeadline:
-            return
+            return 0
         nextDeadline = None
-        budget = RESEND_PER_TICK
+        budget = min(budget, RESEND_PER_TICK)
+        allowed = budget
         for entry in self._inFlight.values():
             if entry.deadline <= now and budget:
                 budget -= 1
                 entry.silent = entry.silent + 1 if self.lastHeard <= entry.lastSent else 0
                 if entry.silent > MAX_RETRIES:
                     self._fail(GONE)
-                    return
+                    return allowed - budget
                 entry.retries += 1
                 entry.timeouts += 1
                 entry.passed = 0
@@ -301,6 +305,7 @@ class ReliableLink:
                 nextDeadline = entry.deadline
         # Expired frames left over for want of budget go on the next tick.
         self.nextDeadline = nextDeadline
+        return allowed - budget
 
     # Receiving.
 

@@ -32,6 +32,10 @@ from chatroom.service import CLOSED, TIMEOUT, ChatService, IChannel, Session, he
 
 #: How often the shared timer runs (retransmissions, HELLOs, expiries).
 TICK = 0.025
+#: Frames resent per tick by all sessions together. When thousands of
+#: sessions time out at once (queues grew faster than the first round-trip
+#: estimates), resending everything at once would only deepen the queues.
+RESENDS_PER_TICK = 512
 IDLE_TIMEOUT = 60.0
 PROVISIONAL_LIMIT = 1024
 PROVISIONAL_LIFETIME = 10.0
@@ -177,6 +181,7 @@ class ChatDatagramProtocol(DatagramProtocol):
         self._closing: set[UDPChannel] = set()
         self._empty: list[Deferred[None]] = []
         self._order = 0
+        self._rotation = 0
         self.accepting = True
         self._ticker = LoopingCall(self._tick)
         self._ticker.clock = clock
@@ -346,8 +351,12 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     def _sweep(self) -> None:
         now = self.now()
-        for channel in list(self._sending):
-            channel.link.tick(now)
+        sending = list(self._sending)
+        # Start somewhere else each tick, so a small budget starves nobody.
+        self._rotation = (self._rotation + 1) % max(1, len(sending))
+        budget = RESENDS_PER_TICK
+        for channel in sending[self._rotation :] + sending[: self._rotation]:
+            budget -= channel.link.tick(now, budget)
             if channel.link.idle or channel.link.dead:
                 self._sending.discard(channel)
                 if channel.closing and not channel.forgotten:

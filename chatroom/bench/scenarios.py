@@ -65,6 +65,23 @@ class Generator:
         return (self._cpu() - self.cpu) / max(1e-9, time.monotonic() - self.start)
 
 
+def deliveryFigures(
+    deliveries: int, elapsed: float, latencies: Latencies, serverCpu: float, generator: Generator
+) -> dict[str, Any]:
+    """
+    Throughput, latency and cost of a run that delivered C{deliveries}.
+    """
+    return {
+        "deliveries": deliveries,
+        "deliveries/s": deliveries / elapsed,
+        "p50 ms": percentile(latencies.samples, 50) / 1e6,
+        "p99 ms": percentile(latencies.samples, 99) / 1e6,
+        "max ms": max(latencies.samples, default=float("nan")) / 1e6,
+        "server µs/delivery": serverCpu / deliveries * 1e6,
+        "generator CPU": generator.share(),
+    }
+
+
 async def sleep(reactor: Any, seconds: float) -> None:
     await deferLater(reactor, seconds, lambda: None)
 
@@ -159,15 +176,7 @@ async def fanOut(
         serverCpu = server.cpuSeconds() - cpu
         transport = {0.0: "TCP", 1.0: "UDP"}.get(udpShare, "half")
         result = Result(f"fan-out {receivers} {transport}, {senders} sender(s)")
-        result.figures = {
-            "deliveries": expected,
-            "deliveries/s": expected / elapsed,
-            "p50 ms": percentile(latencies.samples, 50) / 1e6,
-            "p99 ms": percentile(latencies.samples, 99) / 1e6,
-            "max ms": max(latencies.samples, default=float("nan")) / 1e6,
-            "server µs/delivery": serverCpu / expected * 1e6,
-            "generator CPU": generator.share(),
-        }
+        result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
         return result
     finally:
         server.stop()
@@ -214,15 +223,7 @@ async def paced(reactor: Any, receivers: int, rate: int, seconds: float, size: i
         elapsed = time.monotonic() - started
         serverCpu = server.cpuSeconds() - cpu
         result = Result(f"paced {rate * receivers:,} deliveries/s ({rate}/s to {receivers})")
-        result.figures = {
-            "deliveries": expected,
-            "deliveries/s": expected / elapsed,
-            "p50 ms": percentile(latencies.samples, 50) / 1e6,
-            "p99 ms": percentile(latencies.samples, 99) / 1e6,
-            "max ms": max(latencies.samples, default=float("nan")) / 1e6,
-            "server µs/delivery": serverCpu / expected * 1e6,
-            "generator CPU": generator.share(),
-        }
+        result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
         return result
     finally:
         server.stop()
