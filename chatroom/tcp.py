@@ -236,9 +236,10 @@ class ChatLineProtocol(LineReceiver):
         pending, self._pending = self._pending, None
         if pending is None or self._gone:
             return
-        data = pending[0] if len(pending) == 1 else b"".join(pending)
-        self.transport.write(data)
-        self._sendq.wrote(len(data))
+        # The lines are shared by every recipient: hand them over as they
+        # are rather than join a copy for each.
+        self.transport.writeSequence(pending)
+        self._sendq.wrote(sum(map(len, pending)))
 
     def close(self) -> Deferred[None]:
         self.flush()

@@ -352,11 +352,14 @@ class ChatDatagramProtocol(DatagramProtocol):
     def _sweep(self) -> None:
         now = self.now()
         sending = list(self._sending)
-        # Start somewhere else each tick, so a small budget starves nobody.
-        self._rotation = (self._rotation + 1) % max(1, len(sending))
+        # Carry on next tick where the budget ran out, so nobody starves.
+        start = self._rotation % max(1, len(sending))
         budget = RESENDS_PER_TICK
-        for channel in sending[self._rotation :] + sending[: self._rotation]:
-            budget -= channel.link.tick(now, budget)
+        for served, channel in enumerate(sending[start:] + sending[:start]):
+            spent = channel.link.tick(now, budget)
+            budget -= spent
+            if spent and not budget:  # ran out here: the next one goes first next time
+                self._rotation = start + served + 1
             if channel.link.idle or channel.link.dead:
                 self._sending.discard(channel)
                 if channel.closing and not channel.forgotten:

@@ -18,6 +18,8 @@ from chatroom.udp import (
     PROVISIONAL_FRAMES,
     PROVISIONAL_LIFETIME,
     PROVISIONAL_LIMIT,
+    RESENDS_PER_TICK,
+    TICK,
     ChatDatagramProtocol,
 )
 
@@ -194,3 +196,26 @@ def test_bogus_acks_do_not_keep_an_idle_session(udp, clock):
         udp.datagramReceived(b"A 1", addr)
         advance(clock, 2)
     assert addr not in udp.channels  # 60 s without real traffic
+
+
+def test_resends_from_all_sessions_share_one_budget_per_tick(udp, clock):
+    """
+    A thousand sessions whose frames all time out at once resend a bounded
+    number per tick, and every session gets its turn.
+    """
+    sessions = 200
+    for i in range(sessions):
+        prove(udp, (f"10.1.{i // 250}.{i % 250}", 3000), f"user{i}", first=10)
+    for channel in udp.channels.values():
+        for n in range(20):
+            channel.send(b"C PONG %d" % n)  # never acknowledged
+    udp.transport.written.clear()
+    advance(clock, 0.2 + TICK)
+    perTick = []
+    for _ in range(12):
+        before = len(udp.transport.written)
+        advance(clock, TICK)
+        perTick.append(len(udp.transport.written) - before)
+    assert max(perTick) <= RESENDS_PER_TICK
+    resent = {addr for _, addr in udp.transport.written}
+    assert len(resent) == sessions  # nobody starved
