@@ -135,7 +135,7 @@ class Session:
         One frame's bytes arrived, terminator already removed.
         """
         if line == b"C EX" or self.service.admit(self, line[:1]):
-            self._enqueue(line)
+            self.enqueue(line)
 
     def lineTooLong(self, head: bytes) -> None:
         """
@@ -145,7 +145,7 @@ class Session:
         """
         if not self.service.admit(self, head):
             return
-        self._enqueue(
+        self.enqueue(
             FrameError(
                 "TOO_LONG",
                 f"frames are at most {codec.MAX_CLIENT_FRAME} bytes",
@@ -170,7 +170,11 @@ class Session:
             )
         self.send(codec.command("ERR", code, reason))
 
-    def _enqueue(self, item: bytes | FrameError) -> None:
+    def enqueue(self, item: bytes | FrameError) -> None:
+        """
+        Queue a frame (or an error that stands in its place, such as a
+        refusal for flooding) to be handled in its turn.
+        """
         if self.state == GONE:
             return
         if self.inbox is None:
@@ -330,7 +334,7 @@ class ChatService(Service):
             )
         else:
             reason = f"too fast: at most {self.msgRate:g} frames a second"
-            session._enqueue(FrameError("RATE", reason, codec.kindOf(head)))
+            session.enqueue(FrameError("RATE", reason, codec.kindOf(head)))
         return False
 
     def endSession(self, session: Session, reason: str) -> None:

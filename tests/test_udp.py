@@ -223,6 +223,9 @@ async def test_shutdown_says_bye_over_udp(server, udp):
     await bob.expect("C BYE SHUTDOWN")
 
 
+LOSSY_WAIT = 60.0
+
+
 class LossyRelay(DatagramProtocol):
     """
     A UDP proxy between one client and the server that drops a fixed share
@@ -264,8 +267,11 @@ async def test_a_hundred_messages_each_way_through_20_percent_loss(startServer, 
         for i in range(count):
             bob.send("C PM", f"D from bob {i}")
             alice.send("C PM", f"D from alice {i}")
-        fromBob = [await alice.next() for _ in range(3 * count)]
-        fromAlice = [await bob.next() for _ in range(3 * count)]
+        # A frame lost six times running waits 0.1 + 0.2 + ... + 6.4 s for
+        # its timer (doubling, as the protocol says): at 20% loss each way
+        # that happens in about one run in ten, so wait longer than that.
+        fromBob = [await alice.next(LOSSY_WAIT) for _ in range(3 * count)]
+        fromAlice = [await bob.next(LOSSY_WAIT) for _ in range(3 * count)]
         assert [f for f in fromBob if f.startswith("D ")] == [
             f"D PM bob UDP from bob {i}" for i in range(count)
         ]
@@ -274,7 +280,7 @@ async def test_a_hundred_messages_each_way_through_20_percent_loss(startServer, 
         ]
         assert [f for f in fromAlice if f.startswith("C ")] == ["C ACK PM", "C OK PM 1"] * count
         bob.send("C PING done")
-        await bob.expect("C PONG done")
+        assert await bob.next(LOSSY_WAIT) == "C PONG done"
         assert bob.pending() == 0 and bob.failures == []
         assert relay.dropped > 0.1 * (relay.dropped + relay.passed)
     finally:

@@ -115,9 +115,9 @@ class ReliableUDP(DatagramProtocol):
             data = frame if isinstance(frame, bytes) else frame.encode("utf-8")
             self.link.send(data, _reactor().seconds())
 
-    async def next(self) -> str:
+    async def next(self, wait: float = WAIT) -> str:
         d = self.frames.get()
-        d.addTimeout(WAIT, _reactor())
+        d.addTimeout(wait, _reactor())
         return await d
 
     async def expect(self, *frames: str) -> None:

@@ -52,11 +52,11 @@ class LineClient(LineReceiver):
             b"".join((f if isinstance(f, bytes) else f.encode("utf-8")) + b"\n" for f in frames)
         )
 
-    async def next(self) -> str:
+    async def next(self, wait: float = WAIT) -> str:
         from twisted.internet import reactor
 
         d = self.frames.get()
-        d.addTimeout(WAIT, reactor)
+        d.addTimeout(wait, reactor)
         return await d
 
     async def expect(self, *frames: str) -> None:
