@@ -110,3 +110,38 @@ def test_a_send_that_fails_is_a_lost_datagram():
     protocol.sendFrame("C LOGIN ada")  # no exception
     run(clock, 1)
     assert lost == []
+
+
+def test_a_connection_attempt_never_hangs_the_client():
+    """
+    If an attempt to connect neither succeeds nor fails, the client gives
+    up after CONNECT_LIMIT, says so, and exits 1.
+    """
+    from twisted.internet.defer import succeed
+    from twisted.internet.testing import MemoryReactorClock
+
+    from chatroom.client.main import CONNECT_LIMIT, ChatClient
+
+    class UI:
+        def __init__(self) -> None:
+            self.shown: list[str] = []
+
+        def show(self, text: str) -> None:
+            self.shown.append(text)
+
+        def ask(self, prompt: str, secret: bool = False):
+            raise AssertionError("nothing to ask before connecting")
+
+        def close(self):
+            return succeed(None)
+
+    reactor = MemoryReactorClock()  # records the attempt, never completes it
+    ui = UI()
+    client = ChatClient(reactor, "127.0.0.1", 9000, "ada", udp=False, ui=ui)
+    client.start()
+    assert len(reactor.tcpClients) == 1
+    reactor.advance(CONNECT_LIMIT - 1)
+    assert client.status is None
+    reactor.advance(1)
+    assert client.status == 1 and client.done.called
+    assert ui.shown == ["Cannot connect to 127.0.0.1 port 9000: no answer within 30 seconds"]

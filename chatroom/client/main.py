@@ -10,8 +10,15 @@ import socket
 import sys
 from typing import Any
 
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
+from twisted.internet.abstract import isIPAddress, isIPv6Address
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+    connectProtocol,
+)
+from twisted.internet.error import ConnectingCancelledError
 from twisted.python.failure import Failure
 
 from chatroom import names
@@ -21,6 +28,9 @@ from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientPro
 
 #: How long leaving may wait for the server's BYE.
 LEAVE_GRACE = 3.0
+
+#: How long a connection attempt may take, whatever happens inside it.
+CONNECT_LIMIT = 30.0
 
 DESCRIPTION = """\
 Chat in a chatroom server's room, over TCP (the default) or UDP.
@@ -114,9 +124,25 @@ class ChatClient:
         if self.udp:
             self._connectUDP(listener)
             return
-        endpoint = HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
-        d = connectProtocol(endpoint, TCPClientProtocol(listener))
+        d = connectProtocol(self._endpoint(), TCPClientProtocol(listener))
         d.addCallbacks(self._linked, self._cannotConnect)
+        # Whatever becomes of that attempt, nobody waits for it forever.
+        self.reactor.callLater(CONNECT_LIMIT, self._gaveUp, d)
+
+    def _endpoint(self) -> Any:
+        """
+        A literal address is connected to directly; only a name needs
+        HostnameEndpoint (and its resolver thread).
+        """
+        if isIPAddress(self.host):
+            return TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
+        if isIPv6Address(self.host):
+            return TCP6ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
+        return HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
+
+    def _gaveUp(self, attempt: Deferred[Any]) -> None:
+        if not attempt.called:
+            attempt.cancel()  # fails it: _cannotConnect reports and exits
 
     def _connectUDP(self, listener: Listener) -> None:
         try:
@@ -136,7 +162,11 @@ class ChatClient:
         self.machine.connected()
 
     def _cannotConnect(self, failure: Failure) -> None:
-        self.ui.show(f"Cannot connect to {self.host} port {self.port}: {failure.getErrorMessage()}")
+        if failure.check(CancelledError, ConnectingCancelledError):
+            reason = f"no answer within {CONNECT_LIMIT:g} seconds"
+        else:
+            reason = failure.getErrorMessage()
+        self.ui.show(f"Cannot connect to {self.host} port {self.port}: {reason}")
         self.finish(1)
 
     def _closeLink(self) -> None:
