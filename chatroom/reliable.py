@@ -250,11 +250,11 @@ class ReliableLink:
                 if older.passed >= FAST_RETRANSMIT:
                     resend.append(older)
         for older in resend:
-            older.passed = 0
-            older.retries += 1
             self._retransmit(older, now)
 
     def _retransmit(self, entry: _InFlight, now: float) -> None:
+        entry.retries += 1
+        entry.passed = 0
         self._transmissions += 1
         entry.sendOrder = self._transmissions
         entry.lastSent = now
@@ -277,11 +277,11 @@ class ReliableLink:
         (the rest wait for the next tick); give up on a peer that stayed
         silent through L{MAX_RETRIES} retransmissions.
 
-        @return: how many frames were resent.
-
         The peer is judged gone only if nothing at all was heard from it
         while one frame went unanswered that often: a live peer whose acks
         for one frame were unlucky is not a dead one.
+
+        @return: how many frames were resent.
         """
         if self.dead or self.nextDeadline is None or now < self.nextDeadline:
             return 0
@@ -295,9 +295,7 @@ class ReliableLink:
                 if entry.silent > MAX_RETRIES:
                     self._fail(GONE)
                     return allowed - budget
-                entry.retries += 1
                 entry.timeouts += 1
-                entry.passed = 0
                 backoff = min(entry.timeouts, MAX_RETRIES)
                 entry.deadline = now + min(MAX_RTO, self.rto * 2**backoff)
                 self._retransmit(entry, now)

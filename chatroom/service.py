@@ -40,7 +40,7 @@ INBOX_HIGH = 64
 
 # Session states.
 NEW = "NEW"  # connected, no name yet
-NAMING = "NAMING"  # LOGIN received, asking the account store about the name
+NAMING = "NAMING"  # waiting for the account store: the name, then the password
 PASSWORD = "PASSWORD"  # waiting for C PASS
 ACTIVE = "ACTIVE"  # logged in
 GONE = "GONE"  # ended; nothing more is sent or handled

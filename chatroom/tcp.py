@@ -34,8 +34,6 @@ SENDQ = 1024 * 1024
 
 @implementer(IPushProducer)
 class SendQueue:
-    __slots__ = ("limit", "overflow", "blocked", "waiting", "overflowed")
-
     """
     Notices a client that stopped reading, through the producer API.
 
@@ -43,6 +41,8 @@ class SendQueue:
     what is written after that waits for the client. Once more than
     C{limit} bytes wait, C{overflow} is called, once.
     """
+
+    __slots__ = ("limit", "overflow", "blocked", "waiting", "overflowed")
 
     def __init__(self, limit: int, overflow: Callable[[], None]) -> None:
         self.limit = limit
@@ -163,9 +163,9 @@ class ChatLineProtocol(LineReceiver):
         The client stopped reading: drop it rather than buffer without end
         (everyone else keeps being served meanwhile).
 
-        This happens inside L{send}, perhaps in the middle of a broadcast,
-        so the service hears of it on the next turn of the reactor: a
-        channel never re-enters the service from C{send}.
+        This happens inside L{flush}, while the turn's output is written to
+        every connection, so the service hears of it on the next turn of
+        the reactor: a channel never re-enters the service while writing.
         """
         self.transport.abortConnection()
         self._clock.callLater(0, self._dropped)
@@ -231,7 +231,7 @@ class ChatLineProtocol(LineReceiver):
 
     def flush(self) -> None:
         """
-        Write what was sent during this turn, in one piece.
+        Write what was sent during this turn, with one call.
         """
         pending, self._pending = self._pending, None
         if pending is None or self._gone:

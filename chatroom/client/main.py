@@ -93,7 +93,7 @@ class ChatClient:
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
-        self._udpPort: Any = None
+        self._session: object | None = None  # tells this session's events from stale ones
 
     # Connecting.
 
@@ -154,7 +154,7 @@ class ChatClient:
             return
         link = UDPClientProtocol(address, listener, self.reactor)
         interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
-        self._udpPort = self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
+        self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
         self._linked(link)
 
     def _linked(self, link: TCPClientProtocol | UDPClientProtocol) -> None:
