@@ -29,7 +29,7 @@ from twisted.python.threadpool import ThreadPool
 from zope.interface import Attribute, Interface, implementer
 
 from chatroom import names
-from chatroom.passwords import Passwords
+from chatroom.passwords import BadPassword, Passwords, prepare
 from chatroom.store import AccountStore
 
 #: Runs a blocking callable off the reactor thread.
@@ -59,6 +59,13 @@ class Registration:
 class AlreadyRegistered(LoginFailed):
     """
     Someone registered the name between C{LOGIN} and C{PASS}.
+    """
+
+
+class LookAlike(LoginFailed):
+    """
+    The name is not registered, but a name that looks like it is: it is
+    the same name for uniqueness (protocol 1.1), so nobody may use it.
     """
 
 
@@ -119,25 +126,37 @@ class AccountChecker:
     @inlineCallbacks
     def _register(self, credentials: IRegistration):
         name = credentials.username
-        hashed = yield self._runInThread(self._passwords.hash, credentials.password)
-        created = yield self._store.create(names.key(name), name, hashed)
+        hashed = yield self._runInThread(self._passwords.hash, prepare(credentials.password))
+        created = yield self._store.create(names.caseless(name), name, hashed)
         if not created:
             raise AlreadyRegistered(name)
         return name
 
     @inlineCallbacks
     def _verify(self, credentials: IUsernamePassword):
-        nameKey = names.key(credentials.username)
+        nameKey = names.caseless(credentials.username)
         account = yield self._store.lookup(nameKey)
         if account is None:
             raise UnauthorizedLogin("no such account")
-        ok = yield self._runInThread(
-            self._passwords.verify, account.passwordHash, credentials.password
+        raw = credentials.password
+        try:
+            prepared = prepare(raw)
+        except BadPassword:
+            prepared = None
+        stored = account.passwordHash
+        ok = prepared is not None and (
+            yield self._runInThread(self._passwords.verify, stored, prepared)
         )
+        if not ok and prepared != raw:
+            # Accounts made before 1.1 hashed the password as typed.
+            ok = yield self._runInThread(self._passwords.verify, stored, raw)
+            if ok and prepared is not None:
+                self._rehash(nameKey, prepared)
+                return account.name
         if not ok:
             raise UnauthorizedLogin("wrong password")
-        if self._passwords.needsRehash(account.passwordHash):
-            self._rehash(nameKey, credentials.password)
+        if self._passwords.needsRehash(stored):
+            self._rehash(nameKey, raw if prepared is None else prepared)
         return account.name
 
     def _rehash(self, nameKey: str, password: str) -> None:
@@ -192,9 +211,23 @@ class Accounts:
 
     def isRegistered(self, name: str) -> Deferred[bool]:
         """
-        Whether an account exists for C{name} (in any spelling).
+        Whether an account exists for C{name} (in any case).
+
+        Fails with L{LookAlike} when none does but one exists for a name
+        with the same L{names.key}, registered under another spelling.
         """
-        return self.store.lookup(names.key(name)).addCallback(lambda account: account is not None)
+
+        def found(account: object) -> Deferred[bool] | bool:
+            if account is not None:
+                return True
+            return self.store.lookAlike(names.key(name)).addCallback(free)
+
+        def free(other: str | None) -> bool:
+            if other is not None:
+                raise LookAlike(other)
+            return False
+
+        return self.store.lookup(names.caseless(name)).addCallback(found)
 
     def login(self, name: str, password: str) -> Deferred[str]:
         """

@@ -8,10 +8,43 @@ C{deferToThread}.
 
 from __future__ import annotations
 
+import precis_i18n
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MAX_PASSWORD = 256
+
+_OPAQUE = precis_i18n.get_profile("OpaqueString")
+
+
+class BadPassword(ValueError):
+    """
+    A password that the PRECIS OpaqueString profile refuses; the message
+    says why.
+    """
+
+
+def prepare(password: str) -> str:
+    """
+    The form of C{password} that is hashed and compared (protocol 1.1):
+    PRECIS OpaqueString (RFC 8265 section 4.2), so that C{café} typed
+    composed or decomposed, or with a no-break space for a space, is one
+    password.
+
+    @raise BadPassword: for a password the profile refuses (invisible or
+        unassigned characters, nothing at all).
+    """
+    try:
+        return _OPAQUE.enforce(password)
+    except UnicodeEncodeError as e:
+        if e.end - e.start == 1:
+            char = f"U+{ord(e.object[e.start]):04X}"
+            why = str(e.reason).split("/")[-1].replace("_", " ")
+            raise BadPassword(f"passwords cannot hold {char} ({why})") from None
+        raise BadPassword("a password is needed") from None
+    except UnicodeError:
+        raise BadPassword("passwords cannot hold invisible or unassigned characters") from None
+
 
 #: OWASP's argon2id baseline: 19 MiB of memory, two passes, one lane.
 OWASP = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)

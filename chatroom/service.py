@@ -22,10 +22,10 @@ from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
 
 from chatroom import codec, names
-from chatroom.accounts import Accounts, AlreadyRegistered
+from chatroom.accounts import Accounts, AlreadyRegistered, LookAlike
 from chatroom.codec import Frame, FrameError
 from chatroom.limits import FailureWindow, TokenBucket
-from chatroom.passwords import MAX_PASSWORD
+from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
 
 LOGIN_TIMEOUT = 30.0
 MAX_WRONG_PASSWORDS = 3
@@ -443,16 +443,30 @@ class ChatService(Service):
         if self.loginFailures.blocked(session.channel.host, self.clock.seconds()):
             session.error("RATE", "too many wrong passwords from your address; try in a minute")
             return None
+        refusal = None
         try:
             spelling = names.validate(frame.rest)
         except names.BadName as e:
-            session.error("BAD_NAME", str(e))
-            return None
+            # A name the 1.1 rules refuse may still be an account made before.
+            refusal = str(e)
+            try:
+                spelling = names.validateLegacy(frame.rest)
+            except names.BadName:
+                spelling = None
+            if spelling is None or self.accounts is None:
+                session.error("BAD_NAME", refusal)
+                return None
         self._release(session)
         nameKey = names.key(spelling)
         holder = self.online.get(nameKey) or self.reserved.get(nameKey)
         if holder is not None:
-            session.error("NAME_TAKEN", f"{spelling} is already in use")
+            lookAlike = names.caseless(holder.name or "") != names.caseless(spelling)
+            if lookAlike and refusal is not None:
+                session.error("BAD_NAME", refusal)
+            elif lookAlike:
+                session.error("NAME_TAKEN", f"{spelling} looks like {holder.name}, already in use")
+            else:
+                session.error("NAME_TAKEN", f"{spelling} is already in use")
             return None
         self.reserved[nameKey] = session
         session.name = spelling
@@ -465,13 +479,21 @@ class ChatService(Service):
         def answered(registered: bool) -> None:
             if session.state != NAMING:
                 return
+            if refusal is not None and not registered:
+                self._release(session)
+                session.error("BAD_NAME", refusal)
+                return
             session.state = PASSWORD
             session.registering = not registered
             session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
 
-        def failed(failure: Failure) -> Failure:
+        def failed(failure: Failure) -> Failure | None:
             if session.state == NAMING:
                 self._release(session)
+                if failure.check(LookAlike):
+                    other = failure.value.args[0]
+                    session.error("NAME_TAKEN", f"{spelling} looks like {other}, registered")
+                    return None
             return failure
 
         return self.accounts.isRegistered(spelling).addCallbacks(answered, failed)
@@ -487,6 +509,11 @@ class ChatService(Service):
         if session.registering:
             if not 1 <= len(password) <= MAX_PASSWORD:
                 self._badPassword(session, f"choose 1 to {MAX_PASSWORD} characters")
+                return None
+            try:
+                prepare(password)
+            except BadPassword as e:
+                self._badPassword(session, str(e))
                 return None
             attempt = self.accounts.register(name, password)
         else:
@@ -600,7 +627,8 @@ class ChatService(Service):
 
     def _userList(self) -> bytes:
         entries = sorted(
-            (key, f"{s.name}:{s.channel.transportName}") for key, s in self.online.items()
+            (names.caseless(s.name), f"{s.name}:{s.channel.transportName}")
+            for s in self.online.values()
         )
         return codec.command("USERS", *(entry for _, entry in entries))
 

@@ -24,6 +24,8 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
+from chatroom import names
+
 T = TypeVar("T")
 
 _FULL = re.compile(r"v(\d+)\.sql")
@@ -97,6 +99,8 @@ def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
     @return: the version the database now holds.
     @raise DatabaseError: if the file was written by a newer chatroom.
     """
+    # Upgrade steps are SQL; what only Python knows is offered as functions.
+    db.create_function("chatroom_skeleton", 1, names.key, deterministic=True)
     target = targetVersion(schemas)
     current = schemaVersion(db)
     if current is None:
@@ -195,7 +199,7 @@ class AccountStore:
 
     def lookup(self, nameKey: str) -> Deferred[Account | None]:
         """
-        The account registered under C{nameKey} (see L{chatroom.names.key}).
+        The account registered under C{nameKey} (see L{chatroom.names.caseless}).
         """
 
         def query(db: sqlite3.Connection) -> Account | None:
@@ -207,23 +211,41 @@ class AccountStore:
 
         return self._query(query)
 
+    def lookAlike(self, skeleton: str) -> Deferred[str | None]:
+        """
+        The name of an account whose skeleton is C{skeleton} (see
+        L{chatroom.names.key}), if there is one.
+        """
+
+        def query(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT name FROM accounts WHERE skeleton = ? LIMIT 1", (skeleton,)
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return self._query(query)
+
     def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
         """
-        Register an account; C{False} if the name is already registered.
+        Register an account; C{False} if the name, or a look-alike of it
+        (same L{chatroom.names.key}), is already registered.
 
         The Deferred fires only once the row is committed to disk.
         """
 
         def insert(db: sqlite3.Connection) -> bool:
+            skeleton = names.key(name)
             try:
-                db.execute(
-                    "INSERT INTO accounts (name_key, name, password_hash, created)"
-                    " VALUES (?, ?, ?, ?)",
-                    (nameKey, name, passwordHash, int(time.time())),
+                # One statement, so that the check and the insert are atomic.
+                cursor = db.execute(
+                    "INSERT INTO accounts (name_key, name, password_hash, created, skeleton)"
+                    " SELECT ?, ?, ?, ?, ?"
+                    " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE skeleton = ?)",
+                    (nameKey, name, passwordHash, int(time.time()), skeleton, skeleton),
                 )
             except sqlite3.IntegrityError:
                 return False
-            return True
+            return cursor.rowcount == 1
 
         return self._query(insert)
 

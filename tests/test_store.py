@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from importlib.resources import files
 
 import pytest
 import pytest_twisted
 
+from chatroom import names
 from chatroom.store import (
     AccountStore,
     DatabaseError,
@@ -22,7 +24,7 @@ from chatroom.store import (
 def test_fresh_database_gets_the_newest_schema(tmp_path):
     path = tmp_path / "new.sqlite"
     db = openDatabase(str(path))
-    assert schemaVersion(db) == 1
+    assert schemaVersion(db) == 2
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     # Password hashes are nobody else's business.
@@ -32,7 +34,7 @@ def test_fresh_database_gets_the_newest_schema(tmp_path):
 def test_reopening_keeps_the_data(tmp_path):
     path = str(tmp_path / "db.sqlite")
     db = openDatabase(path)
-    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0)")
+    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k')")
     db.close()
     db = openDatabase(path)
     assert db.execute("SELECT name FROM accounts").fetchall() == [("K",)]
@@ -109,3 +111,66 @@ async def test_store_create_and_lookup(tmp_path):
     # Closed for real: the file opens again with its data.
     again = openDatabase(str(tmp_path / "db.sqlite"))
     assert again.execute("SELECT name FROM accounts").fetchall() == [("Alice",)]
+
+
+def _v1Database(path: str, accounts: list[str]) -> None:
+    """
+    A database as chatroom made it before protocol 1.1: schema v1, keyed by
+    the caseless name only.
+    """
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(
+        (files("chatroom.schema") / "v1.sql").read_text("utf-8") + "INSERT INTO version VALUES (1);"
+    )
+    for name in accounts:
+        db.execute(
+            "INSERT INTO accounts VALUES (?, ?, 'hash-of-' || ?, 0)",
+            (names.caseless(name), name, name),
+        )
+    db.close()
+
+
+#: Registered under 1.0: cop and its all-Cyrillic look-alike, alice and
+#: a mixed-script look-alike the 1.1 rules refuse outright.
+COLLIDING = ["cop", "\u0441\u043e\u0440", "alice", "\u0430lice", "bob"]
+
+
+def test_upgrade_to_v2_gives_every_account_its_skeleton(tmp_path):
+    path = str(tmp_path / "old.sqlite")
+    _v1Database(path, COLLIDING)
+    db = openDatabase(path)
+    assert schemaVersion(db) == 2
+    rows = dict(db.execute("SELECT name, skeleton FROM accounts").fetchall())
+    assert rows == {name: names.key(name) for name in COLLIDING}
+    assert rows["cop"] == rows["\u0441\u043e\u0440"]
+    assert rows["alice"] == rows["\u0430lice"]
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT name FROM accounts WHERE skeleton = 'x'"
+    ).fetchall()
+    assert "accounts_skeleton" in str(plan)
+    db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_colliding_accounts_both_survive_the_upgrade(tmp_path):
+    """
+    Two accounts that 1.1 counts as one name keep their own rows, each
+    found by its exact (caseless) name; nobody can register a third.
+    """
+    from twisted.internet import reactor
+
+    path = str(tmp_path / "old.sqlite")
+    _v1Database(path, COLLIDING)
+    store = AccountStore(reactor, path)
+    await store.open()
+    try:
+        for name in COLLIDING:
+            account = await store.lookup(names.caseless(name))
+            assert (account.name, account.passwordHash) == (name, "hash-of-" + name)
+        assert await store.lookAlike(names.key("COP")) in ("cop", "\u0441\u043e\u0440")
+        # A third look-alike cannot be registered.
+        assert await store.create(names.caseless("c\u043ep"), "c\u043ep", "h") is False
+        assert await store.create(names.caseless("dave"), "dave", "h") is True
+        assert await store.create(names.caseless("\u0501ave"), "\u0501ave", "h") is False
+    finally:
+        await store.close()
