@@ -34,10 +34,11 @@ MSG_BURST = 40  # ...and at once
 FLOOD_LIMIT = 10.0  # seconds of refused frames before a session is dropped
 LOGIN_FAILURES = 20  # wrong passwords a minute from one address
 # From one address: a classroom or office behind one NAT (40 people, some
-# with two clients) fits, but it cannot hold more than a few percent of the
-# default 1000 sessions, nor register accounts by the thousand.
+# with two clients, all registering at the start of the lesson) fits, but
+# one address cannot hold more than a few percent of the default 1000
+# sessions, nor register accounts by the thousand.
 MAX_PER_HOST = 64  # sessions at once
-MAX_REGISTRATIONS = 30  # new accounts an hour
+MAX_REGISTRATIONS = 60  # new accounts an hour
 
 # An inbox longer than this pauses reading from the client until it drains,
 # so a client pipelining behind a slow password check cannot grow memory.
