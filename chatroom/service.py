@@ -33,6 +33,12 @@ MSG_RATE = 20.0  # frames a second, on average...
 MSG_BURST = 40  # ...and at once
 FLOOD_LIMIT = 10.0  # seconds of refused frames before a session is dropped
 LOGIN_FAILURES = 20  # wrong passwords a minute from one address
+# From one address: a classroom or office behind one NAT (40 people, some
+# with two clients, all registering at the start of the lesson) fits, but
+# one address cannot hold more than a few percent of the default 1000
+# sessions, nor register accounts by the thousand.
+MAX_PER_HOST = 64  # sessions at once
+MAX_REGISTRATIONS = 60  # new accounts an hour
 
 # An inbox longer than this pauses reading from the client until it drains,
 # so a client pipelining behind a slow password check cannot grow memory.
@@ -208,6 +214,7 @@ class ChatService(Service):
         msgBurst: float = MSG_BURST,
         maxPerHost: int = 0,
         loginFailures: int = LOGIN_FAILURES,
+        maxRegistrations: int = 0,
     ) -> None:
         """
         @param msgRate: frames a second a session may send on average (0:
@@ -215,6 +222,8 @@ class ChatService(Service):
         @param maxPerHost: sessions at once from one address (0: no limit).
         @param loginFailures: wrong passwords a minute from one address
             before its logins are refused for the rest of that minute.
+        @param maxRegistrations: new accounts an hour from one address
+            (0: no limit); beyond it, new names get C{ERR RATE}.
         """
         self.clock = clock
         self.accounts = accounts
@@ -224,6 +233,7 @@ class ChatService(Service):
         self.msgBurst = msgBurst
         self.maxPerHost = maxPerHost
         self.loginFailures = FailureWindow(loginFailures)
+        self.registrations = FailureWindow(maxRegistrations, window=3600.0)
         self._perHost: dict[str, int] = {}
         self.sessions: set[Session] = set()
         self.online: dict[str, Session] = {}
@@ -483,6 +493,12 @@ class ChatService(Service):
                 self._release(session)
                 session.error("BAD_NAME", refusal)
                 return
+            if not registered and self.registrations.blocked(
+                session.channel.host, self.clock.seconds()
+            ):
+                self._release(session)
+                session.error("RATE", "too many new accounts from your address; try in an hour")
+                return
             session.state = PASSWORD
             session.registering = not registered
             session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
@@ -546,6 +562,8 @@ class ChatService(Service):
             return failure
 
         def entered(registered: str) -> None:
+            if session.registering:  # the window counts any event; here, a new account
+                self.registrations.failed(session.channel.host, self.clock.seconds())
             if session.state == NAMING:
                 self._welcome(session, registered)
 
@@ -590,6 +608,7 @@ class ChatService(Service):
     def _expireLogins(self) -> None:
         now = self.clock.seconds()
         self.loginFailures.forgetOld(now)
+        self.registrations.forgetOld(now)
         for session, deadline in list(self._deadlines.items()):
             if deadline > now:
                 break

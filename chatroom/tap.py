@@ -4,17 +4,28 @@ C{twistd chatroom}: the server's options and how they build the service.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import sqlite3
 from typing import Any
 
 from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
 from chatroom.accounts import Accounts, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
-from chatroom.service import LOGIN_FAILURES, MSG_BURST, MSG_RATE, ChatService
+from chatroom.service import (
+    LOGIN_FAILURES,
+    MAX_PER_HOST,
+    MAX_REGISTRATIONS,
+    MSG_BURST,
+    MSG_RATE,
+    ChatService,
+)
+from chatroom.startup import StartupError, reportStartupErrors
 from chatroom.store import AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol
@@ -43,10 +54,9 @@ def _atLeastZero(kind: type) -> Any:
 
 
 def _port(value: str) -> int:
-    port = int(value)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"{value} is not a port number")
-    return port
+    if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
+        raise ValueError(f"{value!r} is not a port: give a number from 0 to 65535 (0: any free)")
+    return int(value)
 
 
 class Options(usage.Options):
@@ -106,8 +116,8 @@ class Options(usage.Options):
         [
             "max-per-ip",
             None,
-            0,
-            "Sessions at once from one address (0: no limit).",
+            MAX_PER_HOST,
+            "Sessions at once from one address; more get ERR FULL.",
             _atLeastZero(int),
         ],
         [
@@ -115,6 +125,13 @@ class Options(usage.Options):
             None,
             LOGIN_FAILURES,
             "Wrong passwords a minute from one address before its logins get ERR RATE.",
+            _atLeastZero(int),
+        ],
+        [
+            "max-registrations",
+            None,
+            MAX_REGISTRATIONS,
+            "New accounts an hour from one address; more get ERR RATE.",
             _atLeastZero(int),
         ],
         [
@@ -139,12 +156,18 @@ class Options(usage.Options):
     ]
 
     def postOptions(self) -> None:
-        if not self["no-accounts"]:
-            # Fail now, with a clear message, rather than after daemonising.
+        interface = self["interface"]
+        if interface:
             try:
-                openDatabase(self["db"]).close()
-            except (OSError, sqlite3.Error, DatabaseError) as e:
-                raise usage.UsageError(f"cannot use --db {self['db']}: {e}") from None
+                ipaddress.ip_address(interface)
+            except ValueError:
+                raise usage.UsageError(
+                    f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
+                ) from None
+        if self["db"] != ":memory:":
+            # twistd --rundir changes directory after this: the file is
+            # where the operator was when they named it, and only there.
+            self["db"] = os.path.abspath(self["db"])
 
     def tcpDescription(self) -> str:
         """
@@ -158,12 +181,52 @@ class Options(usage.Options):
         return description
 
 
+def checkDatabase(path: str) -> None:
+    """
+    Fail now, with a clear message, if the account database cannot be used,
+    rather than after daemonising; but create nothing, since the server may
+    yet fail to start.
+
+    @raise StartupError: naming the file and what is wrong with it.
+    """
+    try:
+        if os.path.exists(path) or path == ":memory:":
+            openDatabase(path).close()
+            return
+        directory = os.path.dirname(path) or "."
+        if not os.path.isdir(directory):
+            raise OSError(f"no directory {directory}")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise OSError(f"cannot create files in {directory}")
+    except (OSError, sqlite3.Error, DatabaseError) as e:
+        raise StartupError(f"cannot use --db {path}: {e}") from None
+
+
+def tcpEndpoint(reactor: Any, description: str) -> IStreamServerEndpoint:
+    """
+    The TCP listener's endpoint, from its description.
+
+    Parsing loads TLS keys and certificates, so a missing or bad file shows
+    here, before anything listens.
+
+    @raise StartupError: if the description cannot be used.
+    """
+    try:
+        return serverFromString(reactor, description)
+    except Exception as e:  # noqa: BLE001 -- each endpoint type fails in its own way
+        raise StartupError(f"cannot use --tcp {description}: {e}") from None
+
+
 def makeService(config: Options) -> IServiceCollection:
     """
     The chat service and its listeners, ready for twistd to start.
+
+    A L{StartupError} raised from here or while starting ends twistd with
+    its message alone.
     """
     from twisted.internet import reactor
 
+    reportStartupErrors()
     return buildService(config, reactor)
 
 
@@ -171,11 +234,17 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     """
     L{makeService} with its dependencies passed in, for tests and tools.
 
+    Nothing is created or bound yet: the listeners bind when the service
+    starts, before the room opens (and so creates) the account database.
+
     @param passwords: the password hasher (OWASP parameters by default).
+    @raise StartupError: if an option names something unusable.
     """
+    tcp = tcpEndpoint(reactor, config.tcpDescription())
     top = MultiService()
     accounts = None
     if not config["no-accounts"]:
+        checkDatabase(config["db"])
         # Started before the room and so stopped after it.
         hashing = HashingPool(reactor)
         hashing.setServiceParent(top)
@@ -190,12 +259,16 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
         msgBurst=config["msg-burst"],
         maxPerHost=config["max-per-ip"],
         loginFailures=config["login-failures"],
+        maxRegistrations=config["max-registrations"],
     )
     chat.setName("chat")
     chat.setServiceParent(top)
     # Children stop in reverse order: listeners close before the room does.
-    tcp = serverFromString(reactor, config.tcpDescription())
-    listener = ListenerService(tcp, ChatFactory(chat, reactor, config["sendq"]), "TCP")
+    # They bind in privilegedStartService, which twistd calls on every
+    # service before any startService: a port that is taken stops the
+    # start before the room opens the database.
+    factory = ChatFactory(chat, reactor, config["sendq"])
+    listener = ListenerService(tcp, factory, "TCP", reactor)
     listener.setName("tcp")
     listener.setServiceParent(top)
     if not config["no-udp"]:

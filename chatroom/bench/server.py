@@ -22,6 +22,8 @@ UNLIMITED = [
     "--msg-rate=0",
     "--sendq=0",
     "--login-failures=0",
+    "--max-per-ip=0",
+    "--max-registrations=0",
     "--max-clients=20000",
 ]
 
