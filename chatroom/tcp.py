@@ -279,6 +279,9 @@ class ChatLineProtocol(LineReceiver):
         if self._gone:
             return succeed(None)
         if self._cut is None:
+            # A producer left registered holds a TLS connection open (no
+            # close_notify) until it is cut; a plain one may wait the same.
+            self.transport.unregisterProducer()
             self.transport.loseConnection()
             # A client that stopped reading would keep the socket forever.
             self._cut = self._clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
