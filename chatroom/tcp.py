@@ -180,7 +180,7 @@ class ChatLineProtocol(LineReceiver):
             self._session.channelClosed(DROPPED)
 
     def dataReceived(self, data: bytes) -> None:
-        if self._skipping:
+        if self._skipping and data:  # b"" only asks to parse what is buffered
             end = data.find(b"\n")
             if end < 0:
                 return
