@@ -109,6 +109,7 @@ class Session:
         "inbox",
         "busy",
         "paused",
+        "inputEnded",
         "bucket",
     )
 
@@ -125,6 +126,7 @@ class Session:
         self.inbox: deque[bytes | FrameError] | None = None
         self.busy = False
         self.paused = False
+        self.inputEnded = False  # the client sends no more: end once answered
         self.bucket = service.newBucket()
 
     @property
@@ -158,6 +160,15 @@ class Session:
                 codec.kindOf(head),
             )
         )
+
+    def endOfInput(self) -> None:
+        """
+        The client will send nothing more but still reads (a TCP half-close):
+        answer every frame it sent, then end the session (C{CLOSED}).
+        """
+        self.inputEnded = True
+        if not self.busy:
+            self.service.drain(self)
 
     def channelClosed(self, reason: str) -> None:
         """
@@ -406,6 +417,9 @@ class ChatService(Service):
         if session.paused and len(session.inbox or ()) <= INBOX_HIGH // 2 and session.state != GONE:
             session.paused = False
             session.channel.resumeReading()
+        elif session.inputEnded and not (session.inbox or session.busy or session.state == GONE):
+            self.endSession(session, CLOSED)
+            session.channel.close()
 
     def _resume(self, ignored: object, session: Session) -> None:
         session.busy = False

@@ -13,6 +13,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
+    IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
 )
@@ -117,7 +118,7 @@ def describe(address: IAddress) -> str:
     return str(address) if host is None else f"{host}:{port}"
 
 
-@implementer(IChannel)
+@implementer(IChannel, IHalfCloseableProtocol)
 class ChatLineProtocol(LineReceiver):
     """
     One TCP client.
@@ -125,6 +126,9 @@ class ChatLineProtocol(LineReceiver):
     A frame is at most 4096 bytes, plus an optional C{\\r} before the
     C{\\n}. A longer line gets C{C ERR TOO_LONG} and the rest of it is
     skipped, but the connection and any frames pipelined after it live on.
+
+    A client that half-closes (sends its FIN) still has every frame it sent
+    before that handled and answered; then the session ends.
     """
 
     delimiter = b"\n"
@@ -147,6 +151,7 @@ class ChatLineProtocol(LineReceiver):
         self._skipping = False  # inside an over-long line, until its \n
         self._unparsed: bytes | None = None  # left by lineLengthExceeded
         self._gone = False
+        self._inputEnded = False  # the client sent its FIN
         self._cut: IDelayedCall | None = None
         self._closeWaiters: list[Deferred[None]] | None = None
         self.peer = self.host = "?"
@@ -175,7 +180,7 @@ class ChatLineProtocol(LineReceiver):
             self._session.channelClosed(DROPPED)
 
     def dataReceived(self, data: bytes) -> None:
-        if self._skipping:
+        if self._skipping and data:  # b"" only asks to parse what is buffered
             end = data.find(b"\n")
             if end < 0:
                 return
@@ -208,11 +213,39 @@ class ChatLineProtocol(LineReceiver):
         if self._session is not None:
             self._session.lineReceived(line)
 
+    def readConnectionLost(self) -> None:
+        """
+        The client will send nothing more, but may still read: answer what
+        it sent (some frames may still wait behind the inbox limit).
+        """
+        self._inputEnded = True
+        self._endOfInput()
+
+    def _endOfInput(self) -> None:
+        """
+        Once every frame sent before the FIN was passed on, tell the session.
+        """
+        if not self._inputEnded or self.paused or self._session is None:
+            return
+        # An unterminated last line is a frame all the same: the client
+        # chose to end there. Inside an over-long line there is nothing left.
+        last = self.clearLineBuffer()
+        if last and not self._skipping:
+            self.lineReceived(last)
+        if self._session is not None and not self.transport.disconnecting:
+            self._session.endOfInput()
+
+    def writeConnectionLost(self) -> None:
+        pass
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._session is not None and not self._sendq.overflowed:
             self._session.channelClosed(CLOSED)
             self._session = None
         self._gone = True
+        # Whatever the client sent that was never handled goes with it.
+        self.clearLineBuffer()
+        self._unparsed = None
         if self._cut is not None and self._cut.active():
             self._cut.cancel()
         waiters, self._closeWaiters = self._closeWaiters or [], None
@@ -246,6 +279,9 @@ class ChatLineProtocol(LineReceiver):
         if self._gone:
             return succeed(None)
         if self._cut is None:
+            # A producer left registered holds a TLS connection open (no
+            # close_notify) until it is cut; a plain one may wait the same.
+            self.transport.unregisterProducer()
             self.transport.loseConnection()
             # A client that stopped reading would keep the socket forever.
             self._cut = self._clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
@@ -256,10 +292,18 @@ class ChatLineProtocol(LineReceiver):
         return waiter
 
     def pauseReading(self) -> None:
-        self.transport.pauseProducing()
+        """
+        Stop reading the socket, and stop parsing what one read already
+        brought: a single read may hold thousands of pipelined frames.
+        """
+        self.pauseProducing()  # LineReceiver's: the transport too
 
     def resumeReading(self) -> None:
-        self.transport.resumeProducing()
+        self.paused = False
+        if not self._inputEnded:  # reading past the FIN would see it again
+            self.transport.resumeProducing()
+        self.dataReceived(b"")  # the frames held back in the buffer
+        self._endOfInput()
 
 
 class ChatFactory(Factory):
