@@ -157,7 +157,7 @@ def test_the_socket_is_connected_to_where_the_server_answers_from():
     the one we wrote to.
     """
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, _, _ = client(clock)
     protocol.sendFrame("C LOGIN ada")
     protocol.datagramReceived(b"A 1000", ("127.0.1.1", 9000))  # an ack is not enough
     assert protocol.connectedTo is None
