@@ -19,6 +19,13 @@ from collections.abc import Callable
 SEQ_LIMIT = 2**32  # sequence numbers are below this
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
 QUEUE_LIMIT = 4096  # frames waiting behind the window
+#: Bytes waiting behind the window: a peer that takes nothing cannot make
+#: us hold 4096 frames of 8 KiB (32 MiB) on its behalf. 4096 ordinary
+#: messages fit; a backlog of long ones is dropped sooner.
+QUEUE_BYTES = 512 * 1024
+#: The longest datagram UDP can carry over IPv4 (65535 minus the IP and UDP
+#: headers). A frame whose datagram would be longer can never be sent.
+MAX_DATAGRAM = 65507
 MAX_RETRIES = 6
 INITIAL_RTO = 0.2
 MIN_RTO = 0.1
@@ -127,12 +134,13 @@ class ReliableLink:
         "expected",
         "_inFlight",
         "_queue",
+        "_queueBytes",
         "_reorder",
         "_reorderBytes",
         "srtt",
         "rttvar",
         "rto",
-        "lastHeard",
+        "lastAcked",
         "nextDeadline",
         "dead",
         "paused",
@@ -156,12 +164,13 @@ class ReliableLink:
         self.expected = recvSeq
         self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
         self._queue: deque[bytes] = deque()
+        self._queueBytes = 0
         self._reorder: dict[int, bytes] = {}
         self._reorderBytes = 0
         self.srtt: float | None = None
         self.rttvar = 0.0
         self.rto = INITIAL_RTO
-        self.lastHeard = now
+        self.lastAcked = now  # when a frame in flight was last acknowledged
         self.nextDeadline: float | None = None
         self.dead = False
         self.paused = False  # refuse new frames (unacknowledged) for now
@@ -170,18 +179,28 @@ class ReliableLink:
 
     # Sending.
 
-    def send(self, frame: bytes, now: float) -> None:
+    def send(self, frame: bytes, now: float) -> bool:
         """
         Send C{frame} as soon as the window allows.
+
+        @return: C{False} if the frame was refused because no datagram can
+            carry it (see L{MAX_DATAGRAM}): sent, it would be lost every
+            time, and every later frame would wait behind it forever. The
+            caller decides what that means; the link goes on as if the
+            frame had never been offered.
         """
+        if len(frame) + len(b"%d " % (SEQ_LIMIT - 1,)) > MAX_DATAGRAM:
+            return False
         if self.dead:
-            return
+            return True
         if self._windowOpen() and not self._queue:
             self._transmitNew(frame, now)
-        elif len(self._queue) < QUEUE_LIMIT:
+        elif len(self._queue) < QUEUE_LIMIT and self._queueBytes + len(frame) <= QUEUE_BYTES:
             self._queue.append(frame)
+            self._queueBytes += len(frame)
         else:
             self._fail(OVERFLOW)
+        return True
 
     def _windowOpen(self) -> bool:
         """
@@ -214,19 +233,23 @@ class ReliableLink:
         The peer acknowledged our frame C{seq}.
 
         @return: whether it acknowledged a frame in flight. Only that is a
-            sign of life: anyone can send C{A 0}.
+            sign of life: anyone can send C{A 0}. It is also the only proof
+            that the peer receives us, so only that restarts the retries
+            of the other frames in flight (see L{tick}).
         """
         if self.dead:
             return False
         entry = self._inFlight.pop(seq, None)
         if entry is None:
             return False  # a duplicate ack, or one for nothing we sent
-        self.lastHeard = now
+        self.lastAcked = now
         if entry.retries == 0:  # Karn: retransmitted frames give no sample
             self._sample(now - entry.firstSent)
         self._passOver(seq, entry.sendOrder, now)
         while self._queue and self._windowOpen() and not self.dead:
-            self._transmitNew(self._queue.popleft(), now)
+            frame = self._queue.popleft()
+            self._queueBytes -= len(frame)
+            self._transmitNew(frame, now)
         if not self._inFlight:
             self.nextDeadline = None
         return True
@@ -277,9 +300,13 @@ class ReliableLink:
         (the rest wait for the next tick); give up on a peer that stayed
         silent through L{MAX_RETRIES} retransmissions.
 
-        The peer is judged gone only if nothing at all was heard from it
+        The peer is judged gone only if it acknowledged none of our frames
         while one frame went unanswered that often: a live peer whose acks
-        for one frame were unlucky is not a dead one.
+        for one frame were unlucky is not a dead one. Its own new frames do
+        not count here: they show it sends, not that it receives, and a
+        peer that sends but never acknowledges must go like a silent one
+        (PROTOCOL.md section 5, 1.1). They count for the silence timer,
+        which is the caller's (see L{frameReceived}).
 
         @return: how many frames were resent.
         """
@@ -291,7 +318,7 @@ class ReliableLink:
         for entry in self._inFlight.values():
             if entry.deadline <= now and budget:
                 budget -= 1
-                entry.silent = entry.silent + 1 if self.lastHeard <= entry.lastSent else 0
+                entry.silent = entry.silent + 1 if self.lastAcked <= entry.lastSent else 0
                 if entry.silent > MAX_RETRIES:
                     self._fail(GONE)
                     return allowed - budget
@@ -312,21 +339,30 @@ class ReliableLink:
         The peer sent its frame C{seq}: acknowledge it, and deliver it and
         any frames it unblocks, in order.
 
-        @return: whether the frame was accepted (and acknowledged).
+        A duplicate is acknowledged again (our ack may have been lost) only
+        if it lies within the L{WINDOW} numbers below the next expected
+        one; anything older is ignored without an answer, so that stale
+        numbers from a vanished peer's address get nothing back.
+
+        @return: whether it was a new frame inside the window, accepted
+            and acknowledged: the only frames that are a sign of life.
+            Duplicates are not (anyone who saw one can repeat it).
         """
         if self.dead:
             return False
         if self.expected is None:
             self.expected = seq
         offset = seq - self.expected
-        if offset >= WINDOW or (offset >= 0 and self.paused):
-            return False  # beyond the window (or not now): unacknowledged
-        if offset > 0 and seq not in self._reorder:
+        if offset >= WINDOW or offset < -WINDOW or (offset >= 0 and self.paused):
+            return False  # beyond the window, stale (or not now): unacknowledged
+        if offset > 0 and seq in self._reorder or offset < 0:
+            self._transmit(ackDatagram(seq))  # a duplicate: its ack was lost
+            return False
+        if offset > 0:
             if self._reorderBytes + len(frame) > REORDER_BYTES:
                 return False  # no room to keep it out of order: sent again later
             self._reorderBytes += len(frame)
             self._reorder[seq] = frame
-        self.lastHeard = now
         self._transmit(ackDatagram(seq))
         if offset == 0:
             self._reorder[seq] = frame
@@ -374,6 +410,7 @@ class ReliableLink:
             self.dead = True
             self._inFlight.clear()
             self._queue.clear()
+            self._queueBytes = 0
             self._reorder.clear()
             self._reorderBytes = 0
             self.nextDeadline = None

@@ -101,7 +101,12 @@ class UDPChannel:
         self.peer = f"{address[0]}:{address[1]}"
         self.host = address[0]
         self.link = ReliableLink(
-            self.transmit, self.deliver, self.failed, sendSeq=sendSeq, recvSeq=recvSeq, now=now
+            self.transmit,
+            self.deliver,
+            self.failed,
+            sendSeq=sendSeq,
+            recvSeq=recvSeq,
+            now=now,
         )
         self.session: Session | None = None
         self.closing = False
@@ -112,7 +117,17 @@ class UDPChannel:
     # IChannel
 
     def send(self, frame: bytes) -> None:
-        self.link.send(frame, self._server.now())
+        if not self.link.send(frame, self._server.now()):
+            # No datagram can carry it: a bug of ours (no server frame is
+            # over 8192 bytes). Only this frame is lost; the session goes on,
+            # since ending it would let whoever provoked the frame drop
+            # someone else's session.
+            self._server.log.error(
+                "frame of {length} bytes for UDP session {peer} cannot fit a datagram; not sent",
+                length=len(frame),
+                peer=self.peer,
+            )
+            return
         self._server.track(self)
 
     def close(self) -> Deferred[None]:
@@ -208,7 +223,9 @@ class ChatDatagramProtocol(DatagramProtocol):
         lost) repeats the HELLO the client may already have learnt.
         """
         digest = hashlib.blake2b(
-            b"%s %d %d" % (addr[0].encode(), addr[1], clientSeq), key=self._secret, digest_size=4
+            b"%s %d %d" % (addr[0].encode(), addr[1], clientSeq),
+            key=self._secret,
+            digest_size=4,
         ).digest()
         return int.from_bytes(digest, "big") % 2**31
 

@@ -206,3 +206,64 @@ def test_input_that_is_not_utf8(server):
     out = (result.stdout + result.stderr).decode("utf-8", "replace")
     assert result.returncode == 0, out
     assert "Sent to" in out and "Traceback" not in out and "Unhandled" not in out
+
+
+def freeUDPPort() -> int:
+    """
+    A UDP port on 127.0.0.1 where, a moment ago, nothing was bound.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_udp_with_nothing_listening_says_so():
+    """
+    The kernel answers ICMP port unreachable on the loopback: the client
+    says at once that nothing is listening, and exits 1 (it used to show
+    nothing for 26 s).
+    """
+    client = ClientProcess("127.0.0.1", str(freeUDPPort()), "nobody", "--udp")
+    try:
+        line = client.waitFor("does not answer")
+        assert "nothing is listening on that UDP port" in line
+        assert client.wait() == 1
+    finally:
+        client.stop()
+
+
+def test_udp_to_a_silent_port_waits_politely():
+    """
+    Where nothing is known (no ICMP: the datagrams are just not answered),
+    the client says it is still waiting, then keeps waiting.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        client = ClientProcess("127.0.0.1", str(silent.getsockname()[1]), "nobody", "--udp")
+        try:
+            client.waitFor("Still waiting for the server at 127.0.0.1 port")
+            assert client.process.poll() is None
+        finally:
+            client.stop()
+
+
+def test_udp_client_notices_a_killed_server_promptly(tmp_path):
+    """
+    The session's socket is connected once the server answered: the first
+    datagram after the server died comes back as ICMP port unreachable,
+    and the user hears of it at once, not after ~14 s of retries.
+    """
+    server = twistdServer(tmp_path)
+    client = online(server, "una", udp=True)
+    try:
+        server.stop(signal.SIGKILL)
+        client.type("PM", "anyone there?")
+        client.waitFor("Lost connection to the server.")
+        assert client.wait() == 1
+    finally:
+        client.stop()
+        server.stop()

@@ -18,12 +18,15 @@ class Wire:
     def __init__(self) -> None:
         self.sent: list[bytes] = []
 
-    def write(self, data: bytes, addr: tuple[str, int]) -> None:
-        assert addr == SERVER
+    def write(self, data: bytes, addr: tuple[str, int] | None = None) -> None:
+        assert addr in (SERVER, None)
         self.sent.append(data)
 
     def stopListening(self) -> None:
         pass
+
+    def connect(self, host: str, port: int) -> None:
+        self.connectedTo = (host, port)
 
 
 def client(clock: Clock) -> tuple[UDPClientProtocol, list[str], list[bool]]:
@@ -145,3 +148,38 @@ def test_a_connection_attempt_never_hangs_the_client():
     reactor.advance(1)
     assert client.status == 1 and client.done.called
     assert ui.shown == ["Cannot connect to 127.0.0.1 port 9000: no answer within 30 seconds"]
+
+
+def test_the_socket_is_connected_to_where_the_server_answers_from():
+    """
+    Only a connected socket hears ICMP port unreachable; it is connected to
+    the address the server's first frame came from, which may differ from
+    the one we wrote to.
+    """
+    clock = Clock()
+    protocol, _, _ = client(clock)
+    protocol.sendFrame("C LOGIN ada")
+    protocol.datagramReceived(b"A 1000", ("127.0.1.1", 9000))  # an ack is not enough
+    assert protocol.connectedTo is None
+    protocol.datagramReceived(b"500 C HELLO chatroom 1 UDP", ("127.0.1.1", 9000))
+    assert protocol.connectedTo == ("127.0.1.1", 9000)
+    assert protocol.transport.connectedTo == ("127.0.1.1", 9000)
+
+
+def test_a_refusal_is_reported_once():
+    clock = Clock()
+    frames: list[str] = []
+    events: list[str] = []
+    protocol = UDPClientProtocol(
+        SERVER,
+        Listener(frames.append, lambda: events.append("lost"), lambda: events.append("refused")),
+        clock,
+        random.Random(1),
+    )
+    protocol.transport = Wire()
+    protocol.startProtocol()
+    protocol.sendFrame("C LOGIN ada")
+    protocol.connectionRefused()
+    protocol.connectionRefused()
+    run(clock, 30)
+    assert events == ["refused"]

@@ -9,7 +9,9 @@ import random
 import pytest
 
 from chatroom.reliable import (
+    MAX_DATAGRAM,
     MAX_RETRIES,
+    QUEUE_BYTES,
     QUEUE_LIMIT,
     REORDER_BYTES,
     RESEND_PER_TICK,
@@ -31,7 +33,11 @@ class End:
         self.delivered: list[bytes] = []
         self.failures: list[str] = []
         self.link = ReliableLink(
-            self.wire.append, self.delivered.append, self.failures.append, sendSeq, recvSeq
+            self.wire.append,
+            self.delivered.append,
+            self.failures.append,
+            sendSeq,
+            recvSeq,
         )
 
     def take(self) -> list[bytes]:
@@ -85,7 +91,13 @@ def test_encode():
 
 def test_in_order_exactly_once_with_an_ack_each():
     end = End()
-    for seq, frame in [(5000, b"a"), (5001, b"b"), (5000, b"a"), (5001, b"b"), (5002, b"c")]:
+    for seq, frame in [
+        (5000, b"a"),
+        (5001, b"b"),
+        (5000, b"a"),
+        (5001, b"b"),
+        (5002, b"c"),
+    ]:
         end.link.frameReceived(seq, frame, 0)
     assert end.delivered == [b"a", b"b", b"c"]
     assert end.take() == [b"A 5000", b"A 5001", b"A 5000", b"A 5001", b"A 5002"]
@@ -180,21 +192,79 @@ def test_rtt_estimate_and_karn():
 def test_a_live_peer_is_not_declared_gone():
     """
     A frame whose acks keep getting lost does not kill a peer that keeps
-    talking to us; the same silence from a vanished peer does.
+    acknowledging our other frames; the same silence from a vanished peer
+    does.
     """
     end = End()
     end.link.send(b"unlucky", 0)
-    now, theirs = 0.0, 5000
-    while now < 200:
+    now, ours = 0.0, 1001
+    # Silent, it would be given up after 25.4 s; the window (63 more
+    # frames behind the unlucky one) lets this go on for 31.5 s.
+    while now < 31.5:
         now += 0.5
-        end.link.frameReceived(theirs, b"still here", now)
-        theirs += 1
+        end.link.send(b"more", now)
+        end.link.ackReceived(ours, now + 0.01)
+        ours += 1
         end.link.tick(now)
     assert end.failures == [] and end.link.inFlight == 1
     while now < 400 and not end.failures:
         now += 0.5
         end.link.tick(now)
     assert end.failures == ["TIMEOUT"]
+
+
+def test_a_peer_that_sends_but_never_acknowledges_is_gone():
+    """
+    PROTOCOL.md 5 (1.1): its new frames show that it sends, not that it
+    receives us; it goes after the retries, like a silent peer.
+    """
+    end = End()
+    end.link.send(b"never acknowledged", 0)
+    now, theirs = 0.0, 5000
+    while now < 400 and not end.failures:
+        now += 0.5
+        assert end.link.frameReceived(theirs, b"C PING", now) is True  # new: alive
+        theirs += 1
+        end.link.tick(now)
+    assert end.failures == ["TIMEOUT"]
+    assert now < 30  # 0.2 + 0.4 + ... + 12.8 s of retries
+
+
+def test_only_recent_duplicates_are_acknowledged_and_none_is_a_sign_of_life():
+    end = End()
+    for seq in range(5000, 5100):
+        assert end.link.frameReceived(seq, b"C PING", 0) is True
+    end.take()
+    # Within the 64 below the next expected (5100): acknowledged again.
+    assert end.link.frameReceived(5099, b"C PING", 1) is False
+    assert end.link.frameReceived(5100 - WINDOW, b"C PING", 1) is False
+    assert end.take() == [b"A 5099", b"A %d" % (5100 - WINDOW)]
+    # Older: ignored, no answer.
+    for stale in (5100 - WINDOW - 1, 5000, 0):
+        assert end.link.frameReceived(stale, b"C PING", 2) is False
+    assert end.take() == []
+    assert len(end.delivered) == 100
+
+
+def test_the_queue_is_bounded_in_bytes_too():
+    end = End()
+    big = b"x" * 8192
+    for _ in range(WINDOW):
+        end.link.send(big, 0)
+    for _ in range(QUEUE_BYTES // len(big)):
+        end.link.send(big, 0)
+    assert end.failures == [] and end.link.queued == QUEUE_BYTES // len(big)
+    end.link.send(big, 0)
+    assert end.failures == ["DROPPED"]
+
+
+def test_a_frame_no_datagram_can_carry_is_refused_and_blocks_nothing():
+    end = End()
+    assert end.link.send(b"D " + b"x" * MAX_DATAGRAM, 0) is False
+    assert end.link.send(b"after", 0) is True
+    assert end.take() == [b"1000 after"]
+    end.link.ackReceived(1000, 0.01)
+    assert end.link.idle and end.failures == []
 
 
 def test_window_spans_64_numbers_from_the_oldest_unacknowledged():
@@ -233,7 +303,10 @@ def test_fast_retransmit_after_three_later_acks():
     assert end.take() == []
     before = (end.link.srtt, end.link.rttvar)
     end.link.ackReceived(1000, 0.9)
-    assert (end.link.srtt, end.link.rttvar) == before  # Karn: no sample from a resent frame
+    assert (
+        end.link.srtt,
+        end.link.rttvar,
+    ) == before  # Karn: no sample from a resent frame
 
 
 def test_paused_link_leaves_frames_unacknowledged():
@@ -310,8 +383,8 @@ def test_acks_for_nothing_in_flight_are_no_sign_of_life():
     end = End()
     end.link.send(b"x", 0)
     assert end.link.ackReceived(999, 5.0) is False
-    assert end.link.lastHeard == 0
-    assert end.link.ackReceived(1000, 6.0) is True and end.link.lastHeard == 6.0
+    assert end.link.lastAcked == 0
+    assert end.link.ackReceived(1000, 6.0) is True and end.link.lastAcked == 6.0
 
 
 def test_timer_resends_are_spread_over_ticks():

@@ -167,12 +167,28 @@ async def test_garbage_is_dropped_without_harm(server, udp):
     bob = await udp.loggedIn(server.udpPort, "bob")
     sender = await udp.raw(server.udpPort)
     # From an unknown address: nothing but "<seq> C LOGIN" starts anything.
-    for junk in [b"", b"A", b"A 1", b"hello", b"1 C PING", b"1 D x", b"99999999999 C LOGIN x"]:
+    for junk in [
+        b"",
+        b"A",
+        b"A 1",
+        b"hello",
+        b"1 C PING",
+        b"1 D x",
+        b"99999999999 C LOGIN x",
+    ]:
         sender.send(junk)
     assert await sender.nothingFor(0.5)
     assert server.udp.protocol.provisional == {}
     # Into a live session, from its own address.
-    for junk in [b"", b"A", b"A x", b"x C PING", b"4294967296 C PING", b"-5 C PING", b"\xff"]:
+    for junk in [
+        b"",
+        b"A",
+        b"A x",
+        b"x C PING",
+        b"4294967296 C PING",
+        b"-5 C PING",
+        b"\xff",
+    ]:
         bob.transport.write(junk, bob.server)
     bob.send(b"C PING \xff", b"C PING \x1b[2J", b"C " + b"P" * 5000, b"C PING ok")
     assert (await bob.next()).startswith("C ERR BAD_FRAME ")
@@ -278,10 +294,132 @@ async def test_a_hundred_messages_each_way_through_20_percent_loss(startServer, 
         assert [f for f in fromAlice if f.startswith("D ")] == [
             f"D PM alice TCP from alice {i}" for i in range(count)
         ]
-        assert [f for f in fromAlice if f.startswith("C ")] == ["C ACK PM", "C OK PM 1"] * count
+        assert [f for f in fromAlice if f.startswith("C ")] == [
+            "C ACK PM",
+            "C OK PM 1",
+        ] * count
         bob.send("C PING done")
         assert await bob.next(LOSSY_WAIT) == "C PONG done"
         assert bob.pending() == 0 and bob.failures == []
         assert relay.dropped > 0.1 * (relay.dropped + relay.passed)
     finally:
         await relayPort.stopListening()
+
+
+async def rawLoggedIn(raw) -> tuple[int, int]:
+    """
+    Log in as bob by hand, acknowledging everything up to WELCOME; returns
+    (our next seq, the server's next seq).
+    """
+    ours, _ = await handshake(raw)
+    raw.send(b"%d C PASS pw" % ours)
+    while True:
+        parsed = parseDatagram(await raw.next())
+        if parsed[1] is not None:
+            raw.send(ack(parsed[0]))
+            if parsed[1].startswith(b"C WELCOME "):
+                return ours + 1, parsed[0] + 1
+
+
+async def until(client, frame: str, limit: int = 2000) -> None:
+    """
+    Read a TCP client's frames until C{frame} comes (or fail).
+    """
+    for _ in range(limit):
+        if await client.next() == frame:
+            return
+    raise AssertionError(f"no {frame!r} in {limit} frames")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_peer_that_keeps_sending_but_never_acknowledges_is_dropped(server, udp):
+    """
+    PROTOCOL.md 5 (1.1): new frames from a peer that acknowledges none of
+    ours do not keep the retries going; it times out like a silent one.
+    """
+    alice = await loggedIn(server.port, "alice")
+    raw = await udp.raw(server.udpPort)
+    ours, _ = await rawLoggedIn(raw)
+    await alice.expect("C JOIN bob UDP")
+    channel = server.udp.protocol.channels[
+        raw.transport.getHost().host, raw.transport.getHost().port
+    ]
+    channel.link.rto = 0.01  # retries in ~1.3 s instead of 25 s
+    from twisted.internet import reactor
+    from twisted.internet.task import LoopingCall
+
+    def ping() -> None:
+        nonlocal ours
+        raw.send(b"%d C PING" % ours)  # new, in the window: acknowledged, answered
+        ours += 1
+
+    pinger = LoopingCall(ping)
+    pinger.clock = reactor
+    pinger.start(0.1)
+    try:
+        assert await alice.next() == "C LEAVE bob UDP TIMEOUT"
+    finally:
+        pinger.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_peer_that_takes_nothing_pins_a_bounded_queue(startServer, udp):
+    """
+    Long messages to a UDP user who acknowledges nothing: once the queue
+    behind the window holds QUEUE_BYTES, the user is dropped, long before
+    4096 frames of 8 KiB (32 MiB) could pile up.
+    """
+    server = await startServer("--msg-rate", "0")
+    alice = await loggedIn(server.port, "alice")
+    raw = await udp.raw(server.udpPort)
+    await rawLoggedIn(raw)
+    await alice.expect("C JOIN bob UDP")
+    text = "y" * 4000
+    for _ in range(400):  # 1.6 MB: over the byte bound, far under 4096 frames
+        alice.send("C PM", f"D {text}")
+    await until(alice, "C LEAVE bob UDP DROPPED")
+    assert server.udp.protocol.channels == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_stale_numbers_do_not_keep_a_vanished_session(startServer, udp):
+    """
+    After bob vanishes, datagrams with old numbers from his address (here
+    C{0 C PING x}, as a blind sender would try) get no answer and do not
+    keep his session or his name: it times out on schedule.
+    """
+    server = await startServer("--udp-timeout", "1")
+    alice = await loggedIn(server.port, "alice")
+    raw = await udp.raw(server.udpPort)
+    ours, _ = await rawLoggedIn(raw)
+    await alice.expect("C JOIN bob UDP")
+    raw.send(b"%d C PING" % ours)  # one frame, so a duplicate is known
+    assert await raw.next() == b"A %d" % ours
+    raw.send(ack(parseDatagram(await raw.next())[0]))  # the PONG
+    raw.send(b"%d C PING" % ours)  # a recent duplicate is acknowledged again
+    assert await raw.next() == b"A %d" % ours
+    raw.pending()
+    from twisted.internet import reactor
+    from twisted.internet.task import LoopingCall
+
+    pinger = LoopingCall(raw.send, b"0 C PING x")
+    pinger.clock = reactor
+    pinger.start(0.05)
+    try:
+        assert await alice.next() == "C LEAVE bob UDP TIMEOUT"
+    finally:
+        pinger.stop()
+    assert raw.pending() == []  # never acknowledged
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_frame_no_datagram_can_carry_does_not_wedge_the_session(server, udp):
+    alice = await loggedIn(server.port, "alice")
+    bob = await udp.loggedIn(server.udpPort, "bob")
+    await alice.expect("C JOIN bob UDP")
+    channel = next(iter(server.udp.protocol.channels.values()))
+    channel.send(b"D " + b"x" * 70000)  # a bug elsewhere must not stop bob's session
+    alice.send("C PM", "D after")
+    await bob.expect("D PM alice TCP after")
+    bob.send("C PING")
+    await bob.expect("C PONG")

@@ -32,6 +32,9 @@ LEAVE_GRACE = 3.0
 #: How long a connection attempt may take, whatever happens inside it.
 CONNECT_LIMIT = 30.0
 
+#: After this long without a word from a UDP server, say that we wait.
+WAIT_NOTICE = 3.0
+
 DESCRIPTION = """\
 Chat in a chatroom server's room, over TCP (the default) or UDP.
 
@@ -94,6 +97,7 @@ class ChatClient:
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
         self._session: object | None = None  # tells this session's events from stale ones
+        self._waitNotice: Any = None  # the "still waiting" notice, while it is due
 
     # Connecting.
 
@@ -107,16 +111,43 @@ class ChatClient:
         """
         session = object()
         self._session = session
+        answered = False
 
         def frame(line: str) -> None:
+            nonlocal answered
             if self._session is session:
+                answered = True
+                self._cancelWaitNotice()
                 self.machine.frameReceived(line)
 
         def lost() -> None:
             if self._session is session:
-                self.machine.connectionLost()
+                if answered or not self.udp:
+                    self.machine.connectionLost()
+                else:
+                    self._noAnswer("did not answer; giving up")
 
-        return Listener(frame, lost)
+        def refused() -> None:
+            if self._session is session:
+                if answered:
+                    self.machine.connectionLost()
+                else:
+                    self._noAnswer("does not answer (nothing is listening on that UDP port)")
+
+        return Listener(frame, lost, refused)
+
+    def _noAnswer(self, why: str) -> None:
+        self.ui.show(f"The server at {self.host} port {self.port} {why}.")
+        self.finish(1)
+
+    def _stillWaiting(self) -> None:
+        self._waitNotice = None
+        self.ui.show(f"Still waiting for the server at {self.host} port {self.port} to answer...")
+
+    def _cancelWaitNotice(self) -> None:
+        notice, self._waitNotice = self._waitNotice, None
+        if notice is not None and notice.active():
+            notice.cancel()
 
     def _connect(self) -> None:
         self._closeLink()
@@ -152,9 +183,11 @@ class ChatClient:
         except OSError as e:
             self._cannotConnect(Failure(e))
             return
-        link = UDPClientProtocol(address, listener, self.reactor)
+        link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
         interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
         self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
+        self._cancelWaitNotice()
+        self._waitNotice = self.reactor.callLater(WAIT_NOTICE, self._stillWaiting)
         self._linked(link)
 
     def _linked(self, link: TCPClientProtocol | UDPClientProtocol) -> None:
@@ -170,6 +203,7 @@ class ChatClient:
         self.finish(1)
 
     def _closeLink(self) -> None:
+        self._cancelWaitNotice()
         link, self._link = self._link, None
         self._session = None
         if link is not None:
@@ -203,6 +237,7 @@ class ChatClient:
         if self.status is not None:
             return
         self.status = status
+        self._cancelWaitNotice()
         self.reactor.callLater(0, self._closeLink)  # after this frame is acked
         self.ui.close().addBoth(lambda _: self.done.callback(status))
 

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 
 from twisted.internet.error import MessageLengthError
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.protocols.basic import LineReceiver
@@ -23,6 +23,8 @@ from chatroom.reliable import ReliableLink, parseDatagram
 #: Send a PING after this long without sending anything (UDP).
 KEEPALIVE = 15.0
 TICK = 0.025
+#: How often L{UDPProbe} asks whether anything listens on the server's port.
+PROBE_INTERVAL = 1.0
 
 
 class Listener:
@@ -30,9 +32,16 @@ class Listener:
     Where a transport reports (the client wires these to its machine).
     """
 
-    def __init__(self, frame: Callable[[str], object], lost: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        frame: Callable[[str], object],
+        lost: Callable[[], object],
+        refused: Callable[[], object] | None = None,
+    ) -> None:
         self.frame = frame
         self.lost = lost
+        #: Nothing listens on the server's port (UDP: ICMP port unreachable).
+        self.refused = refused or lost
 
 
 def _text(line: bytes) -> str:
@@ -66,12 +75,60 @@ class TCPClientProtocol(LineReceiver):
         self.transport.loseConnection()
 
 
+class UDPProbe(DatagramProtocol):
+    """
+    Asks, once a second, whether anything listens on the server's port.
+
+    The kernel reports an ICMP port unreachable only to a I{connected} UDP
+    socket, but the session's socket cannot be connected before the server
+    answers: a server on every interface may answer from another address
+    than the one we wrote to (127.0.0.1 for 127.0.1.1). So until then this
+    second socket, connected to the address we write to, sends empty
+    datagrams (which a chatroom server ignores) and reports a refusal.
+    """
+
+    def __init__(
+        self, server: tuple[str, int], refused: Callable[[], object], clock: IReactorTime
+    ) -> None:
+        self.server = server
+        self.refused = refused
+        self._ticker = LoopingCall(self._probe)
+        self._ticker.clock = clock
+
+    def startProtocol(self) -> None:
+        self.transport.connect(self.server[0], self.server[1])
+        self._ticker.start(PROBE_INTERVAL)
+
+    def stopProtocol(self) -> None:
+        if self._ticker.running:
+            self._ticker.stop()
+
+    def _probe(self) -> None:
+        try:
+            self.transport.write(b"")
+        except (OSError, MessageLengthError):
+            pass  # lost: the next probe will tell
+
+    def connectionRefused(self) -> None:
+        self.stop()
+        self.refused()
+
+    def stop(self) -> None:
+        if self.transport is not None and self.transport.connected:
+            self.transport.stopListening()
+
+
 class UDPClientProtocol(DatagramProtocol):
     """
     Frames over UDP, made reliable by the same link the server uses.
 
     Keeps the session alive with C{C PING} when the user has been quiet, and
     reports the server lost when a frame goes unanswered through every retry.
+
+    Once the server's first frame arrives, the socket is connected to the
+    address it came from, so that the kernel reports an ICMP port
+    unreachable (the server is gone) at once instead of after the retries.
+    Before that, an optional L{UDPProbe} on C{probeWith} does the same job.
     """
 
     def __init__(
@@ -80,10 +137,14 @@ class UDPClientProtocol(DatagramProtocol):
         listener: Listener,
         clock: IReactorTime,
         rng: random.Random | None = None,
+        probeWith: IReactorUDP | None = None,
     ) -> None:
         self.server = server
         self.listener = listener
         self.clock = clock
+        self._probeWith = probeWith
+        self._probe: UDPProbe | None = None
+        self.connectedTo: tuple[str, int] | None = None
         now = clock.seconds()
         self.link = ReliableLink(
             self._transmit,
@@ -100,17 +161,39 @@ class UDPClientProtocol(DatagramProtocol):
 
     def startProtocol(self) -> None:
         self._ticker.start(TICK, now=False)
+        if self._probeWith is not None:
+            self._probe = UDPProbe(self.server, self.connectionRefused, self.clock)
+            interface = "::" if ":" in self.server[0] else "0.0.0.0"
+            self._probeWith.listenUDP(0, self._probe, interface=interface)
 
     def stopProtocol(self) -> None:
         if self._ticker.running:
             self._ticker.stop()
+        self._stopProbe()
+
+    def _stopProbe(self) -> None:
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.stop()
 
     def _transmit(self, datagram: bytes) -> None:
         if self.transport is not None:
             try:
-                self.transport.write(datagram, self.server)
+                if self.connectedTo is None:
+                    self.transport.write(datagram, self.server)
+                else:
+                    self.transport.write(datagram)
             except (OSError, MessageLengthError):
                 pass  # lost, as datagrams may be: it is sent again
+
+    def connectionRefused(self) -> None:
+        """
+        Nothing listens on the server's port: an ICMP port unreachable came
+        back, to our connected socket or to the probe's.
+        """
+        if not self._over:
+            self._over = True
+            self.listener.refused()
 
     def datagramReceived(self, data: bytes, addr: tuple[str, int]) -> None:
         # A server listening on every interface may answer from another
@@ -125,8 +208,18 @@ class UDPClientProtocol(DatagramProtocol):
         now = self.clock.seconds()
         if frame is None:
             self.link.ackReceived(seq, now)
-        else:
-            self.link.frameReceived(seq, frame, now)
+        elif self.link.frameReceived(seq, frame, now) and self.connectedTo is None:
+            self._connect((addr[0], addr[1]))
+
+    def _connect(self, addr: tuple[str, int]) -> None:
+        """
+        The server answered from C{addr}: talk to that address only, and
+        hear from the kernel when nothing listens there any more.
+        """
+        self._stopProbe()
+        self.connectedTo = addr
+        if self.transport is not None:
+            self.transport.connect(*addr)
 
     def _tick(self) -> None:
         now = self.clock.seconds()
@@ -149,5 +242,6 @@ class UDPClientProtocol(DatagramProtocol):
 
     def close(self) -> None:
         self._over = True
+        self._stopProbe()
         if self.transport is not None:
             self.transport.stopListening()
