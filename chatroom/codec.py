@@ -15,7 +15,18 @@ from dataclasses import dataclass
 MAX_CLIENT_FRAME = 4096
 
 #: Longest frame a server may send: a relayed message adds a header.
+#: The longest the server builds is a relayed C{D PM} of the longest client
+#: text under the longest name (32 characters of 4 bytes):
+#: 5 + 128 + 5 + 4094 = 4232 bytes. Only a list grows with the room, and
+#: lists are split (L{listFrames}). Encoding anything longer raises
+#: L{FrameTooLong}, so such a frame is never sent to anyone.
 MAX_SERVER_FRAME = 8192
+
+#: Longest frame of a list (such as C{C USERS}) before it is split.
+MAX_LIST_FRAME = 4096
+
+#: The word that marks a list frame with more frames to follow.
+CONTINUED = "+"
 
 COMMAND = "C"
 DATA = "D"
@@ -24,6 +35,13 @@ DATA = "D"
 # drive another user's terminal.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _VERB = re.compile("[A-Z]+")
+
+
+class FrameTooLong(ValueError):
+    """
+    A frame was built longer than L{MAX_SERVER_FRAME}: it is never sent,
+    since no client would accept it (and no datagram might carry it).
+    """
 
 
 class FrameError(Exception):
@@ -118,7 +136,10 @@ def isVerb(word: str) -> bool:
 
 
 def _join(kind: str, parts: tuple[str, ...]) -> bytes:
-    return " ".join((kind, *parts)).encode("utf-8")
+    frame = " ".join((kind, *parts)).encode("utf-8")
+    if len(frame) > MAX_SERVER_FRAME:
+        raise FrameTooLong(f"a {len(frame)}-byte frame is over {MAX_SERVER_FRAME} bytes")
+    return frame
 
 
 def command(verb: str, *parts: str) -> bytes:
@@ -133,3 +154,33 @@ def data(*parts: str) -> bytes:
     Encode a data frame (no terminator); the last part may be free text.
     """
     return _join(DATA, parts)
+
+
+def listFrames(verb: str, entries: list[str], limit: int = MAX_LIST_FRAME) -> list[bytes]:
+    """
+    Encode a list as one command frame, or as several when one would be
+    longer than C{limit} bytes: every frame but the last is
+    C{C <verb> + <entry> …}, the last is C{C <verb> <entry> …}.
+
+    Entries are never split, so a reader that joins the frames' entries in
+    order has the list. An entry must not be C{+}.
+
+    @raise FrameTooLong: if one entry alone cannot fit in a frame.
+    """
+    widths = [1 + len(entry.encode("utf-8")) for entry in entries]
+    if len(command(verb)) + sum(widths) <= limit:
+        return [command(verb, *entries)]
+    head = len(command(verb, CONTINUED))
+    frames: list[bytes] = []
+    chunk: list[str] = []
+    size = head
+    for entry, width in zip(entries, widths):
+        if head + width > limit:
+            raise FrameTooLong(f"a list entry of {width - 1} bytes cannot fit in {limit}")
+        if size + width > limit:
+            frames.append(command(verb, CONTINUED, *chunk))
+            chunk, size = [], head
+        chunk.append(entry)
+        size += width
+    frames.append(command(verb, *chunk))
+    return frames

@@ -651,19 +651,29 @@ class ChatService(Service):
     def _directStart(self, session: Session, frame: Frame) -> None:
         if self._active(session) and self._noArguments(session, frame):
             session.pending = "DM"
-            session.send(self._userList())
+            self._sendUserList(session)
 
     def _who(self, session: Session, frame: Frame) -> None:
         if self._active(session) and self._noArguments(session, frame):
             session.pending = None
-            session.send(self._userList())
+            self._sendUserList(session)
 
-    def _userList(self) -> bytes:
+    def _sendUserList(self, session: Session) -> None:
+        """
+        Send who is online, sorted case-insensitively, in as many
+        C{C USERS} frames as it takes (1.1): a frame of 70 long non-ASCII
+        names would be over the clients' limit, and one of 560 over what a
+        datagram can carry.
+        """
+        for frame in codec.listFrames("USERS", self._userList()):
+            session.send(frame)
+
+    def _userList(self) -> list[str]:
         entries = sorted(
             (names.caseless(s.name), f"{s.name}:{s.channel.transportName}")
             for s in self.online.values()
         )
-        return codec.command("USERS", *(entry for _, entry in entries))
+        return [entry for _, entry in entries]
 
     def _ping(self, session: Session, frame: Frame) -> None:
         if " " in frame.rest:

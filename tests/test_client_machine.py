@@ -154,6 +154,33 @@ def test_direct_message_and_missing_target():
     assert asked[-1] == ("Operation [PM/DM/EX]: ", False)
 
 
+def test_a_user_list_in_several_frames():
+    """
+    1.1: C{C USERS + …} frames are gathered until the last C{C USERS …};
+    only then is the list shown and the target asked for.
+    """
+    machine, view = welcomed()
+    machine.answer("DM")
+    machine.frameReceived("C USERS + alice:TCP bob:UDP")
+    machine.frameReceived("C USERS + carol:TCP")
+    assert view.take() == (["C DM"], [], [])
+    machine.frameReceived("C USERS dave:UDP")
+    assert view.take() == (
+        [],
+        ["Online: bob[UDP], carol[TCP], dave[UDP]"],
+        [("To: ", False)],
+    )
+    # A list that arrives unasked is not shown, and not mixed into the next.
+    machine.answer("dave")
+    machine.frameReceived("C USERS + erin:TCP")
+    machine.frameReceived("C USERS frank:TCP")
+    machine.answer("hi")
+    machine.frameReceived("C OK DM dave")
+    machine.answer("DM")
+    machine.frameReceived("C USERS alice:TCP gina:TCP")
+    assert view.take()[1] == ["Delivered to dave.", "Online: gina[TCP]"]
+
+
 def test_nobody_else_online():
     machine, view = welcomed()
     machine.answer("DM")

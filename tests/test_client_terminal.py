@@ -46,6 +46,17 @@ class Screen:
                 return
         raise AssertionError(f"{text!r} not on screen:\n" + "\n".join(self.lines()))
 
+    def waitForPrompt(self, prompt: str, seconds: float = 10) -> None:
+        """
+        Wait until the last line on screen is C{prompt}, nothing typed yet.
+        """
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.pump(0.1)
+            if self.lines() and self.lines()[-1] == prompt:
+                return
+        raise AssertionError(f"{prompt!r} not the last line:\n" + "\n".join(self.lines()))
+
     def type(self, text: str) -> None:
         self.child.send(text)
 
@@ -107,3 +118,51 @@ def test_ctrl_c_leaves_politely(server):
         server.waitForLog("carol [UDP] has left the chat. (EXIT)")
     finally:
         carol.child.close(force=True)
+
+
+UP = "\x1b[A"
+
+
+def test_up_arrow_never_brings_back_the_password(server):
+    """
+    Each kind of prompt has its own history and the password prompt none:
+    Up at "Operation" or "Message:" cannot show the password, and Enter
+    after it cannot send it to the room (issue 9, item 1).
+    """
+    password = "Zq7-hunter2-secret"
+    alice = Screen("127.0.0.1", str(server.ports["TCP"]), "alice")
+    try:
+        alice.waitFor("Choose a password for alice:")
+        alice.type(password + "\r")
+        alice.waitForPrompt("Operation [PM/DM/EX]:")
+        alice.type(UP * 3)
+        alice.pump()
+        assert password not in "\n".join(alice.lines())
+        alice.type("\r")  # whatever Up left on the line
+        alice.waitForPrompt("Operation [PM/DM/EX]:")
+        alice.type("PM\r")
+        alice.waitForPrompt("Message:")
+        alice.type(UP * 3)
+        alice.pump()
+        assert password not in "\n".join(alice.lines())
+        alice.type("\r")
+        alice.waitForPrompt("Operation [PM/DM/EX]:")
+        # Whatever was sent, one more message shows that it has been handled.
+        alice.type("PM\r")
+        alice.waitForPrompt("Message:")
+        alice.type("first words\r")
+        alice.waitFor("Sent to 0 users.")
+        alice.waitForPrompt("Operation [PM/DM/EX]:")
+        server.waitForLog("alice[TCP] : first words")
+        assert password not in "\n".join(alice.lines())
+        assert password not in server.log()
+        # Message prompts keep their own history: Up brings the last one back.
+        alice.type("PM\r")
+        alice.waitForPrompt("Message:")
+        alice.type(UP + " again\r")
+        server.waitForLog("alice[TCP] : first words again")
+        alice.type("EX\r")
+        alice.waitFor("Bye.")
+        alice.child.expect(pexpect.EOF)
+    finally:
+        alice.child.close(force=True)

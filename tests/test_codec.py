@@ -66,3 +66,35 @@ def test_encode():
     assert codec.command("OK", "PM", "3") == b"C OK PM 3"
     assert codec.command("PONG") == b"C PONG"
     assert codec.data("PM", "Şule", "UDP", "hi there") == "D PM Şule UDP hi there".encode()
+
+
+def test_a_short_list_is_one_frame():
+    assert codec.listFrames("USERS", ["alice:TCP", "bob:UDP"]) == [b"C USERS alice:TCP bob:UDP"]
+    exact = ["x" * (codec.MAX_LIST_FRAME - len("C USERS "))]
+    assert codec.listFrames("USERS", exact) == [codec.command("USERS", *exact)]
+
+
+def test_a_long_list_is_split_between_entries():
+    """
+    Every frame is at most 4096 bytes, all but the last say C{+}, and their
+    entries, read in order, are the list (PROTOCOL.md 1.1, C{C USERS}).
+    """
+    entries = [chr(0x20100 + i) * 32 + ":TCP" for i in range(70)]  # 132 bytes each
+    frames = codec.listFrames("USERS", entries)
+    assert len(frames) == 3
+    assert all(len(frame) <= codec.MAX_LIST_FRAME for frame in frames)
+    assert all(frame.startswith(b"C USERS + ") for frame in frames[:-1])
+    assert not frames[-1].startswith(b"C USERS +")
+    read = [codec.decode(frame, codec.MAX_SERVER_FRAME).rest.split(" ") for frame in frames]
+    assert [e for words in read[:-1] for e in words[1:]] + read[-1] == entries
+    # Filled as far as entries allow: one more would not have fitted.
+    assert len(frames[0]) + 1 + len(entries[0].encode()) > codec.MAX_LIST_FRAME
+
+
+def test_no_frame_over_the_server_limit_is_ever_built():
+    with pytest.raises(codec.FrameTooLong):
+        codec.data("PM", "bob", "TCP", "x" * codec.MAX_SERVER_FRAME)
+    with pytest.raises(codec.FrameTooLong):
+        codec.listFrames("USERS", ["x" * codec.MAX_LIST_FRAME])
+    longest = codec.data("DM", "\U00020100" * 32, "UDP", "x" * (codec.MAX_CLIENT_FRAME - 4))
+    assert len(longest) < codec.MAX_SERVER_FRAME

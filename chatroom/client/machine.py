@@ -88,6 +88,7 @@ class ClientMachine:
         self._password: str | None = None  # kept only to log in again
         self._newAccount = False
         self._target = ""
+        self._users: list[str] = []  # entries of a C USERS list still arriving
 
     # Events from the transport.
 
@@ -96,6 +97,7 @@ class ClientMachine:
         A session with the server is open (again): log in.
         """
         self.sessionAlive = True
+        self._users = []
         if not self.welcomed and self.state != DONE:
             self.state = LOGGING_IN
             self.view.send(f"C LOGIN {self.name}")
@@ -218,10 +220,17 @@ class ClientMachine:
         self._sendText(f"D {text}", text)
 
     def _onUSERS(self, rest: str) -> None:
+        # 1.1: a long list comes as "C USERS + …" frames, then "C USERS …".
+        head, _, entries = rest.partition(" ")
+        if head == codec.CONTINUED:
+            self._users.append(entries)
+            return
+        self._users.append(rest)
+        listed, self._users = " ".join(part for part in self._users if part), []
         if self.state != WAIT_USERS:
             return
         others = []
-        for entry in rest.split(" "):
+        for entry in listed.split(" "):
             who, _, transport = entry.rpartition(":")
             if who and who.casefold() != self.name.casefold():
                 others.append(f"{who}[{transport}]")

@@ -20,10 +20,13 @@ import codecs
 import os
 import sys
 import threading
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from twisted.internet.defer import Deferred, DeferredQueue, succeed
 from twisted.internet.interfaces import IReactorFromThreads
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
 
 
 class UI(Protocol):
@@ -54,7 +57,10 @@ class LineUI:
     """
 
     def __init__(
-        self, reactor: IReactorFromThreads, fd: int | None = None, stdout: TextIO | None = None
+        self,
+        reactor: IReactorFromThreads,
+        fd: int | None = None,
+        stdout: TextIO | None = None,
     ) -> None:
         self._reactor = reactor
         self._fd = sys.stdin.fileno() if fd is None else fd
@@ -96,10 +102,14 @@ class LineUI:
 class TerminalUI:
     """
     Prompts on a terminal, with prompt_toolkit.
+
+    Each prompt has a history of its own, so that Up at C{Message:} brings
+    back earlier messages and never an answer to another question; the
+    password prompt has none at all, and its line is wiped once answered,
+    so a password can never be recalled onto the screen or sent as text.
     """
 
     def __init__(self) -> None:
-        from prompt_toolkit import PromptSession
         from prompt_toolkit.key_binding import KeyBindings
         from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -114,17 +124,36 @@ class TerminalUI:
             if not event.current_buffer.text:
                 event.app.exit(result=None)
 
-        self._session: PromptSession = PromptSession(key_bindings=keys)
+        self._keys = keys
+        self._sessions: dict[str | None, PromptSession] = {}  # None: secrets
         # Entered on the running loop: printing is scheduled on it.
         self._patch = patch_stdout(raw=True)
         self._patch.__enter__()
         self._task: asyncio.Future | None = None
 
+    def _sessionFor(self, prompt: str, secret: bool) -> PromptSession:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import DummyHistory, InMemoryHistory
+
+        key = None if secret else prompt
+        session = self._sessions.get(key)
+        if session is None:
+            # Each session has its own clipboard too: nothing killed in the
+            # password line can be yanked into a message.
+            history = DummyHistory() if secret else InMemoryHistory()
+            session = PromptSession(key_bindings=self._keys, history=history)
+            self._sessions[key] = session
+        return session
+
     async def _prompt(self, prompt: str, secret: bool) -> str | None:
+        session = self._sessionFor(prompt, secret)
         try:
-            return await self._session.prompt_async(prompt, is_password=secret)
+            return await session.prompt_async(prompt, is_password=secret)
         except (EOFError, KeyboardInterrupt):
             return None
+        finally:
+            if secret:
+                session.default_buffer.reset()
 
     def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
         self._task = asyncio.ensure_future(self._prompt(prompt, secret))
