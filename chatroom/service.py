@@ -26,6 +26,7 @@ from chatroom.accounts import Accounts, AlreadyRegistered
 from chatroom.codec import Frame, FrameError
 from chatroom.limits import FailureWindow, TokenBucket
 from chatroom.passwords import MAX_PASSWORD
+from chatroom.store import Unavailable
 
 LOGIN_TIMEOUT = 30.0
 MAX_WRONG_PASSWORDS = 3
@@ -469,10 +470,10 @@ class ChatService(Service):
             session.registering = not registered
             session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
 
-        def failed(failure: Failure) -> Failure:
+        def failed(failure: Failure) -> Failure | None:
             if session.state == NAMING:
                 self._release(session)
-            return failure
+            return self._unavailable(session, failure)
 
         return self.accounts.isRegistered(spelling).addCallbacks(answered, failed)
 
@@ -513,16 +514,30 @@ class ChatService(Service):
                 return
             self._badPassword(session, "wrong password")
 
-        def failed(failure: Failure) -> Failure:
+        def failed(failure: Failure) -> Failure | None:
             if session.state == NAMING:
                 self._release(session)
-            return failure
+            return self._unavailable(session, failure)
 
         def entered(registered: str) -> None:
             if session.state == NAMING:
                 self._welcome(session, registered)
 
         return attempt.addCallbacks(entered, refused).addErrback(failed)
+
+    def _unavailable(self, session: Session, failure: Failure) -> Failure | None:
+        """
+        Answer C{ERR UNAVAILABLE} if the account database could not do its
+        part right now (locked by another program, unreadable); the session
+        goes on, its login abandoned. Any other failure is passed on.
+        """
+        if not failure.check(Unavailable):
+            return failure
+        self.log.warn(
+            "{label}: account database unavailable: {why}", label=session.label, why=failure.value
+        )
+        session.error("UNAVAILABLE", "the account database is busy right now; try again later")
+        return None
 
     def _badPassword(self, session: Session, reason: str) -> None:
         self._release(session)

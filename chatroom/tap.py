@@ -15,7 +15,7 @@ from chatroom.accounts import Accounts, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
 from chatroom.service import LOGIN_FAILURES, MSG_BURST, MSG_RATE, ChatService
-from chatroom.store import AccountStore, DatabaseError, openDatabase
+from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
@@ -82,6 +82,14 @@ class Options(usage.Options):
             "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS.",
         ],
         ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
+        [
+            "db-timeout",
+            None,
+            BUSY_TIMEOUT,
+            "Seconds an account change may wait for another program's lock on --db;"
+            " then the client gets ERR UNAVAILABLE.",
+            _positive(float),
+        ],
         [
             "msg-rate",
             None,
@@ -179,7 +187,7 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
         # Started before the room and so stopped after it.
         hashing = HashingPool(reactor)
         hashing.setServiceParent(top)
-        store = AccountStore(reactor, config["db"])
+        store = AccountStore(reactor, config["db"], config["db-timeout"])
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = ChatService(
         reactor,
