@@ -26,6 +26,7 @@ from chatroom.accounts import Accounts, AlreadyRegistered, LookAlike
 from chatroom.codec import Frame, FrameError
 from chatroom.limits import FailureWindow, TokenBucket
 from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
+from chatroom.store import Unavailable
 
 LOGIN_TIMEOUT = 30.0
 MAX_WRONG_PASSWORDS = 3
@@ -524,7 +525,7 @@ class ChatService(Service):
                     other = failure.value.args[0]
                     session.error("NAME_TAKEN", f"{spelling} looks like {other}, registered")
                     return None
-            return failure
+            return self._unavailable(session, failure)
 
         return self.accounts.isRegistered(spelling).addCallbacks(answered, failed)
 
@@ -570,10 +571,10 @@ class ChatService(Service):
                 return
             self._badPassword(session, "wrong password")
 
-        def failed(failure: Failure) -> Failure:
+        def failed(failure: Failure) -> Failure | None:
             if session.state == NAMING:
                 self._release(session)
-            return failure
+            return self._unavailable(session, failure)
 
         def entered(registered: str) -> None:
             if session.registering:  # the window counts any event; here, a new account
@@ -582,6 +583,20 @@ class ChatService(Service):
                 self._welcome(session, registered)
 
         return attempt.addCallbacks(entered, refused).addErrback(failed)
+
+    def _unavailable(self, session: Session, failure: Failure) -> Failure | None:
+        """
+        Answer C{ERR UNAVAILABLE} if the account database could not do its
+        part right now (locked by another program, unreadable); the session
+        goes on, its login abandoned. Any other failure is passed on.
+        """
+        if not failure.check(Unavailable):
+            return failure
+        self.log.warn(
+            "{label}: account database unavailable: {why}", label=session.label, why=failure.value
+        )
+        session.error("UNAVAILABLE", "the account database is busy right now; try again later")
+        return None
 
     def _badPassword(self, session: Session, reason: str) -> None:
         self._release(session)

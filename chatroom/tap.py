@@ -26,7 +26,7 @@ from chatroom.service import (
     ChatService,
 )
 from chatroom.startup import StartupError, reportStartupErrors
-from chatroom.store import AccountStore, DatabaseError, openDatabase
+from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
@@ -92,6 +92,14 @@ class Options(usage.Options):
             "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS.",
         ],
         ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
+        [
+            "db-timeout",
+            None,
+            BUSY_TIMEOUT,
+            "Seconds an account change may wait for another program's lock on --db;"
+            " then the client gets ERR UNAVAILABLE.",
+            _positive(float),
+        ],
         [
             "msg-rate",
             None,
@@ -248,7 +256,7 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
         # Started before the room and so stopped after it.
         hashing = HashingPool(reactor)
         hashing.setServiceParent(top)
-        store = AccountStore(reactor, config["db"])
+        store = AccountStore(reactor, config["db"], config["db-timeout"])
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = ChatService(
         reactor,

@@ -4,6 +4,8 @@ Logging in through twisted.cred, against a real SQLite file.
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import pytest_twisted
 from argon2 import PasswordHasher
@@ -57,9 +59,52 @@ async def test_raised_parameters_rehash_at_next_login(accounts, tmp_path):
     stronger = Passwords(PasswordHasher(time_cost=2, memory_cost=512, parallelism=1))
     upgraded = Accounts(accounts.store, stronger, runInThread=_inline)
     assert await upgraded.login("old", "pw") == "old"
-    after = (await accounts.store.lookup("old")).passwordHash
+    # The new hash is written after the login, beside it: wait for it.
+    after = await _changed(accounts.store, "old", before)
     assert after != before and "t=2" in after and "m=512" in after
     assert await upgraded.login("old", "pw") == "old"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_rehash_that_cannot_be_written_does_not_fail_the_login(tmp_path, passwords):
+    """
+    Another program holds the database's lock: the login still succeeds,
+    and the old hash (still valid) stays until a later login.
+    """
+    from twisted.internet import reactor
+
+    path = str(tmp_path / "db.sqlite")
+    store = AccountStore(reactor, path, busyTimeout=0.2)
+    await store.open()
+    try:
+        await Accounts(store, passwords).register("old", "pw")
+        before = (await store.lookup("old")).passwordHash
+        stronger = Passwords(PasswordHasher(time_cost=2, memory_cost=512, parallelism=1))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            assert await Accounts(store, stronger).login("old", "pw") == "old"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert (await store.lookup("old")).passwordHash == before
+    finally:
+        await store.close()
+
+
+async def _changed(store, nameKey, before):
+    """
+    The account's hash once it differs from C{before} (bounded wait).
+    """
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    for _ in range(200):
+        now = (await store.lookup(nameKey)).passwordHash
+        if now != before:
+            return now
+        await deferLater(reactor, 0.05)
+    return now
 
 
 def _inline(f, *args):

@@ -274,6 +274,19 @@ def test_full_server():
     assert view.status == 1 and "full" in view.shown[-1]
 
 
+def test_an_unavailable_database_ends_the_login():
+    """
+    C{ERR UNAVAILABLE} (1.1) while logging in: say so and stop, rather than
+    start the login again straight into the same trouble.
+    """
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C ERR UNAVAILABLE the account database is busy right now")
+    assert view.status == 1 and "try again later" in view.shown[-1]
+    assert view.sent == ["C LOGIN alice"]
+
+
 def test_a_slow_password_logs_in_again_unnoticed():
     """
     The server closes a login left unfinished for 30 s; the password typed

@@ -15,6 +15,7 @@ from chatroom import names
 from chatroom.store import (
     AccountStore,
     DatabaseError,
+    Unavailable,
     ensureSchema,
     openDatabase,
     schemaVersion,
@@ -172,5 +173,85 @@ async def test_colliding_accounts_both_survive_the_upgrade(tmp_path):
         assert await store.create(names.caseless("c\u043ep"), "c\u043ep", "h") is False
         assert await store.create(names.caseless("dave"), "dave", "h") is True
         assert await store.create(names.caseless("\u0501ave"), "\u0501ave", "h") is False
+    finally:
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_reads_pass_a_write_that_waits_for_a_lock(tmp_path):
+    """
+    Another connection holds the write lock: a write waits for it (at most
+    the busy timeout) while reads queued after it are answered meanwhile.
+    """
+    from twisted.internet import reactor
+
+    path = str(tmp_path / "db.sqlite")
+    store = AccountStore(reactor, path, busyTimeout=60)
+    try:
+        await store.open()
+        await store.create("alice", "alice", "$argon2id$a")
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            written: list[bool] = []
+            writing = store.create("bob", "bob", "$argon2id$b")
+            writing.addCallback(lambda created: written.append(created) or created)
+            assert (await store.lookup("alice")).name == "alice"
+            assert await store.lookup("bob") is None
+            assert written == []
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert await writing is True
+    finally:
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_write_that_cannot_lock_is_unavailable(tmp_path):
+    from twisted.internet import reactor
+
+    path = str(tmp_path / "db.sqlite")
+    store = AccountStore(reactor, path, busyTimeout=0.2)
+    try:
+        await store.open()
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            writes = [store.create(f"u{n}", f"u{n}", "$argon2id$x") for n in range(3)]
+            for write in writes:
+                with pytest.raises(Unavailable, match="locked"):
+                    await write
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        # Nothing was written; the lock gone, the same write succeeds.
+        assert await store.lookup("u0") is None
+        assert await store.create("u0", "u0", "$argon2id$x") is True
+    finally:
+        await store.close()
+    with pytest.raises(Unavailable, match="closed"):
+        await store.lookup("u0")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_unusable_file_is_unavailable_until_mended(tmp_path):
+    """
+    A file that is not a database fails every call, each trying to open it
+    again; once the file is usable, so is the store.
+    """
+    from twisted.internet import reactor
+
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(b"not a database" * 100)
+    store = AccountStore(reactor, str(path))
+    try:
+        with pytest.raises(Unavailable, match="cannot open"):
+            await store.open()
+        with pytest.raises(Unavailable, match="cannot open"):
+            await store.lookup("alice")
+        path.unlink()
+        assert await store.create("alice", "alice", "$argon2id$a") is True
+        assert (await store.lookup("alice")).name == "alice"
     finally:
         await store.close()

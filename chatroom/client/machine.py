@@ -345,6 +345,10 @@ class ClientMachine:
         elif code == "NO_SUCH_USER":
             self.view.show(f"{self._target} is not online.")
             self._askOperation()
+        elif code == "UNAVAILABLE" and not self.welcomed:
+            # Starting the login again at once would only hit the same
+            # locked or unreadable database, as fast as the server answers.
+            self._finish("The server cannot log you in right now; please try again later.", 1)
         elif code == "RATE" and not self.welcomed:
             self._finish("Too many attempts to log in from here; try again in a minute.", 1)
         elif self.state in (LOGGING_IN, PASS_SENT):
