@@ -344,7 +344,7 @@ class AccountStore:
             ).fetchone()
             return None if row is None else row[0]
 
-        return self._query(query)
+        return self._read(query)
 
     def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
         """

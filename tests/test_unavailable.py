@@ -150,8 +150,8 @@ async def test_an_unreadable_database_is_unavailable_until_mended(tmp_path, pass
     path = tmp_path / "chat.sqlite"
     options = Options()
     options.parseOptions(["--port", "0", "--interface", "127.0.0.1", "--no-udp", "--db", str(path)])
-    path.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
     top = buildService(options, reactor, passwords)
+    path.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
     top.startService()
     try:
         port = top.getServiceNamed("tcp").port.getHost().port
