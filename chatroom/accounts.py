@@ -214,13 +214,15 @@ class Accounts:
         Whether an account exists for C{name} (in any case).
 
         Fails with L{LookAlike} when none does but one exists for a name
-        with the same L{names.key}, registered under another spelling.
+        with the same L{names.key} or L{names.shownKey}, registered under
+        another spelling.
         """
 
         def found(account: object) -> Deferred[bool] | bool:
             if account is not None:
                 return True
-            return self.store.lookAlike(names.key(name)).addCallback(free)
+            d = self.store.lookAlike(names.key(name), names.shownKey(name))
+            return d.addCallback(free)
 
         def free(other: str | None) -> bool:
             if other is not None:

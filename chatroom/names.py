@@ -122,6 +122,26 @@ def key(name: str) -> str:
     return skeleton(mapped.casefold())
 
 
+def shownKey(name: str) -> str:
+    """
+    The second uniqueness key of a name: the skeleton of the spelling
+    shown, case kept.
+
+    L{key} takes the skeleton after casefolding, so it misses look-alikes
+    that only case makes: C{aIice} (capital I) has key C{aiice}, yet on
+    screen it passes for C{alice}; C{B0B} passes for C{BOB}. Two names are
+    one name for uniqueness when either key is equal, so this key adds to
+    L{key} and never replaces it (C{Iris} and C{iris} stay one name by
+    L{key}, while C{iris} and C{lris} stay two).
+    It is defined for any text, like L{key}.
+    """
+    try:
+        shown = _CASE_PRESERVED.enforce(normalise(name))
+    except UnicodeError:
+        shown = normalise(name)
+    return skeleton(shown)
+
+
 def _allowed(char: str, first: bool) -> bool:
     category = unicodedata.category(char)
     if category[0] == "L" or category == "Nd" or char == "_":

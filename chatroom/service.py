@@ -104,6 +104,7 @@ class Session:
         "state",
         "name",
         "nameKey",
+        "shownKey",
         "registering",
         "pending",
         "wrongPasswords",
@@ -120,6 +121,7 @@ class Session:
         self.state = NEW
         self.name: str | None = None
         self.nameKey: str | None = None
+        self.shownKey: str | None = None
         self.registering = False
         self.pending: str | None = None  # "PM" or "DM" while text is awaited
         self.wrongPasswords = 0
@@ -212,6 +214,8 @@ class ChatService(Service):
     @ivar online: logged-in sessions by name key.
     @ivar reserved: sessions between C{LOGIN} and the end of their login, by
         the key of the name they asked for, so nobody else can take it.
+    @ivar shown: the sessions of both, by L{names.shownKey} of their name: a
+        name whose key is free is still taken if it looks like one of these.
     """
 
     log = Logger()
@@ -250,6 +254,7 @@ class ChatService(Service):
         self.sessions: set[Session] = set()
         self.online: dict[str, Session] = {}
         self.reserved: dict[str, Session] = {}
+        self.shown: dict[str, Session] = {}
         # Login deadlines in start order, so expiry stops at the first live one.
         self._deadlines: dict[Session, float] = {}
         self._sweeper = LoopingCall(self._expireLogins)
@@ -379,6 +384,8 @@ class ChatService(Service):
         if wasActive:
             assert session.nameKey is not None
             del self.online[session.nameKey]
+            if self.shown.get(session.shownKey) is session:
+                del self.shown[session.shownKey]
             self.log.info(
                 "{name} [{transport}] has left the chat. ({reason})",
                 name=session.name,
@@ -483,7 +490,7 @@ class ChatService(Service):
                 return None
         self._release(session)
         nameKey = names.key(spelling)
-        holder = self.online.get(nameKey) or self.reserved.get(nameKey)
+        holder = self._holder(spelling, session)
         if holder is not None:
             lookAlike = names.caseless(holder.name or "") != names.caseless(spelling)
             if lookAlike and refusal is not None:
@@ -494,8 +501,10 @@ class ChatService(Service):
                 session.error("NAME_TAKEN", f"{spelling} is already in use")
             return None
         self.reserved[nameKey] = session
+        self.shown[names.shownKey(spelling)] = session
         session.name = spelling
         session.nameKey = nameKey
+        session.shownKey = names.shownKey(spelling)
         if self.accounts is None:
             self._welcome(session, spelling)
             return None
@@ -579,8 +588,17 @@ class ChatService(Service):
         def entered(registered: str) -> None:
             if session.registering:  # the window counts any event; here, a new account
                 self.registrations.failed(session.channel.host, self.clock.seconds())
-            if session.state == NAMING:
-                self._welcome(session, registered)
+            if session.state != NAMING:
+                return
+            # Accounts from before 1.1 may look alike only as registered.
+            holder = self._holder(registered, session)
+            if holder is not None:
+                self._release(session)
+                session.error(
+                    "NAME_TAKEN", f"{registered} looks like {holder.name}, already in use"
+                )
+                return
+            self._welcome(session, registered)
 
         return attempt.addCallbacks(entered, refused).addErrback(failed)
 
@@ -611,19 +629,41 @@ class ChatService(Service):
         ):
             if self.reserved.get(session.nameKey) is session:
                 del self.reserved[session.nameKey]
+            if self.shown.get(session.shownKey) is session:
+                del self.shown[session.shownKey]
             session.state = NEW
-            session.name = session.nameKey = None
+            session.name = session.nameKey = session.shownKey = None
+
+    def _holder(self, name: str, session: Session) -> Session | None:
+        """
+        Another session whose name, online or being logged in, is C{name}
+        for uniqueness: the same L{names.key}, or the same
+        L{names.shownKey}, so that no two names online look alike on screen.
+        """
+        nameKey = names.key(name)
+        for holder in (
+            self.online.get(nameKey),
+            self.reserved.get(nameKey),
+            self.shown.get(names.shownKey(name)),
+        ):
+            if holder is not None and holder is not session:
+                return holder
+        return None
 
     def _welcome(self, session: Session, name: str) -> None:
         transport = session.channel.transportName
         nameKey = names.key(name)
         if self.reserved.get(nameKey) is session:
             del self.reserved[nameKey]
+        if self.shown.get(session.shownKey) is session:
+            del self.shown[session.shownKey]
         self._deadlines.pop(session, None)
         session.state = ACTIVE
         session.name = name
         session.nameKey = nameKey
+        session.shownKey = names.shownKey(name)
         self.online[nameKey] = session
+        self.shown[session.shownKey] = session
         session.send(
             codec.command(
                 "WELCOME", name, transport, f"Welcome {name}, you are connected via {transport}."

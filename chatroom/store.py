@@ -124,6 +124,7 @@ def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
     """
     # Upgrade steps are SQL; what only Python knows is offered as functions.
     db.create_function("chatroom_skeleton", 1, names.key, deterministic=True)
+    db.create_function("chatroom_shown_skeleton", 1, names.shownKey, deterministic=True)
     target = targetVersion(schemas)
     current = schemaVersion(db)
     if current is None:
@@ -332,15 +333,17 @@ class AccountStore:
 
         return self._read(query)
 
-    def lookAlike(self, skeleton: str) -> Deferred[str | None]:
+    def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]:
         """
         The name of an account whose skeleton is C{skeleton} (see
-        L{chatroom.names.key}), if there is one.
+        L{chatroom.names.key}) or whose shown skeleton is C{shownSkeleton}
+        (see L{chatroom.names.shownKey}), if there is one.
         """
 
         def query(db: sqlite3.Connection) -> str | None:
             row = db.execute(
-                "SELECT name FROM accounts WHERE skeleton = ? LIMIT 1", (skeleton,)
+                "SELECT name FROM accounts WHERE skeleton = ? OR shown_skeleton = ? LIMIT 1",
+                (skeleton, shownSkeleton),
             ).fetchone()
             return None if row is None else row[0]
 
@@ -349,20 +352,29 @@ class AccountStore:
     def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
         """
         Register an account; C{False} if the name, or a look-alike of it
-        (same L{chatroom.names.key}), is already registered.
+        (same L{chatroom.names.key} or same L{chatroom.names.shownKey}), is
+        already registered.
 
         The Deferred fires only once the row is committed to disk.
         """
 
         def insert(db: sqlite3.Connection) -> bool:
-            skeleton = names.key(name)
             try:
                 # One statement, so that the check and the insert are atomic.
                 cursor = db.execute(
-                    "INSERT INTO accounts (name_key, name, password_hash, created, skeleton)"
-                    " SELECT ?, ?, ?, ?, ?"
-                    " WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE skeleton = ?)",
-                    (nameKey, name, passwordHash, int(time.time()), skeleton, skeleton),
+                    "INSERT INTO accounts"
+                    " (name_key, name, password_hash, created, skeleton, shown_skeleton)"
+                    " SELECT :nameKey, :name, :hash, :created, :skeleton, :shown"
+                    " WHERE NOT EXISTS (SELECT 1 FROM accounts"
+                    " WHERE skeleton = :skeleton OR shown_skeleton = :shown)",
+                    {
+                        "nameKey": nameKey,
+                        "name": name,
+                        "hash": passwordHash,
+                        "created": int(time.time()),
+                        "skeleton": names.key(name),
+                        "shown": names.shownKey(name),
+                    },
                 )
             except sqlite3.IntegrityError:
                 return False

@@ -106,12 +106,38 @@ def test_confusables_share_a_key():
     assert names.key("alice") != names.key("alicia")
 
 
+def test_shown_keys_catch_look_alikes_that_case_makes():
+    """
+    L{names.key} casefolds before the skeleton, so it misses a capital I
+    shown beside an l; L{names.shownKey} keeps case and catches it.
+    """
+    assert names.key("aIice") != names.key("alice")
+    assert names.shownKey("aIice") == names.shownKey("alice")
+    assert names.key("B0B") != names.key("BOB")
+    assert names.shownKey("B0B") == names.shownKey("BOB")
+    assert names.shownKey("\u0441\u043e\u0440") == names.shownKey("cop")
+
+
+def test_shown_keys_only_add_to_keys():
+    """
+    Iris and iris are one name by their key, though shown differently;
+    iris and lris are two, since they look different as well.
+    """
+    assert names.key("Iris") == names.key("iris")
+    assert names.shownKey("Iris") != names.shownKey("iris")
+    assert names.shownKey("Iris") == names.shownKey("lris")
+    assert names.key("iris") != names.key("lris")
+    assert names.shownKey("iris") != names.shownKey("lris")
+
+
 def test_keys_are_defined_for_any_text():
     """
     Direct-message targets and names from before 1.1 need keys too.
     """
     assert names.key("alice\u034f")
     assert names.key("a b:c") == names.key("A B:C")
+    assert names.shownKey("alice\u034f")
+    assert names.shownKey("a b:c") == "a b:c"
 
 
 def test_caseless_keeps_confusables_apart():
@@ -146,3 +172,8 @@ def test_valid_names_keep_the_1_0_rules(text):
 @given(st.text(min_size=1, max_size=40))
 def test_keys_never_fail(text):
     assert isinstance(names.key(text), str)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_shown_keys_never_fail(text):
+    assert isinstance(names.shownKey(text), str)

@@ -99,6 +99,110 @@ async def test_a_look_alike_of_a_registered_name_is_taken(server):
     client.close()
 
 
+async def _leave(client) -> None:
+    client.send("C EX")
+    await client.expect("C BYE EXIT")
+    await client.waitClosed()
+
+
+@pytest_twisted.ensureDeferred
+@pytest.mark.parametrize(("first", "second"), [("alice", "aIice"), ("aIice", "alice")])
+async def test_names_that_look_alike_as_shown_are_one_name(server, first, second):
+    """
+    aIice (capital I) and alice differ once casefolded, but not on screen:
+    whichever came first, the other is refused while it is online, and
+    while it is merely registered.
+    """
+    holder = await loggedIn(server.port, first, "pw")
+    client = await _hello(server.port)
+    client.send(f"C LOGIN {second}")
+    answer = await client.next()
+    assert answer.startswith(f"C ERR NAME_TAKEN {second} looks like {first}"), answer
+    await _leave(holder)
+    client.send(f"C LOGIN {second}")
+    answer = await client.next()
+    assert answer == f"C ERR NAME_TAKEN {second} looks like {first}, registered", answer
+    client.send(f"C LOGIN {first}", "C PASS pw")
+    await client.expect(
+        "C PASSWORD EXISTING",
+        f"C WELCOME {first} TCP Welcome {first}, you are connected via TCP.",
+    )
+    client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_name_being_logged_in_holds_its_look_alikes(server):
+    """
+    Between C LOGIN and its end, a name holds its look-alikes as shown,
+    and gives them back when the login fails.
+    """
+    first = await _hello(server.port)
+    first.send("C LOGIN BOB")
+    await first.expect("C PASSWORD NEW")
+    second = await _hello(server.port)
+    second.send("C LOGIN B0B")
+    answer = await second.next()
+    assert answer.startswith("C ERR NAME_TAKEN B0B looks like BOB"), answer
+    first.send("C PASS zero\u200bwidth")
+    assert (await first.next()).startswith("C ERR BAD_PASSWORD ")
+    second.send("C LOGIN B0B", "C PASS pw")
+    await second.expect("C PASSWORD NEW")
+    assert (await second.next()).startswith("C WELCOME B0B ")
+    first.send("C LOGIN BOB")
+    answer = await first.next()
+    assert answer.startswith("C ERR NAME_TAKEN BOB looks like B0B"), answer
+    first.close()
+    second.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_case_is_still_one_name_and_lris_another(server):
+    """
+    Iris and iris are one name, shown as registered; lris looks like Iris
+    but not like iris, so it is free only while iris is spelt lower-case.
+    """
+    iris = await loggedIn(server.port, "Iris", "pw")
+    client = await _hello(server.port)
+    client.send("C LOGIN iris")
+    assert await client.next() == "C ERR NAME_TAKEN iris is already in use"
+    client.send("C LOGIN lris")
+    answer = await client.next()
+    assert answer.startswith("C ERR NAME_TAKEN lris looks like Iris"), answer
+    await _leave(iris)
+    client.send("C LOGIN iris", "C PASS pw")
+    await client.expect(
+        "C PASSWORD EXISTING",
+        "C WELCOME Iris TCP Welcome Iris, you are connected via TCP.",
+    )
+    lower = await loggedIn(server.port, "ines", "pw")
+    lookAlike = await _hello(server.port)
+    lookAlike.send("C LOGIN lnes", "C PASS pw")
+    await lookAlike.expect("C PASSWORD NEW")
+    assert (await lookAlike.next()).startswith("C WELCOME lnes ")
+    for each in (client, lower, lookAlike):
+        each.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_guest_look_alike_is_free_once_its_holder_left(startServer):
+    """
+    Without accounts, a name online holds its look-alikes as shown until
+    it leaves.
+    """
+    server = await startServer("--no-accounts")
+    alice = await _hello(server.port)
+    alice.send("C LOGIN alice")
+    assert (await alice.next()).startswith("C WELCOME alice ")
+    client = await _hello(server.port)
+    client.send("C LOGIN aIice")
+    answer = await client.next()
+    assert answer.startswith("C ERR NAME_TAKEN aIice looks like alice"), answer
+    await _leave(alice)
+    client.send("C LOGIN aIice")
+    assert (await client.next()).startswith("C WELCOME aIice ")
+    client.close()
+
+
 @pytest_twisted.ensureDeferred
 @pytest.mark.parametrize("name", ["Алиса", "Σωκράτης", "नमस्ते", "李小龍", "Şule", "Gökhan"])
 async def test_single_script_names_are_welcome(server, name):
@@ -221,4 +325,33 @@ async def test_accounts_from_before_1_1_keep_working(startServer, tmp_path, pass
     rival.send("C LOGIN \u0430lex")
     assert (await rival.next()).startswith("C ERR BAD_NAME ")
     for each in (client, other, rival):
+        each.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_accounts_from_before_1_1_that_look_alike_as_shown(startServer, tmp_path, passwords):
+    """
+    Alice and AIice (capital I), both registered before 1.1, both keep
+    working, one at a time, even when the name typed is neither spelling.
+    """
+    path = str(tmp_path / "chat.sqlite")
+    _v1Database(path, {"Alice": "a", "AIice": "i"}, passwords)
+    server = await startServer()
+    aiice = await loggedIn(server.port, "AIice", "i")
+    client = await _hello(server.port)
+    # alice opens Alice's account, shown as Alice: AIice is online.
+    client.send("C LOGIN alice", "C PASS a")
+    await client.expect("C PASSWORD EXISTING")
+    assert await client.next() == "C ERR NAME_TAKEN Alice looks like AIice, already in use"
+    await _leave(aiice)
+    client.send("C LOGIN alice", "C PASS a")
+    await client.expect(
+        "C PASSWORD EXISTING",
+        "C WELCOME Alice TCP Welcome Alice, you are connected via TCP.",
+    )
+    rival = await _hello(server.port)
+    rival.send("C LOGIN AIice")
+    answer = await rival.next()
+    assert answer.startswith("C ERR NAME_TAKEN AIice looks like Alice"), answer
+    for each in (client, rival):
         each.close()

@@ -170,6 +170,7 @@ def test_leaving_during_a_login_frees_the_name_and_ignores_the_answer(service, a
     accounts.release()  # the password check finishes after the client left
     assert channel.take() == ["C HELLO chatroom 1 TCP", "C PASSWORD EXISTING"]
     assert service.online == {} and service.reserved == {} and service.sessions == set()
+    assert service.shown == {}
 
 
 def test_a_failing_store_is_an_error_not_a_lost_session(service, accounts):
@@ -180,7 +181,7 @@ def test_a_failing_store_is_an_error_not_a_lost_session(service, accounts):
     accounts.release()
     sent = channel.take()
     assert sent[1].startswith("C ERR STATE ") and sent[2] == "C PONG still-here"
-    assert service.reserved == {}
+    assert service.reserved == {} and service.shown == {}
 
 
 def test_three_wrong_passwords_close_the_session(service, accounts):
@@ -192,7 +193,7 @@ def test_three_wrong_passwords_close_the_session(service, accounts):
         accounts.release()
     assert channel.closed
     assert [f.split(" ")[1] for f in channel.sent[1:]] == ["PASSWORD", "ERR"] * 3
-    assert service.sessions == set() and service.reserved == {}
+    assert service.sessions == set() and service.reserved == {} and service.shown == {}
 
 
 def test_direct_message_to_oneself(service, accounts):

@@ -35,7 +35,7 @@ def test_fresh_database_gets_the_newest_schema(tmp_path):
 def test_reopening_keeps_the_data(tmp_path):
     path = str(tmp_path / "db.sqlite")
     db = openDatabase(path)
-    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k')")
+    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k', 'K')")
     db.close()
     db = openDatabase(path)
     assert db.execute("SELECT name FROM accounts").fetchall() == [("K",)]
@@ -132,24 +132,53 @@ def _v1Database(path: str, accounts: list[str]) -> None:
 
 
 #: Registered under 1.0: cop and its all-Cyrillic look-alike, alice and
-#: a mixed-script look-alike the 1.1 rules refuse outright.
-COLLIDING = ["cop", "\u0441\u043e\u0440", "alice", "\u0430lice", "bob"]
+#: a mixed-script look-alike the 1.1 rules refuse outright, and aIice
+#: (capital I), which looks like alice only as shown.
+COLLIDING = ["cop", "\u0441\u043e\u0440", "alice", "\u0430lice", "aIice", "bob"]
 
 
-def test_upgrade_to_v2_gives_every_account_its_skeleton(tmp_path):
+def test_upgrade_to_v2_gives_every_account_its_skeletons(tmp_path):
     path = str(tmp_path / "old.sqlite")
     _v1Database(path, COLLIDING)
     db = openDatabase(path)
     assert schemaVersion(db) == 2
-    rows = dict(db.execute("SELECT name, skeleton FROM accounts").fetchall())
-    assert rows == {name: names.key(name) for name in COLLIDING}
-    assert rows["cop"] == rows["\u0441\u043e\u0440"]
-    assert rows["alice"] == rows["\u0430lice"]
-    plan = db.execute(
-        "EXPLAIN QUERY PLAN SELECT name FROM accounts WHERE skeleton = 'x'"
-    ).fetchall()
-    assert "accounts_skeleton" in str(plan)
+    rows = {
+        name: (skeleton, shown)
+        for name, skeleton, shown in db.execute(
+            "SELECT name, skeleton, shown_skeleton FROM accounts"
+        )
+    }
+    assert rows == {name: (names.key(name), names.shownKey(name)) for name in COLLIDING}
+    assert rows["cop"][0] == rows["\u0441\u043e\u0440"][0]
+    assert rows["alice"][0] == rows["\u0430lice"][0]
+    assert rows["alice"][0] != rows["aIice"][0]
+    assert rows["alice"][1] == rows["aIice"][1]
+    for column in ("skeleton", "shown_skeleton"):
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT name FROM accounts WHERE {column} = 'x'"
+        ).fetchall()
+        assert f"accounts_{column}" in str(plan)
     db.close()
+
+
+def test_a_fresh_database_matches_an_upgraded_one(tmp_path):
+    """
+    v2.sql and upgrade-to-v2.sql make the same accounts table and indexes.
+    """
+
+    def shape(db: sqlite3.Connection) -> list:
+        return sorted(
+            db.execute(
+                "SELECT type, name, tbl_name FROM sqlite_master WHERE tbl_name = 'accounts'"
+            ).fetchall()
+        ) + [row[1:3] for row in db.execute("PRAGMA table_info(accounts)")]
+
+    _v1Database(str(tmp_path / "old.sqlite"), [])
+    upgraded = openDatabase(str(tmp_path / "old.sqlite"))
+    fresh = openDatabase(str(tmp_path / "new.sqlite"))
+    assert shape(upgraded) == shape(fresh)
+    upgraded.close()
+    fresh.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -168,11 +197,42 @@ async def test_colliding_accounts_both_survive_the_upgrade(tmp_path):
         for name in COLLIDING:
             account = await store.lookup(names.caseless(name))
             assert (account.name, account.passwordHash) == (name, "hash-of-" + name)
-        assert await store.lookAlike(names.key("COP")) in ("cop", "\u0441\u043e\u0440")
+        cop = await store.lookAlike(names.key("COP"), names.shownKey("COP"))
+        assert cop in ("cop", "\u0441\u043e\u0440")
         # A third look-alike cannot be registered.
         assert await store.create(names.caseless("c\u043ep"), "c\u043ep", "h") is False
         assert await store.create(names.caseless("dave"), "dave", "h") is True
         assert await store.create(names.caseless("\u0501ave"), "\u0501ave", "h") is False
+    finally:
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_names_that_look_alike_as_shown_cannot_both_register(tmp_path):
+    """
+    aIice (capital I) and alice have different keys but look alike on
+    screen: whichever registers first, the other is refused and found.
+    """
+    from twisted.internet import reactor
+
+    for first, second in [("alice", "aIice"), ("aIice", "alice"), ("BOB", "B0B")]:
+        store = AccountStore(reactor, str(tmp_path / f"{first}.sqlite"))
+        await store.open()
+        try:
+            assert await store.create(names.caseless(first), first, "h") is True
+            assert await store.lookAlike(names.key(second), names.shownKey(second)) == first
+            assert await store.create(names.caseless(second), second, "h") is False
+            assert await store.lookup(names.caseless(second)) is None
+        finally:
+            await store.close()
+    # One name by its key, two spellings shown: still one name.
+    store = AccountStore(reactor, str(tmp_path / "iris.sqlite"))
+    await store.open()
+    try:
+        assert await store.create(names.caseless("iris"), "iris", "h") is True
+        assert await store.create(names.caseless("Iris"), "Iris", "h") is False
+        # iris and lris neither share a key nor look alike.
+        assert await store.create(names.caseless("lris"), "lris", "h") is True
     finally:
         await store.close()
 
