@@ -214,3 +214,66 @@ def test_resends_from_all_sessions_share_one_budget_per_tick(udp, clock):
     assert max(perTick) <= TIMINGS.resendsPerTick
     resent = {addr for _, addr in udp.transport.written}
     assert len(resent) == sessions  # nobody starved
+
+
+def test_a_phase_that_always_raises_does_not_stop_idle_timeouts(udp, clock):
+    """
+    One persistent bug in one phase of the shared timer is logged once, and
+    the other phases (here the idle timeout) go on every tick.
+    """
+    from twisted.logger import globalLogPublisher
+
+    def broken(now: float) -> None:
+        raise RuntimeError("a bug in one phase")
+
+    udp.ticker.phases.insert(0, ("broken", broken))
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        addr = ("192.0.2.30", 3000)
+        prove(udp, addr, "quiet")
+        welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+        udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
+        advance(clock, 61)
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert addr not in udp.channels and udp.service.online == {}
+    assert udp.ticker.running
+    failures = [e for e in logged if e.get("log_failure") is not None]
+    assert len(failures) == 1 and failures[0]["log_failure"].check(RuntimeError)
+
+
+def test_shutdown_waits_the_grace_it_was_given_for_an_unanswered_bye(clock):
+    service = ChatService(clock, accounts=None)
+    service.startService()
+    udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=0.5, tick=0.025))
+    udp.transport = RecordingTransport()
+    udp.startProtocol()
+    addr = ("192.0.2.31", 3100)
+    prove(udp, addr, "deaf")  # never acknowledges anything
+    done = udp.shutDown()
+    service.stopService()  # says BYE, which is never acknowledged
+    assert not done.called
+    udp.datagramReceived(b"1 C LOGIN late", ("192.0.2.32", 1))
+    assert len(udp.handshakes) == 0  # no new sessions while shutting down
+    advance(clock, 0.45)
+    assert not done.called
+    advance(clock, 0.1)
+    assert done.called and udp.channels == {}
+
+
+def test_shutdown_ends_as_soon_as_every_bye_is_acknowledged(clock):
+    service = ChatService(clock, accounts=None)
+    service.startService()
+    udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=5))
+    udp.transport = RecordingTransport()
+    udp.startProtocol()
+    addr = ("192.0.2.33", 3300)
+    prove(udp, addr, "polite")
+    done = udp.shutDown()
+    service.stopService()
+    for data, _ in list(udp.transport.written):
+        parsed = parseDatagram(data)
+        if parsed and parsed[1] is not None:
+            udp.datagramReceived(b"A %d" % parsed[0], addr)
+    assert done.called and udp.channels == {}
