@@ -39,6 +39,10 @@ class ChannelState(Enum):
     FORGOTTEN = "forgotten"
 
 
+# Read on every datagram: module names are quicker to reach than Enum members.
+OPEN, CLOSING, FORGOTTEN = ChannelState.OPEN, ChannelState.CLOSING, ChannelState.FORGOTTEN
+
+
 class ChannelInput(Enum):
     #: The service closed the session.
     CLOSE = "close"
@@ -68,7 +72,7 @@ class ChannelHost(Protocol):
     def write(self, datagram: bytes, addr: Address) -> None: ...
 
     def track(self, channel: UDPChannel) -> None:
-        """The channel has frames in flight: the timer must watch it."""
+        """The channel (not forgotten, link alive) has frames in flight: watch it."""
 
     def closeGrace(self) -> float:
         """How long a channel closing now may wait for its acknowledgements."""
@@ -119,7 +123,7 @@ class UDPChannel:
             minRTO=timings.minRTO,
         )
         self.session: Session | None = None
-        self.state = ChannelState.OPEN
+        self.state = OPEN
         self.closeBy: float | None = None
         self._waiters: list[Deferred[None]] = []
 
@@ -147,14 +151,15 @@ class UDPChannel:
                 peer=self.peer,
             )
             return
-        self._host.track(self)
+        if self.state is not FORGOTTEN and not self.link.dead:
+            self._host.track(self)
 
     def close(self) -> Deferred[None]:
         """
         Forget the session once everything sent is acknowledged (or the
         peer is given up on); until then its datagrams still belong to it.
         """
-        if self.state is ChannelState.FORGOTTEN:
+        if self.state is FORGOTTEN:
             return succeed(None)
         waiter: Deferred[None] = Deferred()
         self._waiters.append(waiter)
@@ -188,11 +193,11 @@ class UDPChannel:
         """
         if frame is None:
             alive = self.link.ackReceived(seq, now)
-            if self.state is ChannelState.CLOSING and self.link.idle:
+            if self.state is CLOSING and self.link.idle:
                 self.forget()
         else:
             alive = self.link.frameReceived(seq, frame, now)
-        return alive and self.state is not ChannelState.FORGOTTEN
+        return alive and self.state is not FORGOTTEN
 
     def tick(self, now: float, budget: int) -> int:
         """
@@ -203,7 +208,7 @@ class UDPChannel:
         """
         link = self.link
         spent = link.tick(now, budget)
-        if self.state is ChannelState.CLOSING and (link.idle or link.dead):
+        if self.state is CLOSING and (link.idle or link.dead):
             self.forget()
         return spent
 
@@ -213,20 +218,20 @@ class UDPChannel:
         Whether the link has frames in flight that the timer must watch.
         """
         link = self.link
-        return self.state is not ChannelState.FORGOTTEN and not link.idle and not link.dead
+        return self.state is not FORGOTTEN and not link.idle and not link.dead
 
     def deadline(self, now: float) -> None:
         """
         A closing channel whose C{closeBy} passed is forgotten, acknowledged or not.
         """
-        if self.state is ChannelState.CLOSING and self.closeBy is not None and self.closeBy <= now:
+        if self.state is CLOSING and self.closeBy is not None and self.closeBy <= now:
             self.forget()
 
     def hurry(self, cutoff: float) -> None:
         """
         The server shuts down: close by C{cutoff} at the latest.
         """
-        if self.state is ChannelState.CLOSING:
+        if self.state is CLOSING:
             self.closeBy = cutoff if self.closeBy is None else min(self.closeBy, cutoff)
 
     def forget(self, why: str | None = None) -> None:
@@ -250,7 +255,7 @@ class UDPChannel:
         self._host.write(datagram, self.address)
 
     def deliver(self, frame: bytes) -> None:
-        if self.session is not None and self.state is ChannelState.OPEN:
+        if self.session is not None and self.state is OPEN:
             self.session.lineReceived(frame)
 
     def failed(self, failure: LinkFailure) -> None:

@@ -93,7 +93,13 @@ class ChatDatagramProtocol(DatagramProtocol):
             return  # port 0: nobody can be answered there
         channel = self.channels.get(addr)
         if channel is not None:
-            self._fromSession(channel, data)
+            parsed = parseDatagram(data, MAX_CLIENT_FRAME)
+            if parsed is None:
+                return  # garbage: dropped, the session untouched
+            now = self.clock.seconds()
+            if channel.received(parsed[0], parsed[1], now):  # only real traffic keeps it open
+                self._heard[addr] = now
+                self._heard.move_to_end(addr)
         elif addr in self.handshakes:
             proven = self.handshakes.follow(addr, data)
             if proven is not None:
@@ -115,20 +121,10 @@ class ChatDatagramProtocol(DatagramProtocol):
         for seq in sorted(provisional.frames):
             channel.received(seq, provisional.frames[seq], now)
 
-    def _fromSession(self, channel: UDPChannel, data: bytes) -> None:
-        parsed = parseDatagram(data, MAX_CLIENT_FRAME)
-        if parsed is None:
-            return  # garbage: dropped, the session untouched
-        now = self.now()
-        if channel.received(parsed[0], parsed[1], now):  # only real traffic keeps it open
-            self._heard[channel.address] = now
-            self._heard.move_to_end(channel.address)
-
     # The session table, as the channels see it (see ChannelHost).
 
     def track(self, channel: UDPChannel) -> None:
-        if channel.sending:
-            self._sending.add(channel)
+        self._sending.add(channel)
 
     def closeGrace(self) -> float:
         return self.timings.closeLimit if self.accepting else self.timings.shutdownGrace
