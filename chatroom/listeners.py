@@ -194,4 +194,4 @@ class UDPListenerService(Service):
                 return port.stopListening()
             return None
 
-        return self.protocol.drain().addBoth(close)
+        return self.protocol.shutDown().addBoth(close)

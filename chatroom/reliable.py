@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from enum import Enum
 
 SEQ_LIMIT = 2**32  # sequence numbers are below this
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
@@ -40,9 +41,20 @@ RESEND_PER_TICK = 8
 #: unacknowledged (and so are sent again), like frames beyond the window.
 REORDER_BYTES = 64 * 1024
 
-# Why a link failed.
-GONE = "TIMEOUT"  # the peer stopped answering
-OVERFLOW = "DROPPED"  # more was queued for the peer than it took
+
+class LinkFailure(Enum):
+    """
+    Why a link gave up: the link's own outcomes, which its user translates
+    into whatever they mean there (the UDP server into chat reasons).
+    """
+
+    #: The peer acknowledged nothing through L{MAX_RETRIES} retransmissions.
+    GAVE_UP = "gave up"
+    #: More was queued behind the window than L{QUEUE_LIMIT} frames or
+    #: L{QUEUE_BYTES} bytes: the peer takes less than it is sent.
+    OVERFLOW = "overflow"
+    #: Our sequence numbers reached L{SEQ_LIMIT}: no new frame can be sent.
+    EXHAUSTED = "exhausted"
 
 
 def parseDatagram(data: bytes, limit: int | None = None) -> tuple[int, bytes | None] | None:
@@ -119,11 +131,14 @@ class ReliableLink:
 
     @param transmit: sends one datagram to the peer.
     @param deliver: receives each of the peer's frames, in order, once.
-    @param failed: called once with L{GONE} or L{OVERFLOW} when the link is
+    @param failed: called once with a L{LinkFailure} when the link is
         beyond saving; the link does nothing after that.
     @param sendSeq: the number of our first frame.
     @param recvSeq: the number of the peer's first frame, or L{None} to
         learn it from the first frame that arrives.
+    @param initialRTO: the retransmission timer before any round trip was
+        measured.
+    @param minRTO: the floor of the retransmission timer.
     """
 
     __slots__ = (
@@ -140,6 +155,7 @@ class ReliableLink:
         "srtt",
         "rttvar",
         "rto",
+        "minRTO",
         "lastAcked",
         "nextDeadline",
         "dead",
@@ -152,10 +168,12 @@ class ReliableLink:
         self,
         transmit: Callable[[bytes], object],
         deliver: Callable[[bytes], object],
-        failed: Callable[[str], object],
+        failed: Callable[[LinkFailure], object],
         sendSeq: int,
         recvSeq: int | None = None,
         now: float = 0.0,
+        initialRTO: float = INITIAL_RTO,
+        minRTO: float = MIN_RTO,
     ) -> None:
         self._transmit = transmit
         self._deliver = deliver
@@ -169,7 +187,8 @@ class ReliableLink:
         self._reorderBytes = 0
         self.srtt: float | None = None
         self.rttvar = 0.0
-        self.rto = INITIAL_RTO
+        self.rto = initialRTO
+        self.minRTO = minRTO
         self.lastAcked = now  # when a frame in flight was last acknowledged
         self.nextDeadline: float | None = None
         self.dead = False
@@ -199,7 +218,7 @@ class ReliableLink:
             self._queue.append(frame)
             self._queueBytes += len(frame)
         else:
-            self._fail(OVERFLOW)
+            self._fail(LinkFailure.OVERFLOW)
         return True
 
     def _windowOpen(self) -> bool:
@@ -215,7 +234,7 @@ class ReliableLink:
     def _transmitNew(self, frame: bytes, now: float) -> None:
         seq = self.nextSend
         if seq >= SEQ_LIMIT:
-            self._fail(GONE)  # the numbers ran out: the session ends
+            self._fail(LinkFailure.EXHAUSTED)
             return
         self.nextSend = seq + 1
         self._transmissions += 1
@@ -292,7 +311,7 @@ class ReliableLink:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
-        self.rto = min(MAX_RTO, max(MIN_RTO, self.srtt + 4 * self.rttvar))
+        self.rto = min(MAX_RTO, max(self.minRTO, self.srtt + 4 * self.rttvar))
 
     def tick(self, now: float, budget: int = RESEND_PER_TICK) -> int:
         """
@@ -320,7 +339,7 @@ class ReliableLink:
                 budget -= 1
                 entry.silent = entry.silent + 1 if self.lastAcked <= entry.lastSent else 0
                 if entry.silent > MAX_RETRIES:
-                    self._fail(GONE)
+                    self._fail(LinkFailure.GAVE_UP)
                     return allowed - budget
                 entry.timeouts += 1
                 backoff = min(entry.timeouts, MAX_RETRIES)
@@ -405,7 +424,7 @@ class ReliableLink:
     def queued(self) -> int:
         return len(self._queue)
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: LinkFailure) -> None:
         if not self.dead:
             self.dead = True
             self._inFlight.clear()

@@ -28,7 +28,7 @@ from chatroom.service import (
 from chatroom.startup import StartupError, reportStartupErrors
 from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
-from chatroom.udp import ChatDatagramProtocol
+from chatroom.udp import ChatDatagramProtocol, UDPTimings
 
 
 def _positive(kind: type) -> Any:
@@ -281,7 +281,8 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     listener.setServiceParent(top)
     if not config["no-udp"]:
         udpPort = config["port"] if config["udp-port"] is None else config["udp-port"]
-        datagrams = ChatDatagramProtocol(chat, reactor, idleTimeout=config["udp-timeout"])
+        timings = UDPTimings(idleTimeout=config["udp-timeout"])
+        datagrams = ChatDatagramProtocol(chat, reactor, timings)
         udp = UDPListenerService(reactor, udpPort, config["interface"], datagrams)
         udp.setName("udp")
         udp.setServiceParent(top)

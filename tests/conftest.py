@@ -23,6 +23,11 @@ from argon2 import PasswordHasher
 from chatroom.passwords import Passwords
 from chatroom.service import ChatService
 from chatroom.tap import Options, buildService
+from chatroom.udp import ChatDatagramProtocol, UDPTimings
+
+#: UDP timings for test servers: a server stopped while a test's raw client
+#: ignores its BYE waits a quarter of a second, not the real 2 s.
+TEST_UDP_TIMINGS = {"shutdownGrace": 0.25}
 
 # CI runs the same examples every time (a red run must be reproducible);
 # a developer's runs explore new ones. No deadline: machines here are shared.
@@ -104,7 +109,7 @@ async def startServer(
 
     servers: list[Server] = []
 
-    async def start(*args: str, chat: dict | None = None) -> Server:
+    async def start(*args: str, chat: dict | None = None, udp: dict | None = None) -> Server:
         options = Options()
         options.parseOptions(
             [
@@ -118,8 +123,13 @@ async def startServer(
             ]
         )
         top = buildService(options, reactor, passwords)
+        chatService = top.getServiceNamed("chat")
         for attribute, value in (chat or {}).items():
-            setattr(top.getServiceNamed("chat"), attribute, value)
+            setattr(chatService, attribute, value)
+        if not options["no-udp"]:  # the same protocol, on test timings (`udp` overrides)
+            timings = {"idleTimeout": options["udp-timeout"], **TEST_UDP_TIMINGS, **(udp or {})}
+            listener = top.getServiceNamed("udp")
+            listener.protocol = ChatDatagramProtocol(chatService, reactor, UDPTimings(**timings))
         top.startService()
         server = Server(top, options)
         servers.append(server)

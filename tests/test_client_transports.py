@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from chatroom.client.transports import KEEPALIVE, Listener, UDPClientProtocol
@@ -148,6 +149,38 @@ def test_a_connection_attempt_never_hangs_the_client():
     reactor.advance(1)
     assert client.status == 1 and client.done.called
     assert ui.shown == ["Cannot connect to 127.0.0.1 port 9000: no answer within 30 seconds"]
+
+
+def test_the_give_up_timer_ends_with_a_successful_connection():
+    """
+    Once connected, no give-up timer is left pending for the rest of the
+    CONNECT_LIMIT (Deferred.addTimeout cancels its own).
+    """
+    from twisted.internet.defer import succeed
+    from twisted.internet.testing import MemoryReactorClock, StringTransport
+
+    from chatroom.client.main import CONNECT_LIMIT, ChatClient
+
+    class UI:
+        def show(self, text: str) -> None:
+            raise AssertionError(text)
+
+        def ask(self, prompt: str, secret: bool = False):
+            return Deferred()
+
+        def close(self):
+            return succeed(None)
+
+    reactor = MemoryReactorClock()
+    client = ChatClient(reactor, "127.0.0.1", 9000, "ada", udp=False, ui=UI())
+    client.start()
+    factory = reactor.tcpClients[0][2]
+    transport = StringTransport()
+    factory.buildProtocol(None).makeConnection(transport)
+    assert transport.value() == b"C LOGIN ada\n"
+    assert reactor.getDelayedCalls() == []
+    reactor.advance(CONNECT_LIMIT)
+    assert client.status is None
 
 
 def test_the_socket_is_connected_to_where_the_server_answers_from():

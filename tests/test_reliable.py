@@ -18,6 +18,7 @@ from chatroom.reliable import (
     WINDOW,
     ReliableLink,
     ackDatagram,
+    LinkFailure,
     frameDatagram,
     parseDatagram,
 )
@@ -31,7 +32,7 @@ class End:
     def __init__(self, sendSeq: int = 1000, recvSeq: int | None = 5000) -> None:
         self.wire: list[bytes] = []
         self.delivered: list[bytes] = []
-        self.failures: list[str] = []
+        self.failures: list[LinkFailure] = []
         self.link = ReliableLink(
             self.wire.append,
             self.delivered.append,
@@ -148,9 +149,9 @@ def test_queue_overflow_fails_the_link():
         end.link.send(b"x", 0)
     assert end.failures == []
     end.link.send(b"one too many", 0)
-    assert end.failures == ["DROPPED"] and end.link.dead
+    assert end.failures == [LinkFailure.OVERFLOW] and end.link.dead
     end.link.send(b"after", 0)
-    assert end.failures == ["DROPPED"]
+    assert end.failures == [LinkFailure.OVERFLOW]
 
 
 def test_retransmission_doubles_then_gives_up():
@@ -170,7 +171,7 @@ def test_retransmission_doubles_then_gives_up():
     waits = [later - earlier for earlier, later in zip([0.0, *times], [*times, now], strict=True)]
     assert waits == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8], abs=step)
     assert len(times) == MAX_RETRIES
-    assert end.failures == ["TIMEOUT"]
+    assert end.failures == [LinkFailure.GAVE_UP]
 
 
 def test_rtt_estimate_and_karn():
@@ -210,7 +211,7 @@ def test_a_live_peer_is_not_declared_gone():
     while now < 400 and not end.failures:
         now += 0.5
         end.link.tick(now)
-    assert end.failures == ["TIMEOUT"]
+    assert end.failures == [LinkFailure.GAVE_UP]
 
 
 def test_a_peer_that_sends_but_never_acknowledges_is_gone():
@@ -226,7 +227,7 @@ def test_a_peer_that_sends_but_never_acknowledges_is_gone():
         assert end.link.frameReceived(theirs, b"C PING", now) is True  # new: alive
         theirs += 1
         end.link.tick(now)
-    assert end.failures == ["TIMEOUT"]
+    assert end.failures == [LinkFailure.GAVE_UP]
     assert now < 30  # 0.2 + 0.4 + ... + 12.8 s of retries
 
 
@@ -255,7 +256,7 @@ def test_the_queue_is_bounded_in_bytes_too():
         end.link.send(big, 0)
     assert end.failures == [] and end.link.queued == QUEUE_BYTES // len(big)
     end.link.send(big, 0)
-    assert end.failures == ["DROPPED"]
+    assert end.failures == [LinkFailure.OVERFLOW]
 
 
 def test_a_frame_no_datagram_can_carry_is_refused_and_blocks_nothing():

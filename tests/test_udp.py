@@ -146,20 +146,17 @@ async def test_silence_times_out_and_frees_the_name(startServer, udp):
 
 
 @pytest_twisted.ensureDeferred
-async def test_an_unanswering_client_is_given_up(server, udp):
+async def test_an_unanswering_client_is_given_up(startServer, udp):
+    # A retransmission timer of 10 ms (its floor, once round trips are
+    # measured) gives up after ~1.3 s instead of the real ~25 s.
+    server = await startServer(udp={"initialRTO": 0.01, "minRTO": 0.01})
     alice = await loggedIn(server.port, "alice")
     raw = await udp.raw(server.udpPort)
-    await handshake(raw)
-    raw.send(b"1001 C PASS pw")
+    await rawLoggedIn(raw)
     await alice.expect("C JOIN bob UDP")
-    # Stop acknowledging anything: after 6 retries (~25 s at 200 ms doubling)
-    # the server gives up. Shorten by making the link's timer fire early.
-    channel = next(iter(server.udp.protocol.channels.values()))
-    channel.link.rto = 0.01
-    for entry in channel.link._inFlight.values():
-        entry.deadline = 0
-    channel.link.nextDeadline = 0
-    await alice.expect("C LEAVE bob UDP TIMEOUT")
+    # Stop acknowledging anything: after 6 retries the server gives up.
+    alice.send("C PM", "D are you there?")
+    await alice.expect("C ACK PM", "C OK PM 1", "C LEAVE bob UDP TIMEOUT")
 
 
 @pytest_twisted.ensureDeferred
@@ -178,7 +175,7 @@ async def test_garbage_is_dropped_without_harm(server, udp):
     ]:
         sender.send(junk)
     assert await sender.nothingFor(0.5)
-    assert server.udp.protocol.provisional == {}
+    assert server.udp.protocol.handshakes.provisional == {}
     # Into a live session, from its own address.
     for junk in [
         b"",
@@ -211,7 +208,7 @@ async def test_a_flood_of_spoofable_logins_reserves_nothing(server, udp):
         assert 1 <= len(hellos) <= 3
         assert all(parseDatagram(h)[1] == b"C HELLO chatroom 1 UDP" for h in hellos)
     assert server.chat.reserved == {} and len(server.chat.sessions) == 1
-    assert len(server.udp.protocol.provisional) == 40
+    assert len(server.udp.protocol.handshakes.provisional) == 40
     alice.send("C WHO")
     await alice.expect("C USERS alice:TCP")
 
@@ -332,19 +329,16 @@ async def until(client, frame: str, limit: int = 2000) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_peer_that_keeps_sending_but_never_acknowledges_is_dropped(server, udp):
+async def test_a_peer_that_keeps_sending_but_never_acknowledges_is_dropped(startServer, udp):
     """
     PROTOCOL.md 5 (1.1): new frames from a peer that acknowledges none of
     ours do not keep the retries going; it times out like a silent one.
     """
+    server = await startServer(udp={"minRTO": 0.01})  # retries in ~1.3 s instead of 25 s
     alice = await loggedIn(server.port, "alice")
     raw = await udp.raw(server.udpPort)
     ours, _ = await rawLoggedIn(raw)
     await alice.expect("C JOIN bob UDP")
-    channel = server.udp.protocol.channels[
-        raw.transport.getHost().host, raw.transport.getHost().port
-    ]
-    channel.link.rto = 0.01  # retries in ~1.3 s instead of 25 s
     from twisted.internet import reactor
     from twisted.internet.task import LoopingCall
 

@@ -12,16 +12,11 @@ from twisted.internet.task import Clock
 
 from chatroom.reliable import parseDatagram
 from chatroom.service import ChatService
-from chatroom.udp import (
-    CLOSE_LIMIT,
-    PROVISIONAL_BYTES,
-    PROVISIONAL_FRAMES,
-    PROVISIONAL_LIFETIME,
-    PROVISIONAL_LIMIT,
-    RESENDS_PER_TICK,
-    TICK,
-    ChatDatagramProtocol,
-)
+from chatroom.udp import ChatDatagramProtocol, UDPTimings
+from chatroom.udp.channel import ChannelState
+from chatroom.udp.handshake import PROVISIONAL_BYTES, PROVISIONAL_FRAMES, PROVISIONAL_LIMIT
+
+TIMINGS = UDPTimings()
 
 
 class RecordingTransport:
@@ -46,7 +41,7 @@ def clock():
 def udp(clock):
     service = ChatService(clock, accounts=None)
     service.startService()
-    protocol = ChatDatagramProtocol(service, clock, idleTimeout=60)
+    protocol = ChatDatagramProtocol(service, clock, UDPTimings(idleTimeout=60))
     protocol.transport = RecordingTransport()
     protocol.startProtocol()
     return protocol
@@ -68,7 +63,7 @@ def test_a_flood_from_many_addresses_stays_bounded(udp, clock):
             udp.datagramReceived(
                 b"%d C LOGIN user%d" % (n, i), (f"10.0.{i // 250}.{i % 250}", 5000)
             )
-    assert len(udp.provisional) == PROVISIONAL_LIMIT
+    assert len(udp.handshakes.provisional) == PROVISIONAL_LIMIT
     advance(clock, 2)
     perAddress = Counter(addr for _, addr in udp.transport.written)
     assert len(perAddress) == PROVISIONAL_LIMIT
@@ -76,8 +71,8 @@ def test_a_flood_from_many_addresses_stays_bounded(udp, clock):
     assert all(parseDatagram(d)[1] == b"C HELLO chatroom 1 UDP" for d, _ in udp.transport.written)
     assert all(len(d) < 40 for d, _ in udp.transport.written)
     assert udp.service.reserved == {} and udp.service.sessions == set()
-    advance(clock, PROVISIONAL_LIFETIME)
-    assert udp.provisional == {}
+    advance(clock, TIMINGS.provisionalLifetime)
+    assert udp.handshakes.provisional == {}
     udp.transport.written.clear()
     udp.datagramReceived(b"1 C LOGIN late", ("10.9.9.9", 1))
     assert len(udp.transport.written) == 1  # room again once the old ones expired
@@ -89,14 +84,14 @@ def test_provisional_sessions_buffer_little_and_acknowledge_nothing(udp, clock):
     for seq in range(11, 11 + 50):
         udp.datagramReceived(b"%d C PING x" % seq, addr)
     udp.datagramReceived(b"A 12345", addr)  # a wrong guess at the HELLO number
-    assert len(udp.provisional[addr].frames) == PROVISIONAL_FRAMES
+    assert len(udp.handshakes.provisional[addr].frames) == PROVISIONAL_FRAMES
     assert [parseDatagram(d)[1] for d, _ in udp.transport.written] == [b"C HELLO chatroom 1 UDP"]
 
 
 def test_only_a_login_starts_a_session(udp):
     for data in [b"1 C PING", b"1 D hi", b"1 C LOGINX", b"A 1", b"garbage", b""]:
         udp.datagramReceived(data, ("192.0.2.8", 1))
-    assert udp.provisional == {} and udp.transport.written == []
+    assert udp.handshakes.provisional == {} and udp.transport.written == []
 
 
 def test_idle_sessions_time_out(udp, clock):
@@ -129,7 +124,7 @@ def prove(udp, addr, name="kim", first=100):
 
 def test_datagrams_from_port_zero_are_ignored(udp):
     udp.datagramReceived(b"1 C LOGIN zero", ("10.0.0.1", 0))
-    assert udp.provisional == {} and udp.transport.written == []
+    assert udp.handshakes.provisional == {} and udp.transport.written == []
 
 
 def test_a_failing_send_is_a_loss_and_the_timer_survives(udp, clock):
@@ -145,8 +140,8 @@ def test_a_failing_send_is_a_loss_and_the_timer_survives(udp, clock):
     udp._sendto = refuse
     udp.datagramReceived(b"5 C LOGIN lossy", addr)
     advance(clock, 1)
-    assert udp._ticker.running
-    assert addr in udp.provisional
+    assert udp.ticker.running
+    assert addr in udp.handshakes.provisional
 
 
 def test_oversize_frames_are_not_kept_whole(udp):
@@ -154,7 +149,7 @@ def test_oversize_frames_are_not_kept_whole(udp):
     udp.datagramReceived(b"10 C LOGIN big", addr)
     for seq in range(11, 19):
         udp.datagramReceived(b"%d D " % seq + b"x" * 60000, addr)
-    kept = udp.provisional[addr].frames
+    kept = udp.handshakes.provisional[addr].frames
     assert sum(map(len, kept.values())) <= PROVISIONAL_BYTES
 
 
@@ -167,8 +162,8 @@ def test_the_same_login_gets_the_same_hello_number(udp, clock):
     addr = ("192.0.2.22", 2200)
     udp.datagramReceived(b"42 C LOGIN again", addr)
     first = parseDatagram(udp.transport.written[0][0])
-    advance(clock, PROVISIONAL_LIFETIME + 1)
-    assert udp.provisional == {}
+    advance(clock, TIMINGS.provisionalLifetime + 1)
+    assert udp.handshakes.provisional == {}
     udp.transport.written.clear()
     udp.datagramReceived(b"42 C LOGIN again", addr)
     assert parseDatagram(udp.transport.written[0][0]) == first
@@ -180,8 +175,8 @@ def test_a_closing_session_cannot_be_kept_alive_with_bogus_acks(udp, clock):
     addr = ("192.0.2.24", 2400)
     channel = prove(udp, addr, "stubborn")
     udp.datagramReceived(b"101 C EX", addr)  # BYE sent; never acknowledged
-    assert channel.closing
-    for _ in range(int(CLOSE_LIMIT / 2) + 2):
+    assert channel.state is ChannelState.CLOSING
+    for _ in range(int(TIMINGS.closeLimit / 2) + 2):
         udp.datagramReceived(b"A 0", addr)  # acknowledges nothing we sent
         advance(clock, 2)
     assert addr not in udp.channels
@@ -210,12 +205,75 @@ def test_resends_from_all_sessions_share_one_budget_per_tick(udp, clock):
         for n in range(20):
             channel.send(b"C PONG %d" % n)  # never acknowledged
     udp.transport.written.clear()
-    advance(clock, 0.2 + TICK)
+    advance(clock, 0.2 + TIMINGS.tick)
     perTick = []
     for _ in range(12):
         before = len(udp.transport.written)
-        advance(clock, TICK)
+        advance(clock, TIMINGS.tick)
         perTick.append(len(udp.transport.written) - before)
-    assert max(perTick) <= RESENDS_PER_TICK
+    assert max(perTick) <= TIMINGS.resendsPerTick
     resent = {addr for _, addr in udp.transport.written}
     assert len(resent) == sessions  # nobody starved
+
+
+def test_a_phase_that_always_raises_does_not_stop_idle_timeouts(udp, clock):
+    """
+    One persistent bug in one phase of the shared timer is logged once, and
+    the other phases (here the idle timeout) go on every tick.
+    """
+    from twisted.logger import globalLogPublisher
+
+    def broken(now: float) -> None:
+        raise RuntimeError("a bug in one phase")
+
+    udp.ticker.phases.insert(0, ("broken", broken))
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        addr = ("192.0.2.30", 3000)
+        prove(udp, addr, "quiet")
+        welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+        udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
+        advance(clock, 61)
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert addr not in udp.channels and udp.service.online == {}
+    assert udp.ticker.running
+    failures = [e for e in logged if e.get("log_failure") is not None]
+    assert len(failures) == 1 and failures[0]["log_failure"].check(RuntimeError)
+
+
+def test_shutdown_waits_the_grace_it_was_given_for_an_unanswered_bye(clock):
+    service = ChatService(clock, accounts=None)
+    service.startService()
+    udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=0.5, tick=0.025))
+    udp.transport = RecordingTransport()
+    udp.startProtocol()
+    addr = ("192.0.2.31", 3100)
+    prove(udp, addr, "deaf")  # never acknowledges anything
+    done = udp.shutDown()
+    service.stopService()  # says BYE, which is never acknowledged
+    assert not done.called
+    udp.datagramReceived(b"1 C LOGIN late", ("192.0.2.32", 1))
+    assert len(udp.handshakes) == 0  # no new sessions while shutting down
+    advance(clock, 0.45)
+    assert not done.called
+    advance(clock, 0.1)
+    assert done.called and udp.channels == {}
+
+
+def test_shutdown_ends_as_soon_as_every_bye_is_acknowledged(clock):
+    service = ChatService(clock, accounts=None)
+    service.startService()
+    udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=5))
+    udp.transport = RecordingTransport()
+    udp.startProtocol()
+    addr = ("192.0.2.33", 3300)
+    prove(udp, addr, "polite")
+    done = udp.shutDown()
+    service.stopService()
+    for data, _ in list(udp.transport.written):
+        parsed = parseDatagram(data)
+        if parsed and parsed[1] is not None:
+            udp.datagramReceived(b"A %d" % parsed[0], addr)
+    assert done.called and udp.channels == {}

@@ -156,9 +156,11 @@ class ChatClient:
             self._connectUDP(listener)
             return
         d = connectProtocol(self._endpoint(), TCPClientProtocol(listener))
+        # Whatever becomes of that attempt, nobody waits for it forever. Its
+        # cancellation is reported as such ("no answer within"), not turned
+        # into the TimeoutError the endpoint's own timeout raises.
+        d.addTimeout(CONNECT_LIMIT, self.reactor, onTimeoutCancel=lambda result, _: result)
         d.addCallbacks(self._linked, self._cannotConnect)
-        # Whatever becomes of that attempt, nobody waits for it forever.
-        self.reactor.callLater(CONNECT_LIMIT, self._gaveUp, d)
 
     def _endpoint(self) -> Any:
         """
@@ -170,10 +172,6 @@ class ChatClient:
         if isIPv6Address(self.host):
             return TCP6ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
         return HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
-
-    def _gaveUp(self, attempt: Deferred[Any]) -> None:
-        if not attempt.called:
-            attempt.cancel()  # fails it: _cannotConnect reports and exits
 
     def _connectUDP(self, listener: Listener) -> None:
         try:

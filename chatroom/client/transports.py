@@ -18,7 +18,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatroom import codec
-from chatroom.reliable import ReliableLink, parseDatagram
+from chatroom.reliable import LinkFailure, ReliableLink, parseDatagram
 
 #: Send a PING after this long without sending anything (UDP).
 KEEPALIVE = 15.0
@@ -228,7 +228,7 @@ class UDPClientProtocol(DatagramProtocol):
         if self.link.idle and not self.link.dead and now - self.lastSent >= KEEPALIVE:
             self.sendFrame("C PING")
 
-    def _failed(self, why: str) -> None:
+    def _failed(self, why: LinkFailure) -> None:
         self._end()
 
     def _end(self) -> None:
