@@ -17,14 +17,14 @@ from twisted.python import usage
 from chatroom.accounts import Accounts, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
-from chatroom.service import (
+from chatroom.room import (
     LOGIN_FAILURES,
     MAX_PER_HOST,
     MAX_REGISTRATIONS,
     MSG_BURST,
     MSG_RATE,
-    ChatService,
 )
+from chatroom.room import Room as ChatService
 from chatroom.startup import StartupError, reportStartupErrors
 from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory

@@ -21,7 +21,7 @@ import udpwire
 from argon2 import PasswordHasher
 
 from chatroom.passwords import Passwords
-from chatroom.service import ChatService
+from chatroom.room import Room as ChatService
 from chatroom.tap import Options, buildService
 
 # CI runs the same examples every time (a red run must be reproducible);

@@ -11,7 +11,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from chatroom.reliable import parseDatagram
-from chatroom.service import ChatService
+from chatroom.room import Room
 from chatroom.udp import (
     CLOSE_LIMIT,
     PROVISIONAL_BYTES,
@@ -44,7 +44,7 @@ def clock():
 
 @pytest.fixture
 def udp(clock):
-    service = ChatService(clock, accounts=None)
+    service = Room(clock, accounts=None)
     service.startService()
     protocol = ChatDatagramProtocol(service, clock, idleTimeout=60)
     protocol.transport = RecordingTransport()
@@ -75,7 +75,7 @@ def test_a_flood_from_many_addresses_stays_bounded(udp, clock):
     assert max(perAddress.values()) == 3  # one HELLO and two repeats, no more
     assert all(parseDatagram(d)[1] == b"C HELLO chatroom 1 UDP" for d, _ in udp.transport.written)
     assert all(len(d) < 40 for d, _ in udp.transport.written)
-    assert udp.service.reserved == {} and udp.service.sessions == set()
+    assert udp.service.roster.reserved == {} and udp.service.sessions == set()
     advance(clock, PROVISIONAL_LIFETIME)
     assert udp.provisional == {}
     udp.transport.written.clear()
@@ -104,7 +104,7 @@ def test_idle_sessions_time_out(udp, clock):
     udp.datagramReceived(b"5 C LOGIN idler", addr)
     helloSeq = parseDatagram(udp.transport.written[0][0])[0]
     udp.datagramReceived(b"A %d" % helloSeq, addr)
-    assert "idler" in {s.name for s in udp.service.online.values()}
+    assert "idler" in {s.name for s in udp.service.roster.online.values()}
     welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
     udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
     advance(clock, 59)
@@ -112,9 +112,9 @@ def test_idle_sessions_time_out(udp, clock):
     pong = [d for d, _ in udp.transport.written if d.endswith(b" C PONG")][0]
     udp.datagramReceived(b"A %d" % parseDatagram(pong)[0], addr)
     advance(clock, 59)
-    assert udp.service.online
+    assert udp.service.roster.online
     advance(clock, 2)
-    assert udp.service.online == {} and udp.channels == {}
+    assert udp.service.roster.online == {} and udp.channels == {}
 
 
 def prove(udp, addr, name="kim", first=100):
