@@ -360,5 +360,5 @@ def test_a_refused_new_password_shows_why():
     machine.frameReceived("C PASSWORD NEW")
     machine.answer("x" * 300)
     machine.frameReceived("C ERR BAD_PASSWORD choose 1 to 256 characters")
-    sent, shown, asked = view.take()
+    sent, shown, _asked = view.take()
     assert shown == ["Choose 1 to 256 characters."] and sent[-1] == "C LOGIN alice"

@@ -121,7 +121,7 @@ def test_room_ignores_answers_for_a_session_that_ended(room, ending, waitingFor)
 
 
 def test_a_store_failure_after_the_end_is_dropped(room):
-    room, accounts, clock = room
+    room, accounts, _clock = room
     channel = FakeChannel()
     session = room.connect(channel)
     accounts.isRegistered = lambda name: accounts._later(OSError("disk on fire"))
