@@ -182,7 +182,8 @@ def isExit(item: Frame | FrameError) -> bool:
     """
     Whether C{item} is C{C EX} (without arguments).
     """
-    return item == EXIT
+    # Every frame a client sends passes here: no tuple-building __eq__.
+    return type(item) is Frame and item.verb == "EX" and not item.rest
 
 
 def hasControl(text: str) -> bool:
