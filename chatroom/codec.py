@@ -1,15 +1,19 @@
 """
-The frame codec: bytes on the wire to L{Frame} and back.
+The frame codec, every byte concern of the protocol: bytes to L{Frame} and
+back, line terminators and line splitting, the greeting, and the error codes
+and reasons (L{Err}, L{Reason}) that server and clients alike decide by.
 
-Frames are lines of UTF-8 text; the transport (TCP line splitting, UDP
-datagrams with sequence numbers) is not this module's business, so the same
-codec serves the server, the clients and both transports.
+The same codec serves the server, the clients, the tests and both transports;
+what a frame means is the room's business, how datagrams carry it UDP's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
+
+from twisted.protocols.basic import LineReceiver
 
 #: Longest frame a client may send, in bytes, terminator excluded.
 MAX_CLIENT_FRAME = 4096
@@ -31,6 +35,46 @@ CONTINUED = "+"
 COMMAND = "C"
 DATA = "D"
 
+#: What ends a line the server sends.
+TERMINATOR = b"\r\n"
+
+#: What ends a line a peer receives; an optional C{\r} before it is dropped.
+DELIMITER = b"\n"
+
+
+class Err(StrEnum):
+    """
+    The codes of C{C ERR <code> <text>}: decide by these, show the text.
+    """
+
+    BAD_FRAME = "BAD_FRAME"
+    TOO_LONG = "TOO_LONG"
+    UNKNOWN = "UNKNOWN"
+    STATE = "STATE"
+    BAD_NAME = "BAD_NAME"
+    NAME_TAKEN = "NAME_TAKEN"
+    BAD_PASSWORD = "BAD_PASSWORD"
+    NO_SUCH_USER = "NO_SUCH_USER"
+    BAD_TEXT = "BAD_TEXT"
+    UNAVAILABLE = "UNAVAILABLE"  # 1.1
+    RATE = "RATE"
+    FULL = "FULL"
+    INBOX_FULL = "INBOX_FULL"  # 1.1
+
+
+class Reason(StrEnum):
+    """
+    Why a session ended, as C{C LEAVE} and C{C BYE} say it.
+    """
+
+    EXIT = "EXIT"
+    CLOSED = "CLOSED"
+    TIMEOUT = "TIMEOUT"
+    DROPPED = "DROPPED"
+    SHUTDOWN = "SHUTDOWN"
+    REPLACED = "REPLACED"  # 1.1
+
+
 # C0 controls except TAB, DEL, and C1 controls: they would let one user
 # drive another user's terminal.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
@@ -48,13 +92,14 @@ class FrameError(Exception):
     """
     A line that cannot be accepted as a frame.
 
-    @ivar code: the protocol error code (C{BAD_FRAME} or C{TOO_LONG}).
+    @ivar code: the protocol error code (C{BAD_FRAME}, C{TOO_LONG}, or
+        C{RATE} for a frame refused before it was handled).
     @ivar reason: human text for the C{C ERR} reply.
     @ivar kind: C{"D"} when the line was recognisably a data frame, since
         an error in reply to a data frame ends the pending operation.
     """
 
-    def __init__(self, code: str, reason: str, kind: str | None = None) -> None:
+    def __init__(self, code: Err, reason: str, kind: str | None = None) -> None:
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
@@ -111,21 +156,78 @@ def decode(line: bytes, limit: int = MAX_CLIENT_FRAME) -> Frame:
     """
     kind = kindOf(line)
     if len(line) > limit:
-        raise FrameError("TOO_LONG", f"frames are at most {limit} bytes", kind)
+        raise FrameError(Err.TOO_LONG, f"frames are at most {limit} bytes", kind)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
-        raise FrameError("BAD_FRAME", "frames must be UTF-8", kind) from None
+        raise FrameError(Err.BAD_FRAME, "frames must be UTF-8", kind) from None
     if _CONTROL.search(text):
-        raise FrameError("BAD_FRAME", "control characters are not allowed", kind)
+        raise FrameError(Err.BAD_FRAME, "control characters are not allowed", kind)
     if kind is None or (len(text) > 1 and text[1] != " "):
-        raise FrameError("BAD_FRAME", "a frame starts with 'C ' or 'D '", kind)
+        raise FrameError(Err.BAD_FRAME, "a frame starts with 'C ' or 'D '", kind)
     if kind == DATA:
         return Frame(DATA, "", text[2:])
     verb, _, rest = text[2:].partition(" ")
     if not verb:
-        raise FrameError("BAD_FRAME", "a command frame needs a verb", kind)
+        raise FrameError(Err.BAD_FRAME, "a command frame needs a verb", kind)
     return Frame(COMMAND, verb, rest)
+
+
+#: The frame that leaves: never refused by a rate limit, so a flooding
+#: client can always go.
+EXIT = Frame(COMMAND, "EX", "")
+
+
+def isExit(item: Frame | FrameError) -> bool:
+    """
+    Whether C{item} is C{C EX} (without arguments).
+    """
+    # Every frame a client sends passes here: no tuple-building __eq__.
+    return type(item) is Frame and item.verb == "EX" and not item.rest
+
+
+def hasControl(text: str) -> bool:
+    """
+    Whether C{text} holds a character no frame may carry (C0 and C1
+    controls but TAB, and DEL).
+    """
+    return _CONTROL.search(text) is not None
+
+
+def hello(transportName: str) -> bytes:
+    """
+    The greeting that opens every session.
+    """
+    return command("HELLO", "chatroom", "1", transportName)
+
+
+def stripTerminator(line: bytes) -> bytes:
+    """
+    A line split at L{DELIMITER}, without the optional C{\\r} before it.
+    """
+    return line[:-1] if line.endswith(b"\r") else line
+
+
+class FrameLines(LineReceiver):
+    """
+    A L{LineReceiver} that splits at L{DELIMITER} and passes each line on
+    to L{frameReceived} without its optional C{\\r}: how the TCP server,
+    the client's TCP transport and the tests' clients all read frames.
+
+    C{MAX_LENGTH} counts the C{\\r}: set it to the frame limit plus one.
+    """
+
+    delimiter = DELIMITER
+    MAX_LENGTH = MAX_CLIENT_FRAME + 1
+
+    def lineReceived(self, line: bytes) -> None:
+        self.frameReceived(stripTerminator(line))
+
+    def frameReceived(self, frame: bytes) -> None:
+        """
+        One frame arrived, terminator removed.
+        """
+        raise NotImplementedError
 
 
 def isVerb(word: str) -> bool:

@@ -17,13 +17,13 @@ from twisted.python import usage
 from chatroom.accounts import Accounts, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
-from chatroom.service import (
+from chatroom.room import (
     LOGIN_FAILURES,
     MAX_PER_HOST,
     MAX_REGISTRATIONS,
     MSG_BURST,
     MSG_RATE,
-    ChatService,
+    Room,
 )
 from chatroom.startup import StartupError, reportStartupErrors
 from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
@@ -258,7 +258,7 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
         hashing.setServiceParent(top)
         store = AccountStore(reactor, config["db"], config["db-timeout"])
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
-    chat = ChatService(
+    chat = Room(
         reactor,
         accounts,
         maxClients=config["max-clients"],

@@ -1,8 +1,8 @@
 """
 The TCP transport: newline-terminated frames in, C{\\r\\n}-terminated out.
 
-This module only turns bytes into lines and lines into bytes; every rule
-of the room is in L{chatroom.service}.
+This module only turns bytes into lines and lines into bytes: it is the
+TCP adapter of L{chatroom.pipeline}, and every rule is in L{chatroom.room}.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from twisted.internet.interfaces import (
     IReactorTime,
 )
 from twisted.internet.protocol import Factory, connectionDone
-from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import codec
-from chatroom.service import CLOSED, DROPPED, ChatService, IChannel, Session
+from chatroom.codec import FrameLines, Reason
+from chatroom.pipeline import IChannel, Session
+from chatroom.room import Room
 
 #: How long a closing connection may take to flush before it is cut.
 CLOSE_GRACE = 2.0
@@ -92,7 +93,7 @@ class TurnWriter:
         """
         if frame is not self._frame:
             self._frame = frame
-            self._line = frame + b"\r\n"
+            self._line = frame + codec.TERMINATOR
         return self._line
 
     def later(self, protocol: ChatLineProtocol) -> None:
@@ -119,7 +120,7 @@ def describe(address: IAddress) -> str:
 
 
 @implementer(IChannel, IHalfCloseableProtocol)
-class ChatLineProtocol(LineReceiver):
+class ChatLineProtocol(FrameLines):
     """
     One TCP client.
 
@@ -131,13 +132,11 @@ class ChatLineProtocol(LineReceiver):
     before that handled and answered; then the session ends.
     """
 
-    delimiter = b"\n"
-    MAX_LENGTH = codec.MAX_CLIENT_FRAME + 1  # room for the optional \r
     transportName = "TCP"
 
     def __init__(
         self,
-        service: ChatService,
+        service: Room,
         clock: IReactorTime,
         sendq: int = SENDQ,
         writer: TurnWriter | None = None,
@@ -177,7 +176,7 @@ class ChatLineProtocol(LineReceiver):
 
     def _dropped(self) -> None:
         if self._session is not None:
-            self._session.channelClosed(DROPPED)
+            self._session.channelClosed(Reason.DROPPED)
 
     def dataReceived(self, data: bytes) -> None:
         if self._skipping and data:  # b"" only asks to parse what is buffered
@@ -207,11 +206,9 @@ class ChatLineProtocol(LineReceiver):
         else:
             self._unparsed = line[end + 1 :]
 
-    def lineReceived(self, line: bytes) -> None:
-        if line.endswith(b"\r"):
-            line = line[:-1]
+    def frameReceived(self, frame: bytes) -> None:
         if self._session is not None:
-            self._session.lineReceived(line)
+            self._session.lineReceived(frame)
 
     def readConnectionLost(self) -> None:
         """
@@ -240,7 +237,7 @@ class ChatLineProtocol(LineReceiver):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._session is not None and not self._sendq.overflowed:
-            self._session.channelClosed(CLOSED)
+            self._session.channelClosed(Reason.CLOSED)
             self._session = None
         self._gone = True
         # Whatever the client sent that was never handled goes with it.
@@ -311,7 +308,7 @@ class ChatFactory(Factory):
     Makes a L{ChatLineProtocol} for each connection, all feeding one service.
     """
 
-    def __init__(self, service: ChatService, clock: IReactorTime, sendq: int = SENDQ) -> None:
+    def __init__(self, service: Room, clock: IReactorTime, sendq: int = SENDQ) -> None:
         self.service = service
         self.clock = clock
         self.sendq = sendq

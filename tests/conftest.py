@@ -21,7 +21,7 @@ import udpwire
 from argon2 import PasswordHasher
 
 from chatroom.passwords import Passwords
-from chatroom.service import ChatService
+from chatroom.room import Room
 from chatroom.tap import Options, buildService
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 
@@ -52,7 +52,7 @@ class Server:
     def __init__(self, top, options: Options) -> None:
         self.top = top
         self.options = options
-        self.chat: ChatService = top.getServiceNamed("chat")
+        self.chat: Room = top.getServiceNamed("chat")
         self.port: int = top.getServiceNamed("tcp").port.getHost().port
         self.udp = None if options["no-udp"] else top.getServiceNamed("udp")
         self.udpPort: int = self.udp.port.getHost().port if self.udp else 0

@@ -94,7 +94,7 @@ async def test_abrupt_close_in_every_state_leaves_nothing_behind(server):
     while len(server.chat.sessions) > 1 and time.monotonic() < deadline:
         await sleep(0.05)
     assert [s.name for s in server.chat.sessions] == ["watcher"]
-    assert list(server.chat.online) == ["watcher"] and server.chat.reserved == {}
+    assert list(server.chat.roster.online) == ["watcher"] and server.chat.roster.reserved == {}
     # No CPU spin afterwards: an idle second costs (nearly) nothing.
     before = time.process_time()
     await sleep(1.0)

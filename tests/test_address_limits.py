@@ -56,7 +56,7 @@ async def test_registrations_per_address(startServer):
     await third.expect("C HELLO chatroom 1 TCP")
     third.send("C LOGIN cat")
     await third.expect("C ERR RATE too many new accounts from your address; try in an hour")
-    assert server.chat.reserved == {}  # the name is not held
+    assert server.chat.roster.reserved == {}  # the name is not held
     # The session lives on: existing accounts still log in, from the same
     # address, on the same connection.
     third.send("C LOGIN cat")

@@ -322,3 +322,43 @@ def test_a_failed_login_step_starts_the_login_again():
     assert shown == ["The server said: the server failed to handle that, try again."]
     machine.frameReceived("C PASSWORD EXISTING")
     assert view.take()[2] == [("Password: ", True)]
+
+
+# The client decides by codes and its own state, never by the server's text.
+
+
+def test_login_deadline_is_told_by_code_and_state_not_text():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD EXISTING")
+    view.take()
+    machine.frameReceived("C ERR STATE any words at all")  # at the prompt: the deadline
+    machine.connectionLost()
+    assert view.take() == ([], [], []) and view.status is None
+    machine.answer("typed")
+    assert view.reconnects == 1
+
+
+def test_third_wrong_password_is_told_by_the_close_not_text():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    for attempt in range(3):
+        machine.frameReceived("C PASSWORD EXISTING")
+        machine.answer(f"wrong{attempt}")
+        machine.frameReceived("C ERR BAD_PASSWORD nein")
+    assert view.shown == ["Wrong password."] * 3 and view.status is None
+    machine.connectionLost()
+    assert view.status == 1 and view.shown[-1] == "Wrong password, too many times."
+
+
+def test_a_refused_new_password_shows_why():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C PASSWORD NEW")
+    machine.answer("x" * 300)
+    machine.frameReceived("C ERR BAD_PASSWORD choose 1 to 256 characters")
+    sent, shown, _asked = view.take()
+    assert shown == ["Choose 1 to 256 characters."] and sent[-1] == "C LOGIN alice"

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_service import FakeChannel
+from test_room import FakeChannel
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import fail, succeed
@@ -20,8 +20,9 @@ from twisted.internet.testing import StringTransport
 
 from chatroom import codec, names
 from chatroom.codec import FrameError
+from chatroom.lifecycle import Phase
 from chatroom.reliable import parseDatagram
-from chatroom.service import ACTIVE, GONE, ChatService
+from chatroom.room import Room
 from chatroom.tcp import ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
@@ -123,23 +124,24 @@ def userAction(draw) -> list[str]:
 actions = st.lists(st.tuples(st.integers(0, 3), userAction()), min_size=10, max_size=60)
 
 
-def checkPresence(service: ChatService) -> None:
-    active = [s for s in service.sessions if s.state == ACTIVE]
-    assert {names.key(s.name) for s in active} == set(service.online)
-    assert all(service.online[names.key(s.name)] is s for s in active)
-    for key, session in service.reserved.items():
+def checkPresence(service: Room) -> None:
+    roster = service.roster
+    active = [s for s in service.sessions if s.phase is Phase.ACTIVE]
+    assert {names.key(s.name) for s in active} == set(roster.online)
+    assert all(roster.online[names.key(s.name)] is s for s in active)
+    for key, session in roster.reserved.items():
         assert session in service.sessions
-        assert session.state not in (ACTIVE, GONE) and key not in service.online
+        assert session.phase not in (Phase.ACTIVE, Phase.ENDED) and key not in roster.online
         assert session.nameKey == key
 
 
 @given(withAccounts=st.booleans(), steps=actions)
 def test_any_sequence_of_frames_from_several_sessions(withAccounts, steps):
     clock = Clock()
-    service = ChatService(clock, SyncAccounts() if withAccounts else None, msgRate=0)
+    service = Room(clock, SyncAccounts() if withAccounts else None, msgRate=0)
     service.startService()
     failures = []
-    service._failed = lambda failure, session: failures.append(failure)
+    service.failed = lambda failure, session: failures.append(failure)
     channels = [FakeChannel(f"10.0.0.{i}:1") for i in range(4)]
     sessions = [service.connect(c) for c in channels]
     handled = [1, 1, 1, 1]  # each session's requests so far (HELLO counts one)
@@ -150,7 +152,7 @@ def test_any_sequence_of_frames_from_several_sessions(withAccounts, steps):
         for i in range(4)
     ]
     for index, frames in start + steps:
-        if sessions[index].state == GONE:  # whoever left comes back to act
+        if sessions[index].phase is Phase.ENDED:  # whoever left comes back to act
             channels[index] = FakeChannel(f"10.0.0.{index}:{len(channels[index].sent)}")
             sessions[index] = service.connect(channels[index])
             handled[index] = 1
@@ -160,7 +162,7 @@ def test_any_sequence_of_frames_from_several_sessions(withAccounts, steps):
             if action == "<close>":
                 session.channelClosed("CLOSED")
                 break
-            if session.state == GONE:
+            if session.phase is Phase.ENDED:
                 break
             handled[index] += 1
             if action.startswith("C PING "):
@@ -195,7 +197,7 @@ def tcpSession(service, clock):
 @given(st.lists(st.binary(max_size=600), max_size=20))
 def test_tcp_bytes_never_break_the_server(chunks):
     clock = Clock()
-    service = ChatService(clock, accounts=None, msgRate=0)
+    service = Room(clock, accounts=None, msgRate=0)
     service.startService()
     watcher, watched = tcpSession(service, clock)
     watcher.dataReceived(b"C LOGIN watcher\n")
@@ -246,7 +248,7 @@ datagrams = st.one_of(
 @given(st.lists(st.tuples(st.integers(0, 5), datagrams), max_size=40))
 def test_udp_datagrams_never_break_the_server(sent):
     clock = Clock()
-    service = ChatService(clock, accounts=None, msgRate=0)
+    service = Room(clock, accounts=None, msgRate=0)
     service.startService()
     udp = ChatDatagramProtocol(service, clock)
     udp.transport = Wire()
@@ -259,7 +261,7 @@ def test_udp_datagrams_never_break_the_server(sent):
         address = live if index == 5 else (f"10.0.0.{index}", 1000 + index)
         udp.datagramReceived(datagram, address)
         clock.advance(0.01)
-    assert "live" in {s.name for s in service.online.values()}
+    assert "live" in {s.name for s in service.roster.online.values()}
     udp.transport.out.clear()
     udp.datagramReceived(b"777001 C PING alive", live)
     replies = [parseDatagram(d) for d, addr in udp.transport.out if addr == live]

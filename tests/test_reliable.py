@@ -16,9 +16,9 @@ from chatroom.reliable import (
     REORDER_BYTES,
     RESEND_PER_TICK,
     WINDOW,
+    LinkFailure,
     ReliableLink,
     ackDatagram,
-    LinkFailure,
     frameDatagram,
     parseDatagram,
 )

@@ -125,7 +125,7 @@ async def test_thirty_concurrent_registrations_while_others_chat(server):
         )
     joined = {await watcher.next() for _ in range(30)}
     assert joined == {f"C JOIN user{i} TCP" for i in range(30)}
-    assert len(server.chat.online) == 31
+    assert len(server.chat.roster.online) == 31
 
 
 @pytest_twisted.ensureDeferred

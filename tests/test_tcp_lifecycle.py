@@ -12,8 +12,8 @@ import pytest_twisted
 from twisted.internet.task import deferLater
 from wire import connect, loggedIn
 
-from chatroom import service as chat
-from chatroom.service import INBOX_HIGH
+from chatroom import pipeline
+from chatroom.pipeline import INBOX_HIGH
 
 PINGS = 9000
 
@@ -31,13 +31,13 @@ class InboxHighWater:
 
     def __init__(self, monkeypatch) -> None:
         self.most = 0
-        enqueue = chat.Session.enqueue
+        enqueue = pipeline.Session._enqueue
 
-        def measured(session: chat.Session, item) -> None:
+        def measured(session: pipeline.Session, item) -> None:
             enqueue(session, item)
             self.most = max(self.most, len(session.inbox or ()))
 
-        monkeypatch.setattr(chat.Session, "enqueue", measured)
+        monkeypatch.setattr(pipeline.Session, "_enqueue", measured)
 
 
 def pingPipeline(name: str) -> bytes:
@@ -135,7 +135,7 @@ async def test_half_close_without_ex_answers_then_closes(server):
     await client.waitClosed()
     assert client.pending() == 0
     await watcher.expect("C JOIN eve TCP", "D PM eve TCP bye all", "C LEAVE eve TCP CLOSED")
-    assert list(server.chat.online) == ["watcher"] and server.chat.reserved == {}
+    assert list(server.chat.roster.online) == ["watcher"] and server.chat.roster.reserved == {}
 
 
 @pytest_twisted.ensureDeferred
@@ -180,7 +180,7 @@ async def test_reset_while_a_login_is_pending_leaves_nothing(server):
         await sleep(0.02)
     assert server.chat.sessions == set()
     await sleep(0.2)  # the password check finishes into a session that is gone
-    assert server.chat.online == {} and server.chat.reserved == {}
+    assert server.chat.roster.online == {} and server.chat.roster.reserved == {}
     again = await loggedIn(server.port, "rita", "pw")  # the name is free
     again.close()
     await again.waitClosed()

@@ -9,7 +9,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from chatroom.service import ChatService
+from chatroom.room import Room
 from chatroom.tcp import CLOSE_GRACE, ChatFactory
 
 
@@ -20,7 +20,7 @@ def clock():
 
 @pytest.fixture
 def service(clock):
-    service = ChatService(clock, accounts=None)
+    service = Room(clock, accounts=None)
     service.startService()
     return service
 
@@ -123,4 +123,4 @@ def test_a_slow_reader_overflowing_mid_broadcast(service, clock):
         assert transport.value() == (
             b"D PM sender TCP hello everyone\r\nC LEAVE slow TCP DROPPED\r\n"
         )
-    assert "slow" not in {s.name for s in service.online.values()}
+    assert "slow" not in {s.name for s in service.roster.online.values()}

@@ -38,7 +38,7 @@ async def test_nothing_is_acknowledged_or_handled_until_hello_is(server, udp):
     assert await raw.nothingFor(1.0) is False
     repeats = raw.pending()
     assert all(parseDatagram(d) == (helloSeq, frame) for d in repeats) and len(repeats) == 2
-    assert server.chat.reserved == {} and server.chat.sessions == set()
+    assert server.chat.roster.reserved == {} and server.chat.sessions == set()
     # Acknowledging HELLO makes it real: the buffered frames are handled.
     raw.send(ack(helloSeq))
     got = [await raw.next() for _ in range(4)]
@@ -207,7 +207,7 @@ async def test_a_flood_of_spoofable_logins_reserves_nothing(server, udp):
         hellos = raw.pending()
         assert 1 <= len(hellos) <= 3
         assert all(parseDatagram(h)[1] == b"C HELLO chatroom 1 UDP" for h in hellos)
-    assert server.chat.reserved == {} and len(server.chat.sessions) == 1
+    assert server.chat.roster.reserved == {} and len(server.chat.sessions) == 1
     assert len(server.udp.protocol.handshakes.provisional) == 40
     alice.send("C WHO")
     await alice.expect("C USERS alice:TCP")

@@ -11,7 +11,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from chatroom.reliable import parseDatagram
-from chatroom.service import ChatService
+from chatroom.room import Room
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.channel import ChannelState
 from chatroom.udp.handshake import PROVISIONAL_BYTES, PROVISIONAL_FRAMES, PROVISIONAL_LIMIT
@@ -39,7 +39,7 @@ def clock():
 
 @pytest.fixture
 def udp(clock):
-    service = ChatService(clock, accounts=None)
+    service = Room(clock, accounts=None)
     service.startService()
     protocol = ChatDatagramProtocol(service, clock, UDPTimings(idleTimeout=60))
     protocol.transport = RecordingTransport()
@@ -70,7 +70,7 @@ def test_a_flood_from_many_addresses_stays_bounded(udp, clock):
     assert max(perAddress.values()) == 3  # one HELLO and two repeats, no more
     assert all(parseDatagram(d)[1] == b"C HELLO chatroom 1 UDP" for d, _ in udp.transport.written)
     assert all(len(d) < 40 for d, _ in udp.transport.written)
-    assert udp.service.reserved == {} and udp.service.sessions == set()
+    assert udp.service.roster.reserved == {} and udp.service.sessions == set()
     advance(clock, TIMINGS.provisionalLifetime)
     assert udp.handshakes.provisional == {}
     udp.transport.written.clear()
@@ -99,7 +99,7 @@ def test_idle_sessions_time_out(udp, clock):
     udp.datagramReceived(b"5 C LOGIN idler", addr)
     helloSeq = parseDatagram(udp.transport.written[0][0])[0]
     udp.datagramReceived(b"A %d" % helloSeq, addr)
-    assert "idler" in {s.name for s in udp.service.online.values()}
+    assert "idler" in {s.name for s in udp.service.roster.online.values()}
     welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
     udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
     advance(clock, 59)
@@ -107,9 +107,9 @@ def test_idle_sessions_time_out(udp, clock):
     pong = [d for d, _ in udp.transport.written if d.endswith(b" C PONG")][0]
     udp.datagramReceived(b"A %d" % parseDatagram(pong)[0], addr)
     advance(clock, 59)
-    assert udp.service.online
+    assert udp.service.roster.online
     advance(clock, 2)
-    assert udp.service.online == {} and udp.channels == {}
+    assert udp.service.roster.online == {} and udp.channels == {}
 
 
 def prove(udp, addr, name="kim", first=100):
@@ -237,14 +237,14 @@ def test_a_phase_that_always_raises_does_not_stop_idle_timeouts(udp, clock):
         advance(clock, 61)
     finally:
         globalLogPublisher.removeObserver(logged.append)
-    assert addr not in udp.channels and udp.service.online == {}
+    assert addr not in udp.channels and udp.service.roster.online == {}
     assert udp.ticker.running
     failures = [e for e in logged if e.get("log_failure") is not None]
     assert len(failures) == 1 and failures[0]["log_failure"].check(RuntimeError)
 
 
 def test_shutdown_waits_the_grace_it_was_given_for_an_unanswered_bye(clock):
-    service = ChatService(clock, accounts=None)
+    service = Room(clock, accounts=None)
     service.startService()
     udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=0.5, tick=0.025))
     udp.transport = RecordingTransport()
@@ -263,7 +263,7 @@ def test_shutdown_waits_the_grace_it_was_given_for_an_unanswered_bye(clock):
 
 
 def test_shutdown_ends_as_soon_as_every_bye_is_acknowledged(clock):
-    service = ChatService(clock, accounts=None)
+    service = Room(clock, accounts=None)
     service.startService()
     udp = ChatDatagramProtocol(service, clock, UDPTimings(shutdownGrace=5))
     udp.transport = RecordingTransport()

@@ -9,16 +9,14 @@ so every path through a conversation can be tested by feeding it lines.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Protocol
 
 from chatroom import codec
+from chatroom.codec import Err, Reason
 
 #: Answers to the operation prompt that leave, besides EX (any case).
 LEAVE_WORDS = frozenset({"ex", "exit", "quit", "goodbye", "görüşürüz", "!q"})
-
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 # Where the conversation is.
 CONNECTING = "CONNECTING"  # waiting for the transport
@@ -62,7 +60,7 @@ def messageProblem(frame: str) -> str | None:
     """
     Why a frame could not be sent as typed, in plain words, or L{None}.
     """
-    if _CONTROL.search(frame):
+    if codec.hasControl(frame):
         return "Messages cannot contain control characters."
     size = len(frame.encode("utf-8"))
     if size > codec.MAX_CLIENT_FRAME:
@@ -89,6 +87,7 @@ class ClientMachine:
         self._newAccount = False
         self._target = ""
         self._users: list[str] = []  # entries of a C USERS list still arriving
+        self._lastError: Err | None = None  # the code of the last frame, if it was C ERR
 
     # Events from the transport.
 
@@ -98,6 +97,7 @@ class ClientMachine:
         """
         self.sessionAlive = True
         self._users = []
+        self._lastError = None
         if not self.welcomed and self.state != DONE:
             self.state = LOGGING_IN
             self.view.send(f"C LOGIN {self.name}")
@@ -108,12 +108,16 @@ class ClientMachine:
             return
         if self.state == LEAVING:
             self._finish("Bye.", 0)
+        elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
+            # The server closes the session at the third wrong password.
+            self._finish("Wrong password, too many times.", 1)
         elif self.state in (PASSWORD, NAMING) and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
         else:
             self._finish("Lost connection to the server.", 1)
 
     def frameReceived(self, line: str) -> None:
+        self._lastError = None
         kind, _, rest = line.partition(" ")
         if kind == "D":
             self._data(rest)
@@ -293,7 +297,7 @@ class ClientMachine:
         self.view.send("C EX")
 
     def _onBYE(self, rest: str) -> None:
-        if rest == "SHUTDOWN":
+        if rest == Reason.SHUTDOWN:
             self._finish("The server is shutting down.", 0)
         else:
             self._finish("Bye.", 0)
@@ -329,40 +333,48 @@ class ClientMachine:
     # Errors, in plain words.
 
     def _onERR(self, rest: str) -> None:
-        code, _, text = rest.partition(" ")
-        if code == "NAME_TAKEN":
+        word, _, text = rest.partition(" ")
+        try:
+            code: Err | None = Err(word)
+        except ValueError:
+            code = None  # a code from a later version: explained by its text
+        self._lastError = code
+        if code is Err.NAME_TAKEN:
             self.view.show("That username is already taken, please enter a different one.")
             self._askName()
-        elif code == "BAD_NAME":
+        elif code is Err.BAD_NAME:
             self.view.show(f"That username cannot be used: {text}.")
             self._askName()
-        elif code == "BAD_PASSWORD":
+        elif code is Err.BAD_PASSWORD:
             self._badPassword(text)
-        elif code == "FULL":
+        elif code is Err.FULL:
             self._finish("The server is full; please try again later.", 1)
-        elif code == "STATE" and text == "login timed out":
-            self.sessionAlive = False  # the server closes it; we log in again later
-        elif code == "NO_SUCH_USER":
+        elif code is Err.STATE and self.state in (PASSWORD, NAMING) and not self.welcomed:
+            # At a prompt nothing we sent is unanswered, so this answers no
+            # request: it is the login deadline, and the server closes the
+            # session; we log in again on a new one after the user answers.
+            self.sessionAlive = False
+        elif code is Err.NO_SUCH_USER:
             self.view.show(f"{self._target} is not online.")
             self._askOperation()
-        elif code == "UNAVAILABLE" and not self.welcomed:
+        elif code is Err.UNAVAILABLE and not self.welcomed:
             # Starting the login again at once would only hit the same
             # locked or unreadable database, as fast as the server answers.
             self._finish("The server cannot log you in right now; please try again later.", 1)
-        elif code == "RATE" and not self.welcomed:
+        elif code is Err.RATE and not self.welcomed:
             self._finish("Too many attempts to log in from here; try again in a minute.", 1)
         elif self.state in (LOGGING_IN, PASS_SENT):
             # Something went wrong with the login itself (the server could
             # not check the password, or could not read it): start again.
-            self.view.show(_explain(code, text))
+            self.view.show(_explain(word, text))
             self._password = None
             self.state = LOGGING_IN
             self.view.send(f"C LOGIN {self.name}")
         elif self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK):
-            self.view.show(_explain(code, text))
+            self.view.show(_explain(word, text))
             self._askOperation()
         else:
-            self.view.show(_explain(code, text))
+            self.view.show(_explain(word, text))
 
     def _askName(self) -> None:
         self.state = NAMING
@@ -370,11 +382,12 @@ class ClientMachine:
         self.view.ask("Username: ")
 
     def _badPassword(self, text: str) -> None:
+        # For an existing account BAD_PASSWORD means a wrong password; for a
+        # new one, a password the server refused, which its text explains.
+        # The third wrong one is told by the server closing the session
+        # (see connectionLost), not by its text.
         self._password = None
-        if text.startswith("wrong password; goodbye"):
-            self._finish("Wrong password, too many times.", 1)
-            return
-        self.view.show("Wrong password." if text == "wrong password" else f"{text.capitalize()}.")
+        self.view.show(f"{text.capitalize()}." if self._newAccount else "Wrong password.")
         # The protocol starts a login again from LOGIN.
         self.state = LOGGING_IN
         self.view.send(f"C LOGIN {self.name}")
@@ -382,8 +395,8 @@ class ClientMachine:
 
 def _explain(code: str, text: str) -> str:
     return {
-        "RATE": "You are sending too fast; that was not sent. Wait a moment and try again.",
-        "TOO_LONG": "That message is too long; it was not sent.",
-        "BAD_TEXT": "Empty messages are not sent.",
-        "BAD_FRAME": f"The server could not read that: {text}.",
+        Err.RATE: "You are sending too fast; that was not sent. Wait a moment and try again.",
+        Err.TOO_LONG: "That message is too long; it was not sent.",
+        Err.BAD_TEXT: "Empty messages are not sent.",
+        Err.BAD_FRAME: f"The server could not read that: {text}.",
     }.get(code, f"The server said: {text or code}.")

@@ -15,17 +15,18 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from chatroom.codec import Reason
+from chatroom.pipeline import IChannel, Session
 from chatroom.reliable import LinkFailure, ReliableLink
-from chatroom.service import CLOSED, DROPPED, TIMEOUT, IChannel, Session
 from chatroom.udp.timings import UDPTimings
 
 Address = tuple[str, int]
 
 #: What each way a link can fail means to the room.
 CHAT_REASONS: dict[LinkFailure, str] = {
-    LinkFailure.GAVE_UP: TIMEOUT,  # the peer stopped answering
-    LinkFailure.EXHAUSTED: TIMEOUT,  # no numbers left: the session ends like a lost one
-    LinkFailure.OVERFLOW: DROPPED,  # it took less than it was sent
+    LinkFailure.GAVE_UP: Reason.TIMEOUT,  # the peer stopped answering
+    LinkFailure.EXHAUSTED: Reason.TIMEOUT,  # no numbers left: the session ends like a lost one
+    LinkFailure.OVERFLOW: Reason.DROPPED,  # it took less than it was sent
 }
 
 
@@ -244,7 +245,7 @@ class UDPChannel:
             return
         self._host.release(self)
         if self.session is not None:
-            self.session.channelClosed(why or CLOSED)
+            self.session.channelClosed(why or Reason.CLOSED)
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.callback(None)

@@ -16,9 +16,8 @@ import hashlib
 import heapq
 from dataclasses import dataclass, field
 
-from chatroom.codec import MAX_CLIENT_FRAME
+from chatroom.codec import MAX_CLIENT_FRAME, hello
 from chatroom.reliable import WINDOW, frameDatagram, parseDatagram
-from chatroom.service import hello
 from chatroom.udp.timings import UDPTimings
 
 Address = tuple[str, int]

@@ -14,9 +14,9 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from chatroom.codec import MAX_CLIENT_FRAME
+from chatroom.codec import MAX_CLIENT_FRAME, Reason
 from chatroom.reliable import parseDatagram
-from chatroom.service import TIMEOUT, ChatService
+from chatroom.room import Room
 from chatroom.udp.channel import UDPChannel
 from chatroom.udp.handshake import Address, Handshakes, Provisional
 from chatroom.udp.ticker import Ticker
@@ -27,7 +27,7 @@ class ChatDatagramProtocol(DatagramProtocol):
     """
     Every UDP session of the room, on one socket, driven by one timer.
 
-    Once proven, a session joins the L{ChatService} like any TCP client;
+    Once proven, a session joins the L{Room} like any TCP client;
     every chat rule stays there.
     """
 
@@ -35,7 +35,7 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     def __init__(
         self,
-        service: ChatService,
+        service: Room,
         clock: IReactorTime,
         timings: UDPTimings | None = None,
         secret: bytes | None = None,
@@ -177,7 +177,7 @@ class ChatDatagramProtocol(DatagramProtocol):
                 break
             channel = self.channels[addr]
             self.log.info("UDP session {peer} went silent", peer=channel.peer)
-            channel.forget(TIMEOUT)
+            channel.forget(Reason.TIMEOUT)
 
     # Shutting down.
 

@@ -1,6 +1,6 @@
 """
-The service's state machine, with a fake clock, fake channels and accounts
-whose answers the test releases by hand.
+The room and its session pipeline, with a fake clock, fake channels and
+accounts whose answers the test releases by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from twisted.internet.task import Clock
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from chatroom.service import INBOX_HIGH, ChatService, IChannel
+from chatroom.pipeline import INBOX_HIGH, IChannel
+from chatroom.room import Room
 
 
 @implementer(IChannel)
@@ -101,8 +102,8 @@ def accounts() -> ManualAccounts:
 
 
 @pytest.fixture
-def service(clock, accounts) -> ChatService:
-    service = ChatService(clock, accounts, maxClients=3, msgRate=0)
+def service(clock, accounts) -> Room:
+    service = Room(clock, accounts, maxClients=3, msgRate=0)
     service.startService()
     return service
 
@@ -142,7 +143,7 @@ def test_login_deadline(service, clock, accounts):
     assert not slow.closed
     clock.advance(1)
     assert slow.sent[-1] == "C ERR STATE login timed out" and slow.closed
-    assert "bob" not in service.reserved
+    assert "bob" not in service.roster.reserved
     feed(quickSession, "C LOGIN alice", "C PASS pw")
     accounts.release()
     accounts.release()
@@ -169,8 +170,10 @@ def test_leaving_during_a_login_frees_the_name_and_ignores_the_answer(service, a
     session.channelClosed("CLOSED")
     accounts.release()  # the password check finishes after the client left
     assert channel.take() == ["C HELLO chatroom 1 TCP", "C PASSWORD EXISTING"]
-    assert service.online == {} and service.reserved == {} and service.sessions == set()
-    assert service.shown == {}
+    assert (
+        service.roster.online == {} and service.roster.reserved == {} and service.sessions == set()
+    )
+    assert service.roster.shown == {}
 
 
 def test_a_failing_store_is_an_error_not_a_lost_session(service, accounts):
@@ -181,7 +184,7 @@ def test_a_failing_store_is_an_error_not_a_lost_session(service, accounts):
     accounts.release()
     sent = channel.take()
     assert sent[1].startswith("C ERR STATE ") and sent[2] == "C PONG still-here"
-    assert service.reserved == {} and service.shown == {}
+    assert service.roster.reserved == {} and service.roster.shown == {}
 
 
 def test_three_wrong_passwords_close_the_session(service, accounts):
@@ -193,7 +196,9 @@ def test_three_wrong_passwords_close_the_session(service, accounts):
         accounts.release()
     assert channel.closed
     assert [f.split(" ")[1] for f in channel.sent[1:]] == ["PASSWORD", "ERR"] * 3
-    assert service.sessions == set() and service.reserved == {} and service.shown == {}
+    assert (
+        service.sessions == set() and service.roster.reserved == {} and service.roster.shown == {}
+    )
 
 
 def test_direct_message_to_oneself(service, accounts):
@@ -233,8 +238,8 @@ def test_stop_says_bye_and_waits_for_channels(service, accounts):
     assert service.connect(FakeChannel()) is None  # stopped: nobody new
 
 
-def limited(clock, **limits) -> ChatService:
-    service = ChatService(clock, ManualAccounts(), **limits)
+def limited(clock, **limits) -> Room:
+    service = Room(clock, ManualAccounts(), **limits)
     service.accounts = None  # username-only: these tests are about limits
     service.startService()
     return service
@@ -282,7 +287,7 @@ def test_a_ten_second_flood_is_dropped(clock):
     assert 10 <= elapsed < 10.5
     assert flooder.sent[-1] == "C ERR RATE still flooding; goodbye"
     assert watcher.sent[-1] == "C LEAVE flood TCP DROPPED"
-    assert [s.name for s in service.online.values()] == ["watch"]
+    assert [s.name for s in service.roster.online.values()] == ["watch"]
 
 
 def test_a_pause_ends_a_flood(clock):

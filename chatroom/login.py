@@ -1,0 +1,224 @@
+"""
+Logging in: C{C LOGIN} and C{C PASS}, through the account store (cred), with
+the name held in the roster while the login is under way.
+
+It owns the login's moves through the session's lifecycle and the limits on
+guessing passwords and making accounts; the room owns what comes after.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from chatroom import codec, names
+from chatroom.accounts import Accounts, AlreadyRegistered, LookAlike
+from chatroom.codec import Err, Frame, Reason
+from chatroom.lifecycle import LOGGING_IN, Phase
+from chatroom.limits import FailureWindow
+from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
+from chatroom.pipeline import Session
+from chatroom.store import Unavailable
+
+if TYPE_CHECKING:
+    from chatroom.room import Room
+
+#: Wrong passwords for an existing account that end a session.
+MAX_WRONG_PASSWORDS = 3
+
+
+class Login:
+    """
+    The login rules of one room.
+
+    @ivar failures: wrong passwords per address, over a minute.
+    @ivar registrations: new accounts per address, over an hour.
+    """
+
+    def __init__(
+        self,
+        room: Room,
+        loginFailures: int,
+        maxRegistrations: int,
+        maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
+    ) -> None:
+        self.room = room
+        self.failures = FailureWindow(loginFailures)
+        self.registrations = FailureWindow(maxRegistrations, window=3600.0)
+        self.maxWrongPasswords = maxWrongPasswords
+
+    @property
+    def accounts(self) -> Accounts | None:
+        return self.room.accounts
+
+    def _now(self) -> float:
+        return self.room.clock.seconds()
+
+    def login(self, session: Session, frame: Frame) -> Deferred | None:
+        """
+        C{C LOGIN <name>}: reserve the name, then ask the store about it.
+        """
+        if self.failures.blocked(session.channel.host, self._now()):
+            session.error(Err.RATE, "too many wrong passwords from your address; try in a minute")
+            return None
+        refusal = None
+        try:
+            spelling = names.validate(frame.rest)
+        except names.BadName as e:
+            # A name the 1.1 rules refuse may still be an account made before.
+            refusal = str(e)
+            try:
+                spelling = names.validateLegacy(frame.rest)
+            except names.BadName:
+                spelling = None
+            if spelling is None or self.accounts is None:
+                session.error(Err.BAD_NAME, refusal)
+                return None
+        self.giveUp(session)
+        roster = self.room.roster
+        nameKey = names.key(spelling)
+        holder = roster.holder(spelling, session)
+        if holder is not None:
+            lookAlike = names.caseless(holder.name or "") != names.caseless(spelling)
+            if lookAlike and refusal is not None:
+                session.error(Err.BAD_NAME, refusal)
+            elif lookAlike:
+                session.error(
+                    Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
+                )
+            else:
+                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
+            return None
+        session.name = spelling
+        session.nameKey = nameKey
+        roster.reserve(session)
+        if self.accounts is None:
+            self.room.welcome(session, spelling)
+            return None
+        ticket = session.life.wait(Phase.LOOKING_UP)
+
+        def answered(registered: bool) -> None:
+            if refusal is not None and not registered:
+                self.giveUp(session)
+                session.error(Err.BAD_NAME, refusal)
+                return
+            if not registered and self.registrations.blocked(session.channel.host, self._now()):
+                self.giveUp(session)
+                session.error(Err.RATE, "too many new accounts from your address; try in an hour")
+                return
+            session.life.move(Phase.AWAITING_PASSWORD)
+            session.registering = not registered
+            session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
+
+        def failed(failure: Failure) -> Failure | None:
+            self.giveUp(session)
+            if failure.check(LookAlike):
+                other = failure.value.args[0]
+                session.error(Err.NAME_TAKEN, f"{spelling} looks like {other}, registered")
+                return None
+            return self._unavailable(session, failure)
+
+        answer = session.life.answer
+        return self.accounts.isRegistered(spelling).addCallbacks(
+            answer(ticket, answered), answer(ticket, failed)
+        )
+
+    def password(self, session: Session, frame: Frame) -> Deferred | None:
+        """
+        C{C PASS <password>}: check it, or make the new account.
+        """
+        assert self.accounts is not None and session.name is not None
+        password = frame.rest
+        name = session.name
+        registering = session.registering
+        if registering:
+            problem = None
+            if not 1 <= len(password) <= MAX_PASSWORD:
+                problem = f"choose 1 to {MAX_PASSWORD} characters"
+            else:
+                try:
+                    prepare(password)
+                except BadPassword as e:
+                    problem = str(e)
+            if problem is not None:
+                self.giveUp(session)
+                session.error(Err.BAD_PASSWORD, problem)
+                return None
+        ticket = session.life.wait(Phase.CHECKING_PASSWORD)
+        if registering:
+            attempt = self.accounts.register(name, password)
+            # The account exists whatever became of the session.
+            attempt.addCallback(self._registered, session.channel.host)
+        else:
+            attempt = self.accounts.login(name, password)
+
+        def refused(failure: Failure) -> Failure | None:
+            self.giveUp(session)
+            if failure.check(AlreadyRegistered):
+                session.error(Err.NAME_TAKEN, f"{name} was registered just now")
+                return None
+            if not failure.check(UnauthorizedLogin):
+                return self._unavailable(session, failure)
+            self.failures.failed(session.channel.host, self._now())
+            session.wrongPasswords += 1
+            if session.wrongPasswords >= self.maxWrongPasswords:
+                self.room.log.info(
+                    "{label} closed after {count} wrong passwords",
+                    label=session.label,
+                    count=session.wrongPasswords,
+                )
+                wrong = codec.command("ERR", Err.BAD_PASSWORD, "wrong password; goodbye")
+                session.close(wrong, Reason.CLOSED)
+                return None
+            session.error(Err.BAD_PASSWORD, "wrong password")
+            return None
+
+        def entered(spelling: str) -> None:
+            # Accounts from before 1.1 may look alike only as registered.
+            holder = self.room.roster.holder(spelling, session)
+            if holder is not None:
+                self.giveUp(session)
+                session.error(
+                    Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
+                )
+                return
+            self.room.welcome(session, spelling)
+
+        answer = session.life.answer
+        return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))
+
+    def _registered(self, name: str, host: str) -> str:
+        # The window counts any event; here, a new account.
+        self.registrations.failed(host, self._now())
+        return name
+
+    def _unavailable(self, session: Session, failure: Failure) -> Failure | None:
+        """
+        Answer C{ERR UNAVAILABLE} if the account database could not do its
+        part right now (locked by another program, unreadable); the session
+        goes on, its login abandoned. Any other failure is passed on.
+        """
+        if not failure.check(Unavailable):
+            return failure
+        self.room.log.warn(  # noqa: G010 - a twisted.logger.Logger
+            "{label}: account database unavailable: {why}", label=session.label, why=failure.value
+        )
+        session.error(Err.UNAVAILABLE, "the account database is busy right now; try again later")
+        return None
+
+    def giveUp(self, session: Session) -> None:
+        """
+        Abandon a login under way: give back the name, back to C{NEW}.
+        """
+        if session.phase in LOGGING_IN:
+            self.room.roster.release(session)
+            session.life.move(Phase.NEW)
+            session.name = session.nameKey = None
+
+    def forgetOld(self) -> None:
+        now = self._now()
+        self.failures.forgetOld(now)
+        self.registrations.forgetOld(now)

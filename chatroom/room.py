@@ -1,0 +1,377 @@
+"""
+The room: who may connect, the verbs (one table: arguments, required phase,
+handler), public and direct messages, join and leave notices, and the console
+log of it all.
+
+It sees decoded frames from the L{chatroom.pipeline} and reaches presence
+only through an L{IRoster}; logging in is L{chatroom.login}'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatroom import codec, names
+from chatroom.accounts import Accounts
+from chatroom.codec import Err, Frame, FrameError, Reason
+from chatroom.lifecycle import LOGGING_IN, Phase
+from chatroom.limits import TokenBucket
+from chatroom.login import MAX_WRONG_PASSWORDS, Login
+from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, Awaiting, IChannel, Session
+from chatroom.roster import IRoster, Roster
+
+# Defaults, written once: the twistd options show and use these.
+LOGIN_TIMEOUT = 30.0
+MAX_CLIENTS = 1000
+MSG_RATE = 20.0  # frames a second, on average...
+MSG_BURST = 40  # ...and at once
+LOGIN_FAILURES = 20  # wrong passwords a minute from one address
+# From one address: a classroom or office behind one NAT (40 people, some
+# with two clients, all registering at the start of the lesson) fits, but
+# one address cannot hold more than a few percent of the default 1000
+# sessions, nor register accounts by the thousand.
+MAX_PER_HOST = 64  # sessions at once
+MAX_REGISTRATIONS = 60  # new accounts an hour
+
+
+class Args(Enum):
+    """
+    What may follow a verb.
+    """
+
+    NONE = "none"  # nothing at all
+    WORD = "word"  # at most one word
+    TEXT = "text"  # anything: the handler reads it
+
+
+Handler = Callable[[Session, Frame], "Deferred | None"]
+
+_ANY = frozenset(Phase) - {Phase.ENDED}
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """
+    One row of the verb table. A frame in a phase outside C{phases} gets
+    C{ERR STATE <refusal>}; wrong arguments get C{ERR BAD_FRAME}.
+    """
+
+    args: Args
+    phases: frozenset[Phase]
+    refusal: str
+    handler: Handler
+
+
+class Room(Service):
+    """
+    One chat room: every session and every rule but logging in.
+
+    @ivar sessions: every session, logged in or not.
+    @ivar roster: presence and name reservations.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        accounts: Accounts | None,
+        maxClients: int = MAX_CLIENTS,
+        loginTimeout: float = LOGIN_TIMEOUT,
+        msgRate: float = MSG_RATE,
+        msgBurst: float = MSG_BURST,
+        maxPerHost: int = 0,
+        loginFailures: int = LOGIN_FAILURES,
+        maxRegistrations: int = 0,
+        floodLimit: float = FLOOD_LIMIT,
+        inboxHigh: int = INBOX_HIGH,
+        maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
+        roster: IRoster | None = None,
+    ) -> None:
+        """
+        @param msgRate: frames a second a session may send on average (0:
+            no limit), C{msgBurst} at once; C{floodLimit} seconds of refused
+            frames drop the session.
+        @param maxPerHost: sessions at once from one address (0: no limit).
+        @param loginFailures: wrong passwords a minute from one address
+            before its logins are refused for the rest of that minute.
+        @param maxRegistrations: new accounts an hour from one address
+            (0: no limit); beyond it, new names get C{ERR RATE}.
+        """
+        self.clock = clock
+        self.accounts = accounts
+        self.maxClients = maxClients
+        self.loginTimeout = loginTimeout
+        self.msgRate = msgRate
+        self.msgBurst = msgBurst
+        self.maxPerHost = maxPerHost
+        self.floodLimit = floodLimit
+        self.inboxHigh = inboxHigh
+        self.roster: IRoster = roster if roster is not None else Roster()
+        self.login = Login(self, loginFailures, maxRegistrations, maxWrongPasswords)
+        self._perHost: dict[str, int] = {}
+        self.sessions: set[Session] = set()
+        # Login deadlines in start order, so expiry stops at the first live one.
+        self._deadlines: dict[Session, float] = {}
+        self._sweeper = LoopingCall(self._expireLogins)
+        self._sweeper.clock = clock
+        loggedOut = _ANY - {Phase.ACTIVE}
+        active = frozenset({Phase.ACTIVE})
+        self.verbs: dict[str, Verb] = {
+            "LOGIN": Verb(Args.TEXT, loggedOut, "already logged in as {name}", self.login.login),
+            "PASS": Verb(
+                Args.TEXT,
+                frozenset({Phase.AWAITING_PASSWORD}),
+                "send C LOGIN first",
+                self.login.password,
+            ),
+            "PM": Verb(Args.NONE, active, "log in first", self._publicStart),
+            "DM": Verb(Args.NONE, active, "log in first", self._directStart),
+            "WHO": Verb(Args.NONE, active, "log in first", self._who),
+            "PING": Verb(Args.WORD, _ANY, "", self._ping),
+            "EX": Verb(Args.NONE, _ANY, "", self._exit),
+        }
+
+    # Service lifecycle.
+
+    def startService(self) -> None:
+        super().startService()
+        if self.accounts is not None:
+            self.accounts.store.open().addErrback(
+                lambda f: self.log.failure("opening the account database", f)
+            )
+        self._sweeper.start(min(1.0, self.loginTimeout / 4), now=False)
+
+    def stopService(self) -> Deferred[None]:
+        """
+        Say C{BYE SHUTDOWN} to everyone, wait for them to go, close the
+        database.
+        """
+        super().stopService()
+        if self._sweeper.running:
+            self._sweeper.stop()
+        bye = codec.command("BYE", Reason.SHUTDOWN)
+        closing = [session.close(bye, Reason.SHUTDOWN) for session in list(self.sessions)]
+        d: Deferred = DeferredList(closing)
+        if self.accounts is not None:
+            d.addCallback(lambda _: self.accounts.store.close())
+        d.addCallback(lambda _: self.log.info("chatroom stopped"))
+        return d
+
+    # Sessions coming and going.
+
+    def connect(self, channel: IChannel, greeted: bool = False) -> Session | None:
+        """
+        A client arrived. Returns its session, or L{None} if it was refused
+        (the room is full, or the server is stopping).
+
+        @param greeted: the transport already sent C{HELLO} (UDP does, to
+            prove the client's address before the session counts).
+        """
+        if not self.running or len(self.sessions) >= self.maxClients:
+            self._refuse(channel, "the server is full, try later")
+            return None
+        fromHost = self._perHost.get(channel.host, 0)
+        if self.maxPerHost and fromHost >= self.maxPerHost:
+            self._refuse(channel, "too many sessions from your address")
+            return None
+        bucket = None
+        if self.msgRate > 0:
+            bucket = TokenBucket(self.msgRate, self.msgBurst, self.clock.seconds())
+        session = Session(self, channel, bucket, self.floodLimit, self.inboxHigh)
+        self.sessions.add(session)
+        self._perHost[channel.host] = fromHost + 1
+        self._deadlines[session] = self.clock.seconds() + self.loginTimeout
+        self.log.info(
+            "new {transport} connection from {peer}",
+            transport=channel.transportName,
+            peer=channel.peer,
+        )
+        if not greeted:
+            session.send(codec.hello(channel.transportName))
+        return session
+
+    def _refuse(self, channel: IChannel, reason: str) -> None:
+        self.log.info(
+            "refused {transport} connection from {peer}: {reason}",
+            transport=channel.transportName,
+            peer=channel.peer,
+            reason=reason,
+        )
+        channel.send(codec.command("ERR", Err.FULL, reason))
+        channel.close()
+
+    def ended(self, session: Session, previous: Phase, reason: str) -> None:
+        """
+        Forget a session that ended and tell the room, once, however it ended.
+        """
+        if previous in LOGGING_IN:
+            self.roster.release(session)
+        self.sessions.discard(session)
+        self._deadlines.pop(session, None)
+        host = session.channel.host
+        if self._perHost.get(host, 0) > 1:
+            self._perHost[host] -= 1
+        else:
+            self._perHost.pop(host, None)
+        transport = session.channel.transportName
+        if previous is not Phase.ACTIVE:
+            self.log.info("{label} disconnected ({reason})", label=session.label, reason=reason)
+            return
+        self.roster.leave(session)
+        self.log.info(
+            "{name} [{transport}] has left the chat. ({reason})",
+            name=session.name,
+            transport=transport,
+            reason=reason,
+        )
+        if reason != Reason.SHUTDOWN:
+            self.roster.broadcast(codec.command("LEAVE", session.name, transport, reason), session)
+
+    def welcome(self, session: Session, name: str) -> None:
+        """
+        C{session}'s login succeeded as C{name}: it is present now.
+        """
+        transport = session.channel.transportName
+        self._deadlines.pop(session, None)
+        self.roster.release(session)
+        session.life.move(Phase.ACTIVE)
+        session.name = name
+        session.nameKey = names.key(name)
+        self.roster.enter(session)
+        session.send(
+            codec.command(
+                "WELCOME", name, transport, f"Welcome {name}, you are connected via {transport}."
+            )
+        )
+        self.roster.broadcast(codec.command("JOIN", name, transport), session)
+        self.log.info(
+            "{name} [{transport}] has connected. Welcome!", name=name, transport=transport
+        )
+
+    def _expireLogins(self) -> None:
+        now = self.clock.seconds()
+        self.login.forgetOld()
+        for session, deadline in list(self._deadlines.items()):
+            if deadline > now:
+                break
+            self.log.info("{label} did not log in in time", label=session.label)
+            session.close(codec.command("ERR", Err.STATE, "login timed out"), Reason.CLOSED)
+
+    # Frames, from the pipeline.
+
+    def failed(self, failure: Failure, session: Session) -> None:
+        self.log.failure("handling a frame from {label}", failure, label=session.label)
+        session.error(Err.STATE, "the server failed to handle that, try again")
+
+    def handle(self, session: Session, item: Frame | FrameError) -> Deferred | None:
+        """
+        Act on one frame, by the verb table; a data frame carries the text
+        of the C{PM} or C{DM} before it.
+        """
+        if isinstance(item, FrameError):
+            if item.kind == codec.DATA:
+                session.awaiting = None
+            session.error(item.code, item.reason)
+            return None
+        if item.kind == codec.DATA:
+            return self._data(session, item)
+        verb = self.verbs.get(item.verb)
+        if verb is None:
+            if codec.isVerb(item.verb):
+                session.error(Err.UNKNOWN, f"unknown command {item.verb}")
+            else:
+                session.error(Err.UNKNOWN, "verbs are upper-case letters")
+            return None
+        if session.phase not in verb.phases:
+            session.error(Err.STATE, verb.refusal.format(name=session.name))
+            return None
+        if verb.args is Args.NONE and item.rest:
+            session.error(Err.BAD_FRAME, f"{item.verb} takes no arguments")
+            return None
+        if verb.args is Args.WORD and " " in item.rest:
+            session.error(Err.BAD_FRAME, f"{item.verb} takes at most one word")
+            return None
+        return verb.handler(session, item)
+
+    # Talking.
+
+    def _publicStart(self, session: Session, frame: Frame) -> None:
+        session.awaiting = Awaiting.PUBLIC
+        session.send(codec.command("ACK", "PM"))
+
+    def _directStart(self, session: Session, frame: Frame) -> None:
+        session.awaiting = Awaiting.DIRECT
+        self._sendUserList(session)
+
+    def _who(self, session: Session, frame: Frame) -> None:
+        session.awaiting = None
+        self._sendUserList(session)
+
+    def _sendUserList(self, session: Session) -> None:
+        """
+        Send who is online, sorted case-insensitively, in as many
+        C{C USERS} frames as it takes (1.1): a frame of 70 long non-ASCII
+        names would be over the clients' limit, and one of 560 over what a
+        datagram can carry.
+        """
+        entries = [f"{s.name}:{s.channel.transportName}" for s in self.roster.present()]
+        for frame in codec.listFrames("USERS", entries):
+            session.send(frame)
+
+    def _ping(self, session: Session, frame: Frame) -> None:
+        session.send(codec.command("PONG", frame.rest) if frame.rest else codec.command("PONG"))
+
+    def _exit(self, session: Session, frame: Frame) -> None:
+        session.close(codec.command("BYE", Reason.EXIT), Reason.EXIT)
+
+    def _data(self, session: Session, frame: Frame) -> None:
+        if session.phase is not Phase.ACTIVE:
+            session.error(Err.STATE, "log in first")
+            return
+        awaiting, session.awaiting = session.awaiting, None
+        if awaiting is Awaiting.PUBLIC:
+            self._public(session, frame.rest)
+        elif awaiting is Awaiting.DIRECT:
+            self._direct(session, frame)
+        else:
+            session.error(Err.STATE, "send C PM or C DM first")
+
+    def _public(self, session: Session, text: str) -> None:
+        if not text:
+            session.error(Err.BAD_TEXT, "the message is empty")
+            return
+        transport = session.channel.transportName
+        count = self.roster.broadcast(codec.data("PM", session.name, transport, text), session)
+        session.send(codec.command("OK", "PM", str(count)))
+        self.log.info(
+            "{name}[{transport}] : {text}", name=session.name, transport=transport, text=text
+        )
+
+    def _direct(self, session: Session, frame: Frame) -> None:
+        parts = frame.words(1)
+        if len(parts) < 2 or not parts[1]:
+            session.error(Err.BAD_TEXT, "send D <username> <text>")
+            return
+        target = self.roster.find(names.key(parts[0]))
+        if target is None:
+            session.error(Err.NO_SUCH_USER, f"{parts[0]} is not online")
+            return
+        transport = session.channel.transportName
+        target.send(codec.data("DM", session.name, transport, parts[1]))
+        session.send(codec.command("OK", "DM", target.name))
+        self.log.info(
+            "{name}[{transport}] sent a direct message to {target}",
+            name=session.name,
+            transport=transport,
+            target=target.label,
+        )

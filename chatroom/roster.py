@@ -1,0 +1,153 @@
+"""
+Presence: who is in the room, which names are held by logins under way, and
+sending one frame to everyone present.
+
+The room reaches all of it through L{IRoster} only, so that presence shared
+between several nodes can replace L{Roster}, the in-process one, later.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zope.interface import Interface, implementer
+
+from chatroom import names
+
+if TYPE_CHECKING:
+    from chatroom.pipeline import Session
+
+
+class IRoster(Interface):
+    """
+    Who is online and which names are taken, for one room.
+
+    Names are held by two keys: their uniqueness key (L{chatroom.names.key},
+    taken from C{session.nameKey}) and the skeleton of their spelling as
+    shown (L{chatroom.names.shownKey}); this is the one place that decides
+    which keys a session holds.
+    """
+
+    def holder(name: str, asking: Session | None) -> Session | None:
+        """
+        The session other than C{asking}, present or logging in, whose name
+        is C{name} for uniqueness: the same key, or the same shown key.
+        """
+
+    def reserve(session: Session) -> None:
+        """
+        Hold C{session.nameKey} for a login under way.
+        """
+
+    def release(session: Session) -> None:
+        """
+        Give back what C{session} reserved, if it still holds it.
+        """
+
+    def enter(session: Session) -> None:
+        """
+        C{session} logged in (its reservation already given back): present.
+        """
+
+    def leave(session: Session) -> None:
+        """
+        C{session}, present, left.
+        """
+
+    def find(nameKey: str) -> Session | None:
+        """
+        The session present with C{nameKey}.
+        """
+
+    def present() -> list[Session]:
+        """
+        Every session present, sorted case-insensitively by name.
+        """
+
+    def broadcast(frame: bytes, sender: Session | None) -> int:
+        """
+        Send C{frame}, encoded once, to everyone present but C{sender};
+        returns how many got it.
+        """
+
+
+@implementer(IRoster)
+class Roster:
+    """
+    Presence in this process.
+
+    @ivar online: present sessions by name key.
+    @ivar reserved: sessions between C{LOGIN} and the end of their login, by
+        the key of the name they asked for, so nobody else can take it.
+    @ivar shown: the sessions of both, by the shown key of their name: a name
+        whose key is free is still taken if it looks like one of these on
+        screen (C{aIice} beside C{alice}).
+    """
+
+    def __init__(self) -> None:
+        self.online: dict[str, Session] = {}
+        self.reserved: dict[str, Session] = {}
+        self.shown: dict[str, Session] = {}
+        # The shown key each session holds: its name may change spelling
+        # between LOGIN and WELCOME (typed alice, registered as Alice).
+        self._shownBy: dict[Session, str] = {}
+
+    def holder(self, name: str, asking: Session | None) -> Session | None:
+        nameKey = names.key(name)
+        for session in (
+            self.online.get(nameKey),
+            self.reserved.get(nameKey),
+            self.shown.get(names.shownKey(name)),
+        ):
+            if session is not None and session is not asking:
+                return session
+        return None
+
+    def reserve(self, session: Session) -> None:
+        assert session.nameKey is not None
+        self.reserved[session.nameKey] = session
+        self._show(session)
+
+    def release(self, session: Session) -> None:
+        if session.nameKey is not None and self.reserved.get(session.nameKey) is session:
+            del self.reserved[session.nameKey]
+        self._unshow(session)
+
+    def enter(self, session: Session) -> None:
+        assert session.nameKey is not None
+        self.online[session.nameKey] = session
+        self._show(session)
+
+    def leave(self, session: Session) -> None:
+        assert session.nameKey is not None
+        del self.online[session.nameKey]
+        self._unshow(session)
+
+    def _show(self, session: Session) -> None:
+        self._unshow(session)
+        shownKey = names.shownKey(session.name or "")
+        self.shown[shownKey] = session
+        self._shownBy[session] = shownKey
+
+    def _unshow(self, session: Session) -> None:
+        shownKey = self._shownBy.pop(session, None)
+        if shownKey is not None and self.shown.get(shownKey) is session:
+            del self.shown[shownKey]
+
+    def find(self, nameKey: str) -> Session | None:
+        return self.online.get(nameKey)
+
+    def present(self) -> list[Session]:
+        return sorted(
+            self.online.values(),
+            key=lambda s: (names.caseless(s.name or ""), f"{s.name}:{s.channel.transportName}"),
+        )
+
+    def broadcast(self, frame: bytes, sender: Session | None) -> int:
+        # The hot path of a public message: no more than a loop of sends.
+        count = 0
+        for session in self.online.values():
+            if session is not sender:
+                session.channel.send(frame)
+                count += 1
+        return count
