@@ -8,10 +8,8 @@ the suite.
 from __future__ import annotations
 
 import queue
-import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +18,9 @@ from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.protocols.basic import LineReceiver
+
+from chatroom.bench import serverprocess
+from chatroom.bench.serverprocess import BlockingServerProcess, twistdArgv
 
 WAIT = 10.0
 
@@ -176,36 +177,10 @@ class BlockingUDP:
         self.sock.close()
 
 
-class ServerProcess:
+class ServerProcess(BlockingServerProcess):
     """
     A real server subprocess, started by its command line, stopped by PID.
     """
-
-    LISTENING = re.compile(r"listening for (\w+) on \S*:(\d+)$", re.MULTILINE)
-
-    def __init__(self, argv: list[str], cwd: Path) -> None:
-        self.argv = argv
-        self.logPath = cwd / "server.log"
-        self._log = self.logPath.open("wb")
-        self.process = subprocess.Popen(
-            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        self.ports = self._waitForPorts()
-
-    def _waitForPorts(self) -> dict[str, int]:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = dict((label, int(port)) for label, port in self.LISTENING.findall(self.log()))
-            if "TCP" in found and ("UDP" in found or "--no-udp" in self.argv):
-                return found
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"server did not start:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.logPath.read_text("utf-8", errors="replace")
 
     def waitForLog(self, text: str) -> None:
         deadline = time.monotonic() + WAIT
@@ -213,31 +188,15 @@ class ServerProcess:
             assert time.monotonic() < deadline, f"{text!r} never logged:\n{self.log()}"
             time.sleep(0.05)
 
-    def stop(self, signal: int | None = None) -> int:
-        """
-        Send C{signal} (SIGTERM by default) to our own PID and wait.
-        """
-        if self.process.poll() is None:
-            if signal is None:
-                self.process.terminate()
-            else:
-                self.process.send_signal(signal)
-            try:
-                self.process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=WAIT)
-        self._log.close()
-        return self.process.returncode
-
 
 def installed(name: str) -> str:
     """
     The path of one of the project's commands, installed beside Python.
     """
-    path = Path(sys.executable).parent / name
-    assert path.exists(), f"{name} is not installed beside {sys.executable}"
-    return str(path)
+    try:
+        return serverprocess.installed(name)
+    except FileNotFoundError as e:
+        raise AssertionError(str(e)) from None
 
 
 class ClientProcess:
@@ -311,19 +270,7 @@ def twistdServer(directory: Path, *options: str) -> ServerProcess:
     """
     C{twistd -n chatroom} on 127.0.0.1, ports chosen by the system.
     """
-    return ServerProcess(
-        [
-            installed("twistd"),
-            "-n",
-            "--pidfile=",
-            "chatroom",
-            "--port=0",
-            "--interface=127.0.0.1",
-            "--db=chat.sqlite",
-            *options,
-        ],
-        directory,
-    )
+    return ServerProcess(twistdArgv("--db=chat.sqlite", *options), directory)
 
 
 def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[int, str]:
@@ -332,6 +279,7 @@ def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[in
     """
     result = subprocess.run(
         [installed("chatclient"), "127.0.0.1", str(port), name, *(["--udp"] if udp else [])],
+        check=False,
         input=lines,
         capture_output=True,
         text=True,

@@ -1,0 +1,317 @@
+"""
+A real C{twistd chatroom} child process on loopback: its command line, its log, the ports its
+"listening" lines name, and stopping it by its own PID with every wait bounded.
+
+The benchmark drives it from its reactor (L{ServerProcess}); synchronous tests, which block on
+plain sockets, use L{BlockingServerProcess}, which shares everything but the spawning call.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from twisted.internet import defer
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ProcessDone, ProcessTerminated
+from twisted.internet.protocol import ProcessProtocol
+from twisted.python.failure import Failure
+
+#: How C{chatroom.listeners} announces a bound port: C{chatroom listening for TCP on host:port}.
+LISTENING = re.compile(r"listening for (\w+) on \S*:(\d+)$", re.MULTILINE)
+
+#: The server's stdout and stderr together, in the directory it runs in.
+LOG_NAME = "server.log"
+
+#: Seconds to wait for the listening lines, and for the process to end once signalled.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+class ServerDidNotStart(RuntimeError):
+    """
+    The server ended, or said nothing about listening in time; the message holds its log.
+    """
+
+
+def installed(name: str) -> str:
+    """
+    The path of one of the project's commands, installed beside this Python.
+    """
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise FileNotFoundError(f"{name} is not installed beside {sys.executable}")
+    return str(path)
+
+
+def twistdCommand() -> list[str]:
+    """
+    How to run C{twistd} with this Python, installed script or not.
+    """
+    try:
+        return [installed("twistd")]
+    except FileNotFoundError:
+        return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+
+
+def twistdArgv(*options: str, twistdOptions: Sequence[str] = ()) -> list[str]:
+    """
+    C{twistd -n chatroom} in the foreground on 127.0.0.1, ports chosen by the system.
+
+    @param options: more options for the chatroom plugin (C{--db} and the like).
+    @param twistdOptions: options for twistd itself, before the plugin's name.
+    """
+    return [
+        *twistdCommand(),
+        "-n",
+        "--pidfile=",
+        *twistdOptions,
+        "chatroom",
+        "--port=0",
+        "--interface=127.0.0.1",
+        *options,
+    ]
+
+
+def listeningPorts(text: str) -> dict[str, int]:
+    """
+    The port for each label (C{TCP}, C{UDP}) that the log C{text} says is listening.
+    """
+    return {label: int(port) for label, port in LISTENING.findall(text)}
+
+
+def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
+    """
+    The labels the server started by C{argv} listens for once it is ready.
+    """
+    return frozenset({"TCP"} if "--no-udp" in argv else {"TCP", "UDP"})
+
+
+def exitStatus(reason: Failure) -> int | None:
+    """
+    A process's end as L{subprocess.Popen.returncode} says it: C{-signal} if killed by one.
+    """
+    error = reason.value
+    if isinstance(error, (ProcessDone, ProcessTerminated)):
+        return -error.signal if error.signal is not None else error.exitCode
+    return None
+
+
+class ServerLog:
+    """
+    Everything the server prints, kept in a file while it is read for the listening lines.
+
+    Both ways of running the server feed it, so the file and the ports come out the same.
+    """
+
+    def __init__(self, path: Path, expected: frozenset[str]) -> None:
+        self.path = path
+        self.expected = expected
+        self.ports: dict[str, int] = {}
+        self._file: IO[bytes] = path.open("wb")
+        self._partial = b""
+
+    @property
+    def ready(self) -> bool:
+        """
+        Whether every expected listener has said where it listens.
+        """
+        return self.expected <= self.ports.keys()
+
+    def received(self, data: bytes) -> None:
+        self._file.write(data)
+        self._file.flush()
+        if not self.ready:
+            *lines, self._partial = (self._partial + data).split(b"\n")
+            for line in lines:
+                self.ports.update(listeningPorts(line.decode("utf-8", "replace")))
+
+    def text(self) -> str:
+        return self.path.read_text("utf-8", errors="replace")
+
+    def close(self) -> None:
+        self._file.close()
+
+    def notStarted(self, why: str) -> ServerDidNotStart:
+        return ServerDidNotStart(f"the server did not start ({why}):\n{self.text()}")
+
+
+class _ServerProtocol(ProcessProtocol):
+    """
+    Copies the child's output into its L{ServerLog}; tells when it listens and when it ends.
+    """
+
+    def __init__(self, log: ServerLog) -> None:
+        self.log = log
+        self.listening: Deferred[None] = Deferred()
+        self.status: int | None = None
+        self.ended = False
+        self._endWaiters: list[Deferred[None]] = []
+
+    def connectionMade(self) -> None:
+        self.transport.closeStdin()
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        self.log.received(data)
+        if self.log.ready and not self.listening.called:
+            self.listening.callback(None)
+
+    def processEnded(self, reason: Failure) -> None:
+        self.ended = True
+        self.status = exitStatus(reason)
+        self.log.close()
+        if not self.listening.called:
+            self.listening.errback(self.log.notStarted(f"it ended with status {self.status}"))
+        waiters, self._endWaiters = self._endWaiters, []
+        for waiter in waiters:
+            if not waiter.called:  # one that timed out was cancelled
+                waiter.callback(None)
+
+    def whenEnded(self) -> Deferred[None]:
+        """
+        A new Deferred that fires when the process has ended (at once if it has).
+        """
+        d: Deferred[None] = Deferred()
+        if self.ended:
+            d.callback(None)
+        else:
+            self._endWaiters.append(d)
+        return d
+
+
+class ServerProcess:
+    """
+    A server run with C{reactor.spawnProcess}: nothing here blocks the reactor.
+
+    Make one with L{ServerProcess.start}; it is listening on L{ports} by then.
+    """
+
+    def __init__(self, reactor: Any, protocol: _ServerProtocol, pid: int) -> None:
+        self.reactor = reactor
+        self.pid = pid
+        self.ports = dict(protocol.log.ports)
+        self._protocol = protocol
+        self._log = protocol.log
+
+    @classmethod
+    async def start(
+        cls, reactor: Any, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT
+    ) -> ServerProcess:
+        """
+        Run C{argv} in C{cwd}; wait at most C{timeout} seconds for its listening lines.
+
+        @raise ServerDidNotStart: it ended first, or the time ran out (it is stopped then).
+        """
+        protocol = _ServerProtocol(ServerLog(cwd / LOG_NAME, expectedListeners(argv)))
+        transport = reactor.spawnProcess(
+            protocol,
+            argv[0],
+            list(argv),
+            env=None,
+            path=str(cwd),
+            childFDs={0: "w", 1: "r", 2: "r"},
+        )
+        server = cls(reactor, protocol, transport.pid)
+        try:
+            await protocol.listening.addTimeout(timeout, reactor)
+        except defer.TimeoutError:
+            await server.stop()
+            raise protocol.log.notStarted(f"nothing listened within {timeout:g} s") from None
+        server.ports = dict(protocol.log.ports)
+        return server
+
+    def log(self) -> str:
+        return self._log.text()
+
+    @property
+    def running(self) -> bool:
+        return not self._protocol.ended
+
+    async def stop(self, sent: str | int = "TERM", timeout: float = STOP_TIMEOUT) -> int | None:
+        """
+        Send C{sent} to our own PID and wait up to C{timeout} seconds for it to end; then
+        C{SIGKILL} that PID and wait as long again. The exit status (C{-signal} if a signal
+        ended it), as L{subprocess.Popen.returncode} has it.
+        """
+        for each in (sent, "KILL"):
+            if self._protocol.ended:
+                break
+            self._protocol.transport.signalProcess(each)
+            try:
+                await self._protocol.whenEnded().addTimeout(timeout, self.reactor)
+            except defer.TimeoutError:
+                pass
+        if not self._protocol.ended:
+            raise TimeoutError(f"the server (PID {self.pid}) did not end even after SIGKILL")
+        return self._protocol.status
+
+
+class BlockingServerProcess:
+    """
+    The same server for synchronous code: started with L{subprocess.Popen}, its output read
+    by a thread into the same L{ServerLog}.
+    """
+
+    def __init__(self, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
+        self.argv = list(argv)
+        self._log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
+        self._ready = threading.Event()
+        self._ended = False
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"server {self.process.pid} log")
+        self._reader.daemon = True
+        self._reader.start()
+        self._ready.wait(timeout)
+        if not self._log.ready:
+            ended = self._ended
+            status = self.stop()
+            why = f"it ended with status {status}" if ended else ""
+            raise self._log.notStarted(why or f"nothing listened within {timeout:g} s")
+        self.ports = dict(self._log.ports)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        while data := self.process.stdout.read1(65536):
+            self._log.received(data)
+            if self._log.ready:
+                self._ready.set()
+        self._ended = True
+        self._ready.set()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self._log.text()
+
+    def stop(self, sent: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
+        """
+        Send C{sent} to our own PID and wait up to C{timeout} seconds; then C{SIGKILL} that
+        PID and wait as long again. The exit status (C{-signal} if a signal ended it).
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(sent)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        self._reader.join(timeout)
+        if not self._reader.is_alive():
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+            self._log.close()
+        return self.process.returncode
