@@ -12,7 +12,7 @@ import re
 import signal
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +21,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ProcessDone, ProcessTerminated
 from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 #: How C{chatroom.listeners} announces a bound port: C{chatroom listening for TCP on host:port}.
@@ -32,6 +33,9 @@ LOG_NAME = "server.log"
 #: Seconds to wait for the listening lines, and for the process to end once signalled.
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+
+#: Seconds between looks at the log while waiting for the listening lines.
+POLL = 0.02
 
 
 class ServerDidNotStart(RuntimeError):
@@ -105,17 +109,25 @@ def exitStatus(reason: Failure) -> int | None:
 
 class ServerLog:
     """
-    Everything the server prints, kept in a file while it is read for the listening lines.
+    The file the server writes its stdout and stderr to, read for its listening lines.
 
-    Both ways of running the server feed it, so the file and the ports come out the same.
+    The server writes the file itself, never through a pipe to us: a benchmark's load
+    generator then pays nothing for the server's logging, and a busy generator cannot stall
+    the server's writes. Both ways of running the server read it here, with the same rules.
     """
 
     def __init__(self, path: Path, expected: frozenset[str]) -> None:
         self.path = path
         self.expected = expected
         self.ports: dict[str, int] = {}
-        self._file: IO[bytes] = path.open("wb")
+        self._offset = 0
         self._partial = b""
+
+    def create(self) -> IO[bytes]:
+        """
+        The empty log, opened for the child to write; close it once the child has it.
+        """
+        return self.path.open("wb")
 
     @property
     def ready(self) -> bool:
@@ -124,19 +136,22 @@ class ServerLog:
         """
         return self.expected <= self.ports.keys()
 
-    def received(self, data: bytes) -> None:
-        self._file.write(data)
-        self._file.flush()
+    def scan(self) -> bool:
+        """
+        Read the lines written since the last scan, until the server is ready; whether it is.
+        """
         if not self.ready:
+            with self.path.open("rb") as log:
+                log.seek(self._offset)
+                data = log.read()
+            self._offset += len(data)
             *lines, self._partial = (self._partial + data).split(b"\n")
             for line in lines:
                 self.ports.update(listeningPorts(line.decode("utf-8", "replace")))
+        return self.ready
 
     def text(self) -> str:
         return self.path.read_text("utf-8", errors="replace")
-
-    def close(self) -> None:
-        self._file.close()
 
     def notStarted(self, why: str) -> ServerDidNotStart:
         return ServerDidNotStart(f"the server did not start ({why}):\n{self.text()}")
@@ -144,30 +159,40 @@ class ServerLog:
 
 class _ServerProtocol(ProcessProtocol):
     """
-    Copies the child's output into its L{ServerLog}; tells when it listens and when it ends.
+    Fires L{listening} once its L{ServerLog} shows the listening lines (looking every
+    L{POLL} seconds), or fails it if the process ends first; tells when it has ended.
     """
 
-    def __init__(self, log: ServerLog) -> None:
+    def __init__(self, reactor: Any, log: ServerLog) -> None:
         self.log = log
         self.listening: Deferred[None] = Deferred()
         self.status: int | None = None
         self.ended = False
         self._endWaiters: list[Deferred[None]] = []
+        self._watch = LoopingCall(self._scan)
+        self._watch.clock = reactor
 
     def connectionMade(self) -> None:
         self.transport.closeStdin()
+        self._watch.start(POLL)
 
-    def childDataReceived(self, childFD: int, data: bytes) -> None:
-        self.log.received(data)
-        if self.log.ready and not self.listening.called:
+    def _scan(self) -> None:
+        if self.listening.called:  # given up on, by a timeout
+            self._watch.stop()
+        elif self.log.scan():
+            self._watch.stop()
             self.listening.callback(None)
 
     def processEnded(self, reason: Failure) -> None:
         self.ended = True
         self.status = exitStatus(reason)
-        self.log.close()
+        if self._watch.running:
+            self._watch.stop()
         if not self.listening.called:
-            self.listening.errback(self.log.notStarted(f"it ended with status {self.status}"))
+            if self.log.scan():  # its last words were the ones we waited for
+                self.listening.callback(None)
+            else:
+                self.listening.errback(self.log.notStarted(f"it ended with status {self.status}"))
         waiters, self._endWaiters = self._endWaiters, []
         for waiter in waiters:
             if not waiter.called:  # one that timed out was cancelled
@@ -208,15 +233,17 @@ class ServerProcess:
 
         @raise ServerDidNotStart: it ended first, or the time ran out (it is stopped then).
         """
-        protocol = _ServerProtocol(ServerLog(cwd / LOG_NAME, expectedListeners(argv)))
-        transport = reactor.spawnProcess(
-            protocol,
-            argv[0],
-            list(argv),
-            env=None,
-            path=str(cwd),
-            childFDs={0: "w", 1: "r", 2: "r"},
-        )
+        log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
+        protocol = _ServerProtocol(reactor, log)
+        with log.create() as out:
+            transport = reactor.spawnProcess(
+                protocol,
+                argv[0],
+                list(argv),
+                env=None,
+                path=str(cwd),
+                childFDs={0: "w", 1: out.fileno(), 2: out.fileno()},
+            )
         server = cls(reactor, protocol, transport.pid)
         try:
             await protocol.listening.addTimeout(timeout, reactor)
@@ -254,41 +281,27 @@ class ServerProcess:
 
 class BlockingServerProcess:
     """
-    The same server for synchronous code: started with L{subprocess.Popen}, its output read
-    by a thread into the same L{ServerLog}.
+    The same server for synchronous code (tests that block on plain sockets): started with
+    L{subprocess.Popen}, its log read by the same L{ServerLog} rules.
     """
 
     def __init__(self, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
         self.argv = list(argv)
         self._log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
-        self._ready = threading.Event()
-        self._ended = False
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._reader = threading.Thread(target=self._read, name=f"server {self.process.pid} log")
-        self._reader.daemon = True
-        self._reader.start()
-        self._ready.wait(timeout)
-        if not self._log.ready:
-            ended = self._ended
-            status = self.stop()
-            why = f"it ended with status {status}" if ended else ""
-            raise self._log.notStarted(why or f"nothing listened within {timeout:g} s")
+        with self._log.create() as out:
+            self.process = subprocess.Popen(
+                self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while not self._log.scan():
+            if self.process.poll() is not None and not self._log.scan():
+                status = self.stop()
+                raise self._log.notStarted(f"it ended with status {status}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise self._log.notStarted(f"nothing listened within {timeout:g} s")
+            time.sleep(POLL)
         self.ports = dict(self._log.ports)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        while data := self.process.stdout.read1(65536):
-            self._log.received(data)
-            if self._log.ready:
-                self._ready.set()
-        self._ended = True
-        self._ready.set()
 
     @property
     def pid(self) -> int:
@@ -309,9 +322,4 @@ class BlockingServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=timeout)
-        self._reader.join(timeout)
-        if not self._reader.is_alive():
-            assert self.process.stdout is not None
-            self.process.stdout.close()
-            self._log.close()
         return self.process.returncode
