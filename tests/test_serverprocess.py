@@ -15,14 +15,10 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 from wire import WAIT
+from wire import ServerProcess as BlockingServerProcess
 
 from chatroom.bench.server import BenchServer
-from chatroom.bench.serverprocess import (
-    BlockingServerProcess,
-    ServerDidNotStart,
-    ServerProcess,
-    twistdArgv,
-)
+from chatroom.bench.serverprocess import ServerDidNotStart, ServerProcess, twistdArgv
 
 
 def fake(*lines: str, ignoreTerm: bool = False) -> list[str]:
@@ -47,7 +43,9 @@ LISTENS = (
 
 
 def pidIn(log: str) -> int:
-    return int(re.search(r"^pid (\d+)$", log, re.MULTILINE).group(1))
+    found = re.search(r"^pid (\d+)$", log, re.MULTILINE)
+    assert found, log
+    return int(found.group(1))
 
 
 def gone(pid: int) -> bool:
@@ -63,7 +61,7 @@ async def test_a_real_server_starts_without_blocking_the_reactor(tmp_path: Path)
     from twisted.internet import reactor
     from twisted.internet.task import LoopingCall
 
-    ticks = []
+    ticks: list[None] = []
     ticker = LoopingCall(lambda: ticks.append(None))
     ticker.clock = reactor
     ticker.start(0.01)

@@ -8,10 +8,12 @@ the suite.
 from __future__ import annotations
 
 import queue
+import signal
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from twisted.internet.defer import Deferred, DeferredQueue
@@ -20,7 +22,15 @@ from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.protocols.basic import LineReceiver
 
 from chatroom.bench import serverprocess
-from chatroom.bench.serverprocess import BlockingServerProcess, twistdArgv
+from chatroom.bench.serverprocess import (
+    LOG_NAME,
+    POLL,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    ServerLog,
+    expectedListeners,
+    twistdArgv,
+)
 
 WAIT = 10.0
 
@@ -177,10 +187,51 @@ class BlockingUDP:
         self.sock.close()
 
 
-class ServerProcess(BlockingServerProcess):
+class ServerProcess:
     """
-    A real server subprocess, started by its command line, stopped by PID.
+    A real server subprocess, started by its command line, stopped by PID: the blocking
+    facade of L{chatroom.bench.serverprocess.ServerProcess}, for tests that block on plain
+    sockets. Its log and ports come from the same L{ServerLog}.
     """
+
+    def __init__(self, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
+        self.argv = list(argv)
+        self._log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
+        with self._log.create() as out:
+            self.process = subprocess.Popen(
+                self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while not self._log.scan():
+            if self.process.poll() is not None and not self._log.scan():
+                status = self.stop()
+                raise self._log.notStarted(f"it ended with status {status}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise self._log.notStarted(f"nothing listened within {timeout:g} s")
+            time.sleep(POLL)
+        self.ports = dict(self._log.ports)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self._log.text()
+
+    def stop(self, sent: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
+        """
+        Send C{sent} to our own PID and wait up to C{timeout} seconds; then C{SIGKILL} that
+        PID and wait as long again. The exit status (C{-signal} if a signal ended it).
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(sent)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        return self.process.returncode
 
     def waitForLog(self, text: str) -> None:
         deadline = time.monotonic() + WAIT

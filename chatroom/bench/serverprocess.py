@@ -2,24 +2,23 @@
 A real C{twistd chatroom} child process on loopback: its command line, its log, the ports its
 "listening" lines name, and stopping it by its own PID with every wait bounded.
 
-The benchmark drives it from its reactor (L{ServerProcess}); synchronous tests, which block on
-plain sockets, use L{BlockingServerProcess}, which shares everything but the spawning call.
+The benchmark drives it from its reactor (L{ServerProcess}), which nothing here blocks; the
+synchronous tests' blocking facade (C{tests/wire.py}) builds on L{twistdArgv} and L{ServerLog}.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
-from twisted.internet.error import ProcessDone, ProcessTerminated
+from twisted.internet.error import ProcessDone, ProcessExitedAlready, ProcessTerminated
+from twisted.internet.interfaces import IProcessTransport
 from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
@@ -173,7 +172,6 @@ class _ServerProtocol(ProcessProtocol):
         self._watch.clock = reactor
 
     def connectionMade(self) -> None:
-        self.transport.closeStdin()
         self._watch.start(POLL)
 
     def _scan(self) -> None:
@@ -210,6 +208,24 @@ class _ServerProtocol(ProcessProtocol):
         return d
 
 
+def _spawn(
+    reactor: Any, protocol: _ServerProtocol, argv: Sequence[str], cwd: Path
+) -> IProcessTransport:
+    """
+    Start C{argv} in C{cwd}: no input, and its output straight into C{protocol}'s log.
+    """
+    with protocol.log.create() as out, open(os.devnull, "rb") as nothing:
+        transport: IProcessTransport = reactor.spawnProcess(
+            protocol,
+            argv[0],
+            list(argv),
+            env=None,
+            path=str(cwd),
+            childFDs={0: nothing.fileno(), 1: out.fileno(), 2: out.fileno()},
+        )
+    return transport
+
+
 class ServerProcess:
     """
     A server run with C{reactor.spawnProcess}: nothing here blocks the reactor.
@@ -217,9 +233,12 @@ class ServerProcess:
     Make one with L{ServerProcess.start}; it is listening on L{ports} by then.
     """
 
-    def __init__(self, reactor: Any, protocol: _ServerProtocol, pid: int) -> None:
+    def __init__(
+        self, reactor: Any, protocol: _ServerProtocol, transport: IProcessTransport
+    ) -> None:
         self.reactor = reactor
-        self.pid = pid
+        self.pid: int = transport.pid
+        self._transport = transport
         self.ports = dict(protocol.log.ports)
         self._protocol = protocol
         self._log = protocol.log
@@ -233,18 +252,8 @@ class ServerProcess:
 
         @raise ServerDidNotStart: it ended first, or the time ran out (it is stopped then).
         """
-        log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
-        protocol = _ServerProtocol(reactor, log)
-        with log.create() as out:
-            transport = reactor.spawnProcess(
-                protocol,
-                argv[0],
-                list(argv),
-                env=None,
-                path=str(cwd),
-                childFDs={0: "w", 1: out.fileno(), 2: out.fileno()},
-            )
-        server = cls(reactor, protocol, transport.pid)
+        protocol = _ServerProtocol(reactor, ServerLog(cwd / LOG_NAME, expectedListeners(argv)))
+        server = cls(reactor, protocol, _spawn(reactor, protocol, argv, cwd))
         try:
             await protocol.listening.addTimeout(timeout, reactor)
         except defer.TimeoutError:
@@ -269,7 +278,10 @@ class ServerProcess:
         for each in (sent, "KILL"):
             if self._protocol.ended:
                 break
-            self._protocol.transport.signalProcess(each)
+            try:
+                self._transport.signalProcess(each)
+            except ProcessExitedAlready:  # processEnded is on its way
+                pass
             try:
                 await self._protocol.whenEnded().addTimeout(timeout, self.reactor)
             except defer.TimeoutError:
@@ -277,49 +289,3 @@ class ServerProcess:
         if not self._protocol.ended:
             raise TimeoutError(f"the server (PID {self.pid}) did not end even after SIGKILL")
         return self._protocol.status
-
-
-class BlockingServerProcess:
-    """
-    The same server for synchronous code (tests that block on plain sockets): started with
-    L{subprocess.Popen}, its log read by the same L{ServerLog} rules.
-    """
-
-    def __init__(self, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
-        self.argv = list(argv)
-        self._log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
-        with self._log.create() as out:
-            self.process = subprocess.Popen(
-                self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while not self._log.scan():
-            if self.process.poll() is not None and not self._log.scan():
-                status = self.stop()
-                raise self._log.notStarted(f"it ended with status {status}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise self._log.notStarted(f"nothing listened within {timeout:g} s")
-            time.sleep(POLL)
-        self.ports = dict(self._log.ports)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log(self) -> str:
-        return self._log.text()
-
-    def stop(self, sent: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
-        """
-        Send C{sent} to our own PID and wait up to C{timeout} seconds; then C{SIGKILL} that
-        PID and wait as long again. The exit status (C{-signal} if a signal ended it).
-        """
-        if self.process.poll() is None:
-            self.process.send_signal(sent)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
-        return self.process.returncode
