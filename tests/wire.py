@@ -8,18 +8,29 @@ the suite.
 from __future__ import annotations
 
 import queue
-import re
+import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.protocols.basic import LineReceiver
+
+from chatroom.bench import serverprocess
+from chatroom.bench.serverprocess import (
+    LOG_NAME,
+    POLL,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    ServerLog,
+    expectedListeners,
+    twistdArgv,
+)
 
 WAIT = 10.0
 
@@ -178,34 +189,49 @@ class BlockingUDP:
 
 class ServerProcess:
     """
-    A real server subprocess, started by its command line, stopped by PID.
+    A real server subprocess, started by its command line, stopped by PID: the blocking
+    facade of L{chatroom.bench.serverprocess.ServerProcess}, for tests that block on plain
+    sockets. Its log and ports come from the same L{ServerLog}.
     """
 
-    LISTENING = re.compile(r"listening for (\w+) on \S*:(\d+)$", re.MULTILINE)
+    def __init__(self, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT) -> None:
+        self.argv = list(argv)
+        self._log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
+        with self._log.create() as out:
+            self.process = subprocess.Popen(
+                self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while not self._log.scan():
+            if self.process.poll() is not None and not self._log.scan():
+                status = self.stop()
+                raise self._log.notStarted(f"it ended with status {status}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise self._log.notStarted(f"nothing listened within {timeout:g} s")
+            time.sleep(POLL)
+        self.ports = dict(self._log.ports)
 
-    def __init__(self, argv: list[str], cwd: Path) -> None:
-        self.argv = argv
-        self.logPath = cwd / "server.log"
-        self._log = self.logPath.open("wb")
-        self.process = subprocess.Popen(
-            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        self.ports = self._waitForPorts()
-
-    def _waitForPorts(self) -> dict[str, int]:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = dict((label, int(port)) for label, port in self.LISTENING.findall(self.log()))
-            if "TCP" in found and ("UDP" in found or "--no-udp" in self.argv):
-                return found
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"server did not start:\n{self.log()}")
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def log(self) -> str:
-        return self.logPath.read_text("utf-8", errors="replace")
+        return self._log.text()
+
+    def stop(self, sent: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
+        """
+        Send C{sent} to our own PID and wait up to C{timeout} seconds; then C{SIGKILL} that
+        PID and wait as long again. The exit status (C{-signal} if a signal ended it).
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(sent)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        return self.process.returncode
 
     def waitForLog(self, text: str) -> None:
         deadline = time.monotonic() + WAIT
@@ -213,31 +239,15 @@ class ServerProcess:
             assert time.monotonic() < deadline, f"{text!r} never logged:\n{self.log()}"
             time.sleep(0.05)
 
-    def stop(self, signal: int | None = None) -> int:
-        """
-        Send C{signal} (SIGTERM by default) to our own PID and wait.
-        """
-        if self.process.poll() is None:
-            if signal is None:
-                self.process.terminate()
-            else:
-                self.process.send_signal(signal)
-            try:
-                self.process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=WAIT)
-        self._log.close()
-        return self.process.returncode
-
 
 def installed(name: str) -> str:
     """
     The path of one of the project's commands, installed beside Python.
     """
-    path = Path(sys.executable).parent / name
-    assert path.exists(), f"{name} is not installed beside {sys.executable}"
-    return str(path)
+    try:
+        return serverprocess.installed(name)
+    except FileNotFoundError as e:
+        raise AssertionError(str(e)) from None
 
 
 class ClientProcess:
@@ -311,19 +321,7 @@ def twistdServer(directory: Path, *options: str) -> ServerProcess:
     """
     C{twistd -n chatroom} on 127.0.0.1, ports chosen by the system.
     """
-    return ServerProcess(
-        [
-            installed("twistd"),
-            "-n",
-            "--pidfile=",
-            "chatroom",
-            "--port=0",
-            "--interface=127.0.0.1",
-            "--db=chat.sqlite",
-            *options,
-        ],
-        directory,
-    )
+    return ServerProcess(twistdArgv("--db=chat.sqlite", *options), directory)
 
 
 def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[int, str]:
@@ -332,6 +330,7 @@ def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[in
     """
     result = subprocess.run(
         [installed("chatclient"), "127.0.0.1", str(port), name, *(["--udp"] if udp else [])],
+        check=False,
         input=lines,
         capture_output=True,
         text=True,

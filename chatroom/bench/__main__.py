@@ -45,10 +45,11 @@ def machine() -> str:
     cpus = os.cpu_count()
     model = "unknown CPU"
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     return f"{model}, {cpus} cores, Python {platform.python_version()}, {platform.system()}"
@@ -109,6 +110,24 @@ async def run(reactor: Any, plan: dict[str, list], only: set[str] | None) -> lis
     return results
 
 
+def save(path: str, results: list[Result]) -> None:
+    """
+    The figures as JSON, for comparing runs.
+    """
+    with open(path, "w") as out:
+        json.dump(
+            {
+                "machine": machine(),
+                "results": [
+                    {"scenario": r.scenario, "figures": r.figures, "notes": r.notes}
+                    for r in results
+                ],
+            },
+            out,
+            indent=2,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatroom.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -117,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Thousands of clients here; the server, a child, inherits the same limit.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     from twisted.internet import defer, task
@@ -130,18 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     async def body(reactor: Any) -> None:
         results.extend(await run(reactor, plan, only))
         if args.json:
-            with open(args.json, "w") as out:
-                json.dump(
-                    {
-                        "machine": machine(),
-                        "results": [
-                            {"scenario": r.scenario, "figures": r.figures, "notes": r.notes}
-                            for r in results
-                        ],
-                    },
-                    out,
-                    indent=2,
-                )
+            save(args.json, results)
 
     task.react(lambda reactor: defer.Deferred.fromCoroutine(body(reactor)))
     return 0  # react exits; kept for the type checker

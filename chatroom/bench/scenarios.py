@@ -138,7 +138,7 @@ async def fanOut(
     C{senders} pipeline C{messages} public messages in all, as fast as the
     protocol allows, to C{receivers} (C{udpShare} of them over UDP).
     """
-    server = BenchServer()
+    server = await BenchServer.start(reactor)
     try:
         latencies = Latencies()
         udpCount = round(receivers * udpShare)
@@ -179,14 +179,14 @@ async def fanOut(
         result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
         return result
     finally:
-        server.stop()
+        await server.stop()
 
 
 async def paced(reactor: Any, receivers: int, rate: int, seconds: float, size: int = 64) -> Result:
     """
     One sender sends C{rate} messages a second, evenly, to C{receivers}.
     """
-    server = BenchServer()
+    server = await BenchServer.start(reactor)
     try:
         latencies = Latencies()
         people = [TCPReceiver(f"t{i}", latencies) for i in range(receivers)]
@@ -226,14 +226,14 @@ async def paced(reactor: Any, receivers: int, rate: int, seconds: float, size: i
         result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
         return result
     finally:
-        server.stop()
+        await server.stop()
 
 
 async def memory(reactor: Any, steps: Sequence[int]) -> Result:
     """
     The server's resident memory with more and more idle logged-in sessions.
     """
-    server = BenchServer()
+    server = await BenchServer.start(reactor)
     try:
         await sleep(reactor, 1.0)
         baseline = server.rssKiB()
@@ -251,7 +251,7 @@ async def memory(reactor: Any, steps: Sequence[int]) -> Result:
         result.figures = figures
         return result
     finally:
-        server.stop()
+        await server.stop()
 
 
 async def loginStorm(reactor: Any, registrations: int) -> Result:
@@ -259,7 +259,7 @@ async def loginStorm(reactor: Any, registrations: int) -> Result:
     C{registrations} new accounts at once (real argon2id hashing), while
     another user measures PING round trips.
     """
-    server = BenchServer(accounts=True)
+    server = await BenchServer.start(reactor, accounts=True)
     try:
         pinger = Pinger("pinger")
         await connect(reactor, server.ports["TCP"], pinger)
@@ -288,14 +288,14 @@ async def loginStorm(reactor: Any, registrations: int) -> Result:
         }
         return result
     finally:
-        server.stop()
+        await server.stop()
 
 
 async def udpLoss(reactor: Any, receivers: int, messages: int, loss: float = 0.1) -> Result:
     """
     UDP receivers behind a relay that loses C{loss} of datagrams each way.
     """
-    server = BenchServer()
+    server = await BenchServer.start(reactor)
     proxy = LossProxy(reactor, ("127.0.0.1", server.ports["UDP"]), loss)
     port = reactor.listenUDP(0, proxy, interface="127.0.0.1")
     try:
@@ -326,4 +326,4 @@ async def udpLoss(reactor: Any, receivers: int, messages: int, loss: float = 0.1
         return result
     finally:
         proxy.close()
-        server.stop()
+        await server.stop()

@@ -1,20 +1,17 @@
 """
-The server under test: a real C{twistd chatroom} subprocess on loopback.
+The server under test: a real C{twistd chatroom} child of the load generator's reactor, in a
+directory of its own, with its limits off; and what it costs in CPU time and memory.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import resource
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-LISTENING = re.compile(r"listening for (\w+) on \S*:(\d+)$", re.MULTILINE)
+from chatroom.bench.serverprocess import ServerProcess, twistdArgv
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 #: Limits off, room for thousands of clients: the benchmark measures speed.
@@ -27,71 +24,51 @@ UNLIMITED = [
     "--max-clients=20000",
 ]
 
-
-def _twistd() -> list[str]:
-    script = Path(sys.executable).parent / "twistd"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
-
-
-def _moreFiles() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+#: A profiled server writes its statistics when it stops, which takes a while.
+STOP_TIMEOUT = 20.0
 
 
 class BenchServer:
     """
-    Starts C{twistd -n chatroom} with C{options}; stopped by its own PID.
+    C{twistd -n chatroom} with the benchmark's options, started and stopped without blocking
+    the reactor. It inherits the generator's open-files limit, which C{__main__} raises.
     """
 
     #: When set, the server runs under cProfile and saves its stats here.
     profile: str | None = os.environ.get("CHATROOM_BENCH_PROFILE")
 
-    def __init__(self, *options: str, accounts: bool = False) -> None:
-        self.directory = tempfile.TemporaryDirectory(prefix="chatroom-bench-")
-        self.logPath = Path(self.directory.name) / "server.log"
+    def __init__(self, directory: tempfile.TemporaryDirectory[str], process: ServerProcess):
+        self.directory = directory
+        self.process = process
+        self.ports = process.ports
+
+    @classmethod
+    async def start(cls, reactor: Any, *options: str, accounts: bool = False) -> BenchServer:
+        """
+        A server listening on loopback, with C{options} after the benchmark's own.
+
+        @raise ServerDidNotStart: with the server's log.
+        """
+        directory = tempfile.TemporaryDirectory(prefix="chatroom-bench-")
         profiling = []
-        if self.profile:
-            profiling = ["--profiler=cprofile", f"--profile={self.profile}", "--savestats"]
-        argv = [
-            *_twistd(),
-            "-n",
-            "--pidfile=",
-            *profiling,
-            "chatroom",
-            "--port=0",
-            "--interface=127.0.0.1",
-            f"--db={Path(self.directory.name) / 'bench.sqlite'}",
+        if cls.profile:
+            profiling = ["--profiler=cprofile", f"--profile={cls.profile}", "--savestats"]
+        argv = twistdArgv(
+            f"--db={Path(directory.name) / 'bench.sqlite'}",
             *([] if accounts else ["--no-accounts"]),
             *UNLIMITED,
             *options,
-        ]
-        with self.logPath.open("wb") as log:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_moreFiles,
-                cwd=self.directory.name,
-            )
-        self.ports = self._ports()
-
-    def _ports(self) -> dict[str, int]:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = {label: int(port) for label, port in LISTENING.findall(self.log())}
-            if "TCP" in found and "UDP" in found:
-                return found
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"the server did not start:\n{self.log()}")
+            twistdOptions=profiling,
+        )
+        try:
+            process = await ServerProcess.start(reactor, argv, Path(directory.name))
+        except BaseException:
+            directory.cleanup()
+            raise
+        return cls(directory, process)
 
     def log(self) -> str:
-        return self.logPath.read_text("utf-8", errors="replace")
+        return self.process.log()
 
     def cpuSeconds(self) -> float:
         """
@@ -106,12 +83,11 @@ class BenchServer:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.directory.cleanup()
+    async def stop(self) -> None:
+        """
+        SIGTERM our server, SIGKILL it if it outstays L{STOP_TIMEOUT}; then clean up.
+        """
+        try:
+            await self.process.stop(timeout=STOP_TIMEOUT)
+        finally:
+            self.directory.cleanup()
