@@ -203,7 +203,7 @@ class Login:
         """
         if not failure.check(Unavailable):
             return failure
-        self.room.log.warn(  # noqa: G010 - a twisted.logger.Logger
+        self.room.log.warn(  # a twisted.logger.Logger: warn is its name
             "{label}: account database unavailable: {why}", label=session.label, why=failure.value
         )
         session.error(Err.UNAVAILABLE, "the account database is busy right now; try again later")

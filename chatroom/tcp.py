@@ -44,7 +44,7 @@ class SendQueue:
     C{limit} bytes wait, C{overflow} is called, once.
     """
 
-    __slots__ = ("limit", "overflow", "blocked", "waiting", "overflowed")
+    __slots__ = ("blocked", "limit", "overflow", "overflowed", "waiting")
 
     def __init__(self, limit: int, overflow: Callable[[], None]) -> None:
         self.limit = limit

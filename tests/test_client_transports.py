@@ -76,7 +76,7 @@ def test_keepalive_ping_when_quiet():
 
 def test_a_silent_server_is_reported_lost():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, _frames, lost = client(clock)
     protocol.sendFrame("C LOGIN ada")
     run(clock, 20)
     assert lost == []
@@ -87,7 +87,7 @@ def test_a_silent_server_is_reported_lost():
 
 def test_datagrams_from_another_port_are_ignored():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, frames, _lost = client(clock)
     protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.0.1", 9001))
     protocol.datagramReceived(b"garbage", SERVER)
     assert frames == [] and protocol.transport.sent == []
@@ -98,14 +98,14 @@ def test_the_server_may_answer_from_another_address():
     A server on every interface answers 127.0.1.1 from 127.0.0.1.
     """
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, frames, _lost = client(clock)
     protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.1.1", 9000))
     assert frames == ["C HELLO chatroom 1 UDP"]
 
 
 def test_a_send_that_fails_is_a_lost_datagram():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, _frames, lost = client(clock)
 
     def refuse(data, addr):
         raise BlockingIOError(11, "Resource temporarily unavailable")

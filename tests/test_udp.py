@@ -75,7 +75,7 @@ async def test_tcp_and_udp_users_share_one_room(server, udp):
 async def test_duplicates_once_and_reordering(server, udp):
     alice = await loggedIn(server.port, "alice")
     raw = await udp.raw(server.udpPort)
-    seq, _ = await handshake(raw)
+    await handshake(raw)
     raw.send(b"1001 C PASS pw")
     await alice.expect("C JOIN bob UDP")
     raw.pending()

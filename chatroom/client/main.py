@@ -224,7 +224,8 @@ class ChatClient:
         if self.status is None:
             try:
                 self.machine.answer(text)
-            except Exception as e:  # a bug of ours: say so, and leave
+            # A bug of ours must not leave a dead terminal: say so, and leave.
+            except Exception as e:  # noqa: BLE001
                 self.ui.show(f"Internal error: {e!r}; leaving.")
                 self.finish(1)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 
 from twisted.internet.error import MessageLengthError
 from twisted.internet.interfaces import IReactorTime, IReactorUDP
@@ -104,10 +105,8 @@ class UDPProbe(DatagramProtocol):
             self._ticker.stop()
 
     def _probe(self) -> None:
-        try:
+        with suppress(OSError, MessageLengthError):  # lost: the next probe will tell
             self.transport.write(b"")
-        except (OSError, MessageLengthError):
-            pass  # lost: the next probe will tell
 
     def connectionRefused(self) -> None:
         self.stop()
