@@ -12,21 +12,20 @@ from collections.abc import Callable
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
-    IConsumer,
     IDelayedCall,
     IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
-    ITCPTransport,
 )
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.python.failure import Failure
-from zope.interface import Attribute, implementer
+from zope.interface import implementer
 
 from chatroom import codec
 from chatroom.codec import FrameLines, Reason
 from chatroom.pipeline import IChannel, Session
 from chatroom.room import Room
+from chatroom.sockets import IConnection
 
 #: How long a closing connection may take to flush before it is cut.
 CLOSE_GRACE = 2.0
@@ -34,18 +33,6 @@ CLOSE_GRACE = 2.0
 #: Output that may wait for a client that stopped reading, beyond what the
 #: transport buffers itself, before the client is dropped.
 SENDQ = 1024 * 1024
-
-
-class IConnection(ITCPTransport, IConsumer, IPushProducer):
-    """
-    The transport of a TCP or TLS connection, as L{ChatLineProtocol} uses it.
-
-    Twisted's TCP transport and its TLS wrapper both provide all of this,
-    but no single interface of Twisted's says so: this one is for the type
-    checker, nothing declares it.
-    """
-
-    disconnecting = Attribute("True once the connection is being closed.")
 
 
 @implementer(IPushProducer)
