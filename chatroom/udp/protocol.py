@@ -33,7 +33,7 @@ class ChatDatagramProtocol(DatagramProtocol):
     """
 
     log = Logger()
-    transport: IUDPPort
+    transport: IUDPPort  # from startProtocol on, the only place that uses it
 
     def __init__(
         self,
