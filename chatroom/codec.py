@@ -276,7 +276,7 @@ def listFrames(verb: str, entries: list[str], limit: int = MAX_LIST_FRAME) -> li
     frames: list[bytes] = []
     chunk: list[str] = []
     size = head
-    for entry, width in zip(entries, widths):
+    for entry, width in zip(entries, widths, strict=True):
         if head + width > limit:
             raise FrameTooLong(f"a list entry of {width - 1} bytes cannot fit in {limit}")
         if size + width > limit:

@@ -18,7 +18,7 @@ class TokenBucket:
     between them, for which L{flooding} gives the duration.
     """
 
-    __slots__ = ("rate", "burst", "tokens", "updated", "floodStart", "lastRefusal")
+    __slots__ = ("burst", "floodStart", "lastRefusal", "rate", "tokens", "updated")
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate

@@ -8,14 +8,14 @@ guessing passwords and making accounts; the room owns what comes after.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
-from chatroom.accounts import Accounts, AlreadyRegistered, LookAlike
+from chatroom.accounts import AlreadyRegistered, LookAlike
 from chatroom.codec import Err, Frame, Reason
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import FailureWindow
@@ -28,6 +28,32 @@ if TYPE_CHECKING:
 
 #: Wrong passwords for an existing account that end a session.
 MAX_WRONG_PASSWORDS = 3
+
+
+class Storage(Protocol):
+    """
+    The part of an account database the room opens and closes.
+    """
+
+    def open(self) -> Deferred[None]: ...
+
+    def close(self) -> Deferred[None]: ...
+
+
+class AccountBook(Protocol):
+    """
+    What the room asks of an account database: L{chatroom.accounts.Accounts},
+    or a test's stand-in that answers when the test says so.
+    """
+
+    @property
+    def store(self) -> Storage: ...
+
+    def isRegistered(self, name: str) -> Deferred[bool]: ...
+
+    def login(self, name: str, password: str) -> Deferred[str]: ...
+
+    def register(self, name: str, password: str) -> Deferred[str]: ...
 
 
 class Login:
@@ -51,7 +77,7 @@ class Login:
         self.maxWrongPasswords = maxWrongPasswords
 
     @property
-    def accounts(self) -> Accounts | None:
+    def accounts(self) -> AccountBook | None:
         return self.room.accounts
 
     def _now(self) -> float:
@@ -70,11 +96,12 @@ class Login:
         except names.BadName as e:
             # A name the 1.1 rules refuse may still be an account made before.
             refusal = str(e)
+            if self.accounts is None:  # no accounts, none made before either
+                session.error(Err.BAD_NAME, refusal)
+                return None
             try:
                 spelling = names.validateLegacy(frame.rest)
             except names.BadName:
-                spelling = None
-            if spelling is None or self.accounts is None:
                 session.error(Err.BAD_NAME, refusal)
                 return None
         self.giveUp(session)
@@ -203,7 +230,7 @@ class Login:
         """
         if not failure.check(Unavailable):
             return failure
-        self.room.log.warn(  # noqa: G010 - a twisted.logger.Logger
+        self.room.log.warn(  # a twisted.logger.Logger: warn is its name
             "{label}: account database unavailable: {why}", label=session.label, why=failure.value
         )
         session.error(Err.UNAVAILABLE, "the account database is busy right now; try again later")

@@ -103,14 +103,14 @@ def ackDatagram(seq: int) -> bytes:
 class _InFlight:
     __slots__ = (
         "datagram",
+        "deadline",
         "firstSent",
         "lastSent",
-        "sendOrder",
-        "deadline",
-        "retries",
-        "timeouts",
-        "silent",
         "passed",
+        "retries",
+        "sendOrder",
+        "silent",
+        "timeouts",
     )
 
     def __init__(self, datagram: bytes, now: float, rto: float, order: int) -> None:
@@ -142,26 +142,26 @@ class ReliableLink:
     """
 
     __slots__ = (
-        "_transmit",
         "_deliver",
         "_failed",
-        "nextSend",
-        "expected",
         "_inFlight",
         "_queue",
         "_queueBytes",
         "_reorder",
         "_reorderBytes",
-        "srtt",
-        "rttvar",
-        "rto",
-        "minRTO",
-        "lastAcked",
-        "nextDeadline",
+        "_transmissions",
+        "_transmit",
         "dead",
+        "expected",
+        "lastAcked",
+        "minRTO",
+        "nextDeadline",
+        "nextSend",
         "paused",
         "retransmissions",
-        "_transmissions",
+        "rto",
+        "rttvar",
+        "srtt",
     )
 
     def __init__(
@@ -374,7 +374,7 @@ class ReliableLink:
         offset = seq - self.expected
         if offset >= WINDOW or offset < -WINDOW or (offset >= 0 and self.paused):
             return False  # beyond the window, stale (or not now): unacknowledged
-        if offset > 0 and seq in self._reorder or offset < 0:
+        if (offset > 0 and seq in self._reorder) or offset < 0:
             self._transmit(ackDatagram(seq))  # a duplicate: its ack was lost
             return False
         if offset > 0:

@@ -21,11 +21,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
-from chatroom.accounts import Accounts
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
-from chatroom.login import MAX_WRONG_PASSWORDS, Login
+from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
 from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, Awaiting, IChannel, Session
 from chatroom.roster import IRoster, Roster
 
@@ -84,7 +83,7 @@ class Room(Service):
     def __init__(
         self,
         clock: IReactorTime,
-        accounts: Accounts | None,
+        accounts: AccountBook | None,
         maxClients: int = MAX_CLIENTS,
         loginTimeout: float = LOGIN_TIMEOUT,
         msgRate: float = MSG_RATE,
@@ -163,7 +162,8 @@ class Room(Service):
         closing = [session.close(bye, Reason.SHUTDOWN) for session in list(self.sessions)]
         d: Deferred = DeferredList(closing)
         if self.accounts is not None:
-            d.addCallback(lambda _: self.accounts.store.close())
+            store = self.accounts.store
+            d.addCallback(lambda _: store.close())
         d.addCallback(lambda _: self.log.info("chatroom stopped"))
         return d
 
@@ -227,6 +227,7 @@ class Room(Service):
         if previous is not Phase.ACTIVE:
             self.log.info("{label} disconnected ({reason})", label=session.label, reason=reason)
             return
+        assert session.name is not None  # named by welcome, on entering ACTIVE
         self.roster.leave(session)
         self.log.info(
             "{name} [{transport}] has left the chat. ({reason})",
@@ -284,7 +285,8 @@ class Room(Service):
             session.error(item.code, item.reason)
             return None
         if item.kind == codec.DATA:
-            return self._data(session, item)
+            self._data(session, item)
+            return None
         verb = self.verbs.get(item.verb)
         if verb is None:
             if codec.isVerb(item.verb):
@@ -338,26 +340,26 @@ class Room(Service):
         if session.phase is not Phase.ACTIVE:
             session.error(Err.STATE, "log in first")
             return
+        name = session.name
+        assert name is not None  # named by welcome, on entering ACTIVE
         awaiting, session.awaiting = session.awaiting, None
         if awaiting is Awaiting.PUBLIC:
-            self._public(session, frame.rest)
+            self._public(session, name, frame.rest)
         elif awaiting is Awaiting.DIRECT:
-            self._direct(session, frame)
+            self._direct(session, name, frame)
         else:
             session.error(Err.STATE, "send C PM or C DM first")
 
-    def _public(self, session: Session, text: str) -> None:
+    def _public(self, session: Session, name: str, text: str) -> None:
         if not text:
             session.error(Err.BAD_TEXT, "the message is empty")
             return
         transport = session.channel.transportName
-        count = self.roster.broadcast(codec.data("PM", session.name, transport, text), session)
+        count = self.roster.broadcast(codec.data("PM", name, transport, text), session)
         session.send(codec.command("OK", "PM", str(count)))
-        self.log.info(
-            "{name}[{transport}] : {text}", name=session.name, transport=transport, text=text
-        )
+        self.log.info("{name}[{transport}] : {text}", name=name, transport=transport, text=text)
 
-    def _direct(self, session: Session, frame: Frame) -> None:
+    def _direct(self, session: Session, name: str, frame: Frame) -> None:
         parts = frame.words(1)
         if len(parts) < 2 or not parts[1]:
             session.error(Err.BAD_TEXT, "send D <username> <text>")
@@ -366,12 +368,13 @@ class Room(Service):
         if target is None:
             session.error(Err.NO_SUCH_USER, f"{parts[0]} is not online")
             return
+        assert target.name is not None  # present, so named
         transport = session.channel.transportName
-        target.send(codec.data("DM", session.name, transport, parts[1]))
+        target.send(codec.data("DM", name, transport, parts[1]))
         session.send(codec.command("OK", "DM", target.name))
         self.log.info(
             "{name}[{transport}] sent a direct message to {target}",
-            name=session.name,
+            name=name,
             transport=transport,
             target=target.label,
         )

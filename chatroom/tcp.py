@@ -25,6 +25,7 @@ from chatroom import codec
 from chatroom.codec import FrameLines, Reason
 from chatroom.pipeline import IChannel, Session
 from chatroom.room import Room
+from chatroom.sockets import IConnection
 
 #: How long a closing connection may take to flush before it is cut.
 CLOSE_GRACE = 2.0
@@ -44,7 +45,7 @@ class SendQueue:
     C{limit} bytes wait, C{overflow} is called, once.
     """
 
-    __slots__ = ("limit", "overflow", "blocked", "waiting", "overflowed")
+    __slots__ = ("blocked", "limit", "overflow", "overflowed", "waiting")
 
     def __init__(self, limit: int, overflow: Callable[[], None]) -> None:
         self.limit = limit
@@ -133,6 +134,7 @@ class ChatLineProtocol(FrameLines):
     """
 
     transportName = "TCP"
+    transport: IConnection
 
     def __init__(
         self,
@@ -314,7 +316,7 @@ class ChatFactory(Factory):
         self.sendq = sendq
         self.writer = TurnWriter(clock)
 
-    def buildProtocol(self, addr: IAddress) -> ChatLineProtocol:
+    def buildProtocol(self, addr: IAddress | None) -> ChatLineProtocol:
         protocol = ChatLineProtocol(self.service, self.clock, self.sendq, self.writer)
         protocol.factory = self
         return protocol

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from hypothesis import settings
-
-pytest.register_assert_rewrite("wire", "udpwire")
-
-import udpwire
 from argon2 import PasswordHasher
+from hypothesis import settings
 
 from chatroom.passwords import Passwords
 from chatroom.room import Room
 from chatroom.tap import Options, buildService
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
+
+pytest.register_assert_rewrite("wire", "udpwire")
+
+# Only now: the helpers' asserts are rewritten if registered before their import.
+import udpwire  # noqa: E402
 
 #: UDP timings for test servers: a server stopped while a test's raw client
 #: ignores its BYE waits a quarter of a second, not the real 2 s.

@@ -83,7 +83,7 @@ def test_existing_account_and_a_wrong_password_then_the_right_one():
     machine.frameReceived("C PASSWORD EXISTING")
     machine.answer("right")
     machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
-    sent, shown, asked = view.take()
+    sent, _shown, asked = view.take()
     assert sent == ["C PASS right"] and asked[-1][0] == "Operation [PM/DM/EX]: "
 
 
@@ -149,7 +149,7 @@ def test_direct_message_and_missing_target():
     machine.answer("bob")
     machine.answer("still there?")
     machine.frameReceived("C ERR NO_SUCH_USER bob is not online")
-    sent, shown, asked = view.take()
+    _sent, shown, asked = view.take()
     assert shown == ["Online: bob[UDP]", "bob is not online."]
     assert asked[-1] == ("Operation [PM/DM/EX]: ", False)
 
@@ -253,7 +253,7 @@ def test_errors_in_plain_words():
     machine, view = welcomed()
     machine.answer("PM")
     machine.frameReceived("C ERR RATE slow down")
-    sent, shown, asked = view.take()
+    _sent, shown, asked = view.take()
     assert "too fast" in shown[0] and asked == [("Operation [PM/DM/EX]: ", False)]
 
 
@@ -317,7 +317,7 @@ def test_a_failed_login_step_starts_the_login_again():
     machine.frameReceived("C PASSWORD EXISTING")
     machine.answer("pw\twith tab")
     machine.frameReceived("C ERR STATE the server failed to handle that, try again")
-    sent, shown, asked = view.take()
+    sent, shown, _asked = view.take()
     assert sent == ["C LOGIN alice", "C PASS pw\twith tab", "C LOGIN alice"]
     assert shown == ["The server said: the server failed to handle that, try again."]
     machine.frameReceived("C PASSWORD EXISTING")

@@ -5,29 +5,53 @@ The client's UDP transport with a fake clock: keepalives and a lost server.
 from __future__ import annotations
 
 import random
+import socket
 
+from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from zope.interface import implementer
 
 from chatroom.client.transports import KEEPALIVE, Listener, UDPClientProtocol
 from chatroom.reliable import parseDatagram
+from chatroom.sockets import IUDPPort, SocketAddress
 
 SERVER = ("127.0.0.1", 9000)
 
 
+@implementer(IUDPPort)
 class Wire:
+    """
+    A UDP port that keeps what is sent, without a socket.
+    """
+
+    connected = True
+
     def __init__(self) -> None:
         self.sent: list[bytes] = []
+        self.connectedTo: tuple[str, int] | None = None
 
-    def write(self, data: bytes, addr: tuple[str, int] | None = None) -> None:
+    def write(self, packet: bytes, addr: SocketAddress | None = None) -> None:
         assert addr in (SERVER, None)
-        self.sent.append(data)
+        self.sent.append(packet)
 
     def stopListening(self) -> None:
         pass
 
     def connect(self, host: str, port: int) -> None:
         self.connectedTo = (host, port)
+
+    def getHost(self) -> IPv4Address:
+        return IPv4Address("UDP", "127.0.0.1", 40000)
+
+    def getHandle(self) -> socket.socket:
+        raise NotImplementedError("no socket here")
+
+    def setBroadcastAllowed(self, enabled: bool) -> None:
+        pass
+
+    def getBroadcastAllowed(self) -> bool:
+        return False
 
 
 def client(clock: Clock) -> tuple[UDPClientProtocol, list[str], list[bool]]:
@@ -47,11 +71,15 @@ def run(clock: Clock, seconds: float) -> None:
 
 
 def acknowledgeAll(protocol: UDPClientProtocol) -> None:
-    for data in protocol.transport.sent:
-        seq, frame = parseDatagram(data)
+    wire = protocol.transport
+    assert isinstance(wire, Wire)
+    for data in wire.sent:
+        parsed = parseDatagram(data)
+        assert parsed is not None
+        seq, frame = parsed
         if frame is not None:
             protocol.datagramReceived(b"A %d" % seq, SERVER)
-    protocol.transport.sent.clear()
+    wire.sent.clear()
 
 
 def test_keepalive_ping_when_quiet():
@@ -76,7 +104,7 @@ def test_keepalive_ping_when_quiet():
 
 def test_a_silent_server_is_reported_lost():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, _frames, lost = client(clock)
     protocol.sendFrame("C LOGIN ada")
     run(clock, 20)
     assert lost == []
@@ -87,7 +115,7 @@ def test_a_silent_server_is_reported_lost():
 
 def test_datagrams_from_another_port_are_ignored():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, frames, _lost = client(clock)
     protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.0.1", 9001))
     protocol.datagramReceived(b"garbage", SERVER)
     assert frames == [] and protocol.transport.sent == []
@@ -98,14 +126,14 @@ def test_the_server_may_answer_from_another_address():
     A server on every interface answers 127.0.1.1 from 127.0.0.1.
     """
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, frames, _lost = client(clock)
     protocol.datagramReceived(b"1 C HELLO chatroom 1 UDP", ("127.0.1.1", 9000))
     assert frames == ["C HELLO chatroom 1 UDP"]
 
 
 def test_a_send_that_fails_is_a_lost_datagram():
     clock = Clock()
-    protocol, frames, lost = client(clock)
+    protocol, _frames, lost = client(clock)
 
     def refuse(data, addr):
         raise BlockingIOError(11, "Resource temporarily unavailable")

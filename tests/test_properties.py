@@ -23,6 +23,7 @@ from chatroom.codec import FrameError
 from chatroom.lifecycle import Phase
 from chatroom.reliable import parseDatagram
 from chatroom.room import Room
+from chatroom.roster import Roster
 from chatroom.tcp import ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
@@ -126,9 +127,14 @@ actions = st.lists(st.tuples(st.integers(0, 3), userAction()), min_size=10, max_
 
 def checkPresence(service: Room) -> None:
     roster = service.roster
-    active = [s for s in service.sessions if s.phase is Phase.ACTIVE]
-    assert {names.key(s.name) for s in active} == set(roster.online)
-    assert all(roster.online[names.key(s.name)] is s for s in active)
+    assert isinstance(roster, Roster)  # the in-process one, whose tables are checked here
+    keyed = []
+    for s in service.sessions:
+        if s.phase is Phase.ACTIVE:
+            assert s.name is not None  # named on entering ACTIVE
+            keyed.append((names.key(s.name), s))
+    assert {key for key, _ in keyed} == set(roster.online)
+    assert all(roster.online[key] is s for key, s in keyed)
     for key, session in roster.reserved.items():
         assert session in service.sessions
         assert session.phase not in (Phase.ACTIVE, Phase.ENDED) and key not in roster.online

@@ -400,5 +400,5 @@ def test_timer_resends_are_spread_over_ticks():
 
 
 def test_oversize_frames_are_cut_when_parsed():
-    seq, frame = parseDatagram(b"1 D " + b"y" * 70000, limit=4096)
+    _seq, frame = parseDatagram(b"1 D " + b"y" * 70000, limit=4096)
     assert len(frame) == 4097

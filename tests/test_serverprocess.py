@@ -110,7 +110,7 @@ async def test_a_server_that_fails_to_start_says_why_at_once(tmp_path: Path) -> 
 async def test_a_silent_server_is_given_up_and_killed(tmp_path: Path) -> None:
     from twisted.internet import reactor
 
-    with pytest.raises(ServerDidNotStart, match="nothing listened within 0.5 s") as raised:
+    with pytest.raises(ServerDidNotStart, match=r"nothing listened within 0\.5 s") as raised:
         await ServerProcess.start(reactor, fake(LISTENS[0]), tmp_path, 0.5)
     assert gone(pidIn(str(raised.value)))
 
@@ -132,7 +132,7 @@ def test_the_blocking_facade_shares_the_rules(tmp_path: Path) -> None:
     assert server.stop(timeout=0.5) == -signal.SIGKILL
     assert server.log().splitlines()[1:] == list(LISTENS)
     assert gone(server.pid)
-    with pytest.raises(ServerDidNotStart, match="nothing listened within 0.5 s") as raised:
+    with pytest.raises(ServerDidNotStart, match=r"nothing listened within 0\.5 s") as raised:
         BlockingServerProcess(fake(LISTENS[0]), tmp_path, timeout=0.5)
     assert gone(pidIn(str(raised.value)))
     tcpOnly = [*fake(LISTENS[0]), "--no-udp"]  # without UDP, ready once TCP listens

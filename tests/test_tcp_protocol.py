@@ -27,6 +27,7 @@ def service(clock):
 
 class RecordingTransport(StringTransport):
     aborted = False
+    clock: Clock  # the fake reactor, whose turns end with advance(0)
 
     def abortConnection(self) -> None:
         self.aborted = True
@@ -40,7 +41,7 @@ def connect(service, clock):
     return protocol, transport
 
 
-def frames(transport: StringTransport) -> list[bytes]:
+def frames(transport: RecordingTransport) -> list[bytes]:
     """
     What was written by the end of this turn of the (fake) reactor.
     """

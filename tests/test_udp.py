@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest_twisted
+from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
 from udpwire import ack
 from wire import loggedIn
@@ -20,7 +21,9 @@ async def handshake(raw, login: bytes = b"C LOGIN bob") -> tuple[int, int]:
     Start a session by hand; returns (our next seq, the server's next seq).
     """
     raw.send(b"1000 " + login)
-    seq, frame = parseDatagram(await raw.next())
+    parsed = parseDatagram(await raw.next())
+    assert parsed is not None
+    seq, frame = parsed
     assert frame == b"C HELLO chatroom 1 UDP"
     raw.send(ack(seq))
     return 1001, seq + 1
@@ -75,7 +78,7 @@ async def test_tcp_and_udp_users_share_one_room(server, udp):
 async def test_duplicates_once_and_reordering(server, udp):
     alice = await loggedIn(server.port, "alice")
     raw = await udp.raw(server.udpPort)
-    seq, _ = await handshake(raw)
+    await handshake(raw)
     raw.send(b"1001 C PASS pw")
     await alice.expect("C JOIN bob UDP")
     raw.pending()
@@ -245,6 +248,8 @@ class LossyRelay(DatagramProtocol):
     of datagrams each way, chosen by a seeded random generator.
     """
 
+    transport: IUDPTransport
+
     def __init__(self, server: tuple[str, int], loss: float, seed: int) -> None:
         self.server = server
         self.loss = loss
@@ -312,10 +317,12 @@ async def rawLoggedIn(raw) -> tuple[int, int]:
     raw.send(b"%d C PASS pw" % ours)
     while True:
         parsed = parseDatagram(await raw.next())
-        if parsed[1] is not None:
-            raw.send(ack(parsed[0]))
-            if parsed[1].startswith(b"C WELCOME "):
-                return ours + 1, parsed[0] + 1
+        assert parsed is not None
+        seq, frame = parsed
+        if frame is not None:
+            raw.send(ack(seq))
+            if frame.startswith(b"C WELCOME "):
+                return ours + 1, seq + 1
 
 
 async def until(client, frame: str, limit: int = 2000) -> None:

@@ -6,9 +6,11 @@ a recording session table: every move, and every late input ignored.
 from __future__ import annotations
 
 import pytest
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Clock
 from twisted.logger import Logger
 
+from chatroom import pipeline
 from chatroom.reliable import LinkFailure, parseDatagram
 from chatroom.udp import UDPTimings
 from chatroom.udp.channel import TRANSITIONS, ChannelState, UDPChannel
@@ -24,7 +26,7 @@ class Table:
     log = Logger()
 
     def __init__(self, clock: Clock, timings: UDPTimings) -> None:
-        self.clock = clock
+        self.clock: IReactorTime = clock
         self.timings = timings
         self.wire: list[bytes] = []
         self.tracked: set[UDPChannel] = set()
@@ -51,8 +53,12 @@ class Table:
         self.released.append(channel)
 
 
-class Session:
-    def __init__(self) -> None:
+class Session(pipeline.Session):
+    """
+    Records what the channel tells its session; none of the pipeline runs.
+    """
+
+    def __init__(self) -> None:  # the pipeline's own state is never used
         self.lines: list[bytes] = []
         self.closed: list[str] = []
 
@@ -81,7 +87,9 @@ def channel(table: Table) -> tuple[UDPChannel, Session]:
 
 
 def lastSeq(table: Table) -> int:
-    return parseDatagram(table.wire[-1])[0]
+    parsed = parseDatagram(table.wire[-1])
+    assert parsed is not None
+    return parsed[0]
 
 
 def test_forgotten_is_final():

@@ -18,8 +18,8 @@ ADDR = ("192.0.2.1", 4000)
 HELLO = b"C HELLO chatroom 1 UDP"
 
 
-def table(**timings: float) -> Handshakes:
-    return Handshakes(b"k" * 16, UDPTimings(**timings))
+def table(timings: UDPTimings | None = None) -> Handshakes:
+    return Handshakes(b"k" * 16, timings or UDPTimings())
 
 
 def test_only_a_numbered_login_begins_a_handshake():
@@ -80,7 +80,7 @@ def test_the_table_is_bounded():
 
 
 def test_hellos_are_repeated_twice_with_a_doubling_timer_then_expire():
-    hs = table(helloRTO=0.5, helloRetries=2, provisionalLifetime=10)
+    hs = table(UDPTimings(helloRTO=0.5, helloRetries=2, provisionalLifetime=10))
     greeting = hs.begin(ADDR, b"1 C LOGIN amy", 100.0)
     assert hs.resend(100.49) == []
     assert hs.resend(100.5) == [(greeting, ADDR)]  # after helloRTO
@@ -94,7 +94,7 @@ def test_hellos_are_repeated_twice_with_a_doubling_timer_then_expire():
 
 
 def test_expiry_goes_in_order_of_arrival_and_clear_forgets_all():
-    hs = table(provisionalLifetime=10)
+    hs = table(UDPTimings(provisionalLifetime=10))
     first, second = ("192.0.2.1", 1), ("192.0.2.2", 2)
     hs.begin(first, b"1 C LOGIN a", 0.0)
     hs.begin(second, b"1 C LOGIN b", 5.0)

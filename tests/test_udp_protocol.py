@@ -100,11 +100,11 @@ def test_idle_sessions_time_out(udp, clock):
     helloSeq = parseDatagram(udp.transport.written[0][0])[0]
     udp.datagramReceived(b"A %d" % helloSeq, addr)
     assert "idler" in {s.name for s in udp.service.roster.online.values()}
-    welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+    welcome = next(d for d, _ in udp.transport.written if b"WELCOME" in d)
     udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
     advance(clock, 59)
     udp.datagramReceived(b"6 C PING", addr)  # any frame keeps it alive
-    pong = [d for d, _ in udp.transport.written if d.endswith(b" C PONG")][0]
+    pong = next(d for d, _ in udp.transport.written if d.endswith(b" C PONG"))
     udp.datagramReceived(b"A %d" % parseDatagram(pong)[0], addr)
     advance(clock, 59)
     assert udp.service.roster.online
@@ -185,7 +185,7 @@ def test_a_closing_session_cannot_be_kept_alive_with_bogus_acks(udp, clock):
 def test_bogus_acks_do_not_keep_an_idle_session(udp, clock):
     addr = ("192.0.2.25", 2500)
     prove(udp, addr, "idler2")
-    welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+    welcome = next(d for d, _ in udp.transport.written if b"WELCOME" in d)
     udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
     for _ in range(35):
         udp.datagramReceived(b"A 1", addr)
@@ -232,7 +232,7 @@ def test_a_phase_that_always_raises_does_not_stop_idle_timeouts(udp, clock):
     try:
         addr = ("192.0.2.30", 3000)
         prove(udp, addr, "quiet")
-        welcome = [d for d, _ in udp.transport.written if b"WELCOME" in d][0]
+        welcome = next(d for d, _ in udp.transport.written if b"WELCOME" in d)
         udp.datagramReceived(b"A %d" % parseDatagram(welcome)[0], addr)
         advance(clock, 61)
     finally:

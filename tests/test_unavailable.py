@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import IO
 
 import pytest_twisted
 from twisted.internet.task import deferLater
@@ -43,17 +44,20 @@ class Locker:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert self.process.stdout.readline() == "locked\n"
+        assert self.process.stdin is not None and self.process.stdout is not None  # piped
+        self._input: IO[str] = self.process.stdin
+        self._output: IO[str] = self.process.stdout
+        assert self._output.readline() == "locked\n"
 
     def release(self) -> None:
         if self.process.poll() is None:
-            self.process.stdin.close()
+            self._input.close()
             try:
                 self.process.wait(timeout=WAIT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=WAIT)
-        self.process.stdout.close()
+        self._output.close()
 
 
 async def _pause(seconds: float) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import random
 
 from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import LoopingCall
 
-from chatroom.reliable import ReliableLink, ackDatagram, parseDatagram
+from chatroom.reliable import LinkFailure, ReliableLink, ackDatagram, parseDatagram
 
 WAIT = 10.0
 
@@ -26,6 +27,8 @@ class RawUDP(DatagramProtocol):
     """
     Sends what the test says; queues every datagram that comes back.
     """
+
+    transport: IUDPTransport
 
     def __init__(self, server: tuple[str, int]) -> None:
         self.server = server
@@ -72,10 +75,12 @@ class ReliableUDP(DatagramProtocol):
     in order, and it sees the server's frames the same way.
     """
 
+    transport: IUDPTransport
+
     def __init__(self, server: tuple[str, int], seed: int | None = None) -> None:
         self.server = server
         self.frames: DeferredQueue[str] = DeferredQueue()
-        self.failures: list[str] = []
+        self.failures: list[LinkFailure] = []
         rng = random.Random(seed)
         self.link = ReliableLink(
             self._transmit,

@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.internet.interfaces import IStreamClientEndpoint, ITransport
 from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
 
 from chatroom.bench import serverprocess
 from chatroom.bench.serverprocess import (
@@ -42,6 +44,7 @@ class LineClient(LineReceiver):
 
     delimiter = b"\n"
     MAX_LENGTH = 16384
+    transport: ITransport
 
     def __init__(self) -> None:
         self.frames: DeferredQueue[str] = DeferredQueue()
@@ -81,8 +84,14 @@ class LineClient(LineReceiver):
         from twisted.internet import reactor
 
         if not self.closed.called:
+            # Waited for through another Deferred: a timeout cancels that one only.
             done: Deferred[None] = Deferred()
-            self.closed.addBoth(lambda r: done.callback(None) or r)
+
+            def fire(result: Failure | None) -> Failure | None:
+                done.callback(None)
+                return result
+
+            self.closed.addBoth(fire)
             await done.addTimeout(WAIT, reactor)
 
     def pending(self) -> int:
@@ -264,21 +273,24 @@ class ClientProcess:
             text=True,
             encoding="utf-8",
         )
+        assert self.process.stdin is not None and self.process.stdout is not None  # piped
+        self._input: IO[str] = self.process.stdin
+        self._output: IO[str] = self.process.stdout
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self.process.stdout:
+        for line in self._output:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
     def type(self, *lines: str) -> None:
-        self.process.stdin.write("".join(line + "\n" for line in lines))
-        self.process.stdin.flush()
+        self._input.write("".join(line + "\n" for line in lines))
+        self._input.flush()
 
     def endInput(self) -> None:
-        self.process.stdin.close()
+        self._input.close()
 
     def waitFor(self, text: str) -> str:
         """

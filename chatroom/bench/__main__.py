@@ -11,12 +11,25 @@ import os
 import platform
 import resource
 import sys
-from typing import Any
+from typing import Any, TypedDict
 
 from chatroom.bench import scenarios
 from chatroom.bench.scenarios import Result
 
-FULL = {
+
+class Plan(TypedDict):
+    """
+    The runs of each scenario: its arguments after the reactor, one tuple a run.
+    """
+
+    fanout: list[tuple[int, float, int, int]]  # receivers, UDP share, senders, messages
+    paced: list[tuple[int, int, float]]  # receivers, messages a second, seconds
+    memory: list[tuple[int, ...]]  # one run: the session counts to measure at
+    storm: list[int]  # registrations
+    loss: list[tuple[int, int]]  # receivers, messages
+
+
+FULL: Plan = {
     "fanout": [
         (100, 0.0, 1, 2000),
         (100, 0.0, 10, 2000),
@@ -32,7 +45,7 @@ FULL = {
     "loss": [(20, 1000)],
 }
 
-QUICK = {
+QUICK: Plan = {
     "fanout": [(20, 0.0, 1, 50), (20, 1.0, 2, 20), (20, 0.5, 1, 20)],
     "paced": [(10, 200, 1.0)],
     "memory": [(50, 100)],
@@ -81,7 +94,7 @@ def report(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-async def run(reactor: Any, plan: dict[str, list], only: set[str] | None) -> list[Result]:
+async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
     results = []
 
     def wanted(name: str) -> bool:

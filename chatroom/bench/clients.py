@@ -15,7 +15,10 @@ import time
 from typing import Any
 
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import DatagramProtocol, Protocol
+
+from chatroom.sockets import IUDPPort
 
 MARK = b"\nD PM "  # a delivered public message, at the start of a line
 
@@ -50,6 +53,7 @@ class _Counting(Protocol):
     """
 
     marker = MARK
+    transport: ITCPTransport
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -116,6 +120,8 @@ class UDPReceiver(DatagramProtocol):
     public messages it receives, each once.
     """
 
+    transport: IUDPPort
+
     def __init__(
         self, name: str, server: tuple[str, int], latencies: Latencies | None = None
     ) -> None:
@@ -161,6 +167,8 @@ class Registrant(Protocol):
     Registers a new account and notes when it was welcomed.
     """
 
+    transport: ITCPTransport
+
     def __init__(self, name: str) -> None:
         self.name = name
         self.welcomed: Deferred[float] = Deferred()
@@ -177,6 +185,8 @@ class Pinger(Protocol):
     """
     Logs in, then measures PING round trips.
     """
+
+    transport: ITCPTransport
 
     def __init__(self, name: str) -> None:
         self.name = name

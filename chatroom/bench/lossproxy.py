@@ -13,6 +13,7 @@ from typing import Any
 from twisted.internet.protocol import DatagramProtocol
 
 from chatroom.reliable import parseDatagram
+from chatroom.sockets import IUDPPort
 
 
 class _Upstream(DatagramProtocol):
@@ -30,6 +31,8 @@ class LossProxy(DatagramProtocol):
     datagrams in each direction. Counts what the server sent, to measure
     its retransmissions.
     """
+
+    transport: IUDPPort
 
     def __init__(self, reactor: Any, server: tuple[str, int], loss: float, seed: int = 1) -> None:
         self.reactor = reactor

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -278,14 +279,10 @@ class ServerProcess:
         for each in (sent, "KILL"):
             if self._protocol.ended:
                 break
-            try:
+            with suppress(ProcessExitedAlready):  # processEnded is on its way
                 self._transport.signalProcess(each)
-            except ProcessExitedAlready:  # processEnded is on its way
-                pass
-            try:
+            with suppress(defer.TimeoutError):
                 await self._protocol.whenEnded().addTimeout(timeout, self.reactor)
-            except defer.TimeoutError:
-                pass
         if not self._protocol.ended:
             raise TimeoutError(f"the server (PID {self.pid}) did not end even after SIGKILL")
         return self._protocol.status

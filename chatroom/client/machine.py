@@ -394,9 +394,10 @@ class ClientMachine:
 
 
 def _explain(code: str, text: str) -> str:
-    return {
+    explained: dict[str, str] = {
         Err.RATE: "You are sending too fast; that was not sent. Wait a moment and try again.",
         Err.TOO_LONG: "That message is too long; it was not sent.",
         Err.BAD_TEXT: "Empty messages are not sent.",
         Err.BAD_FRAME: f"The server could not read that: {text}.",
-    }.get(code, f"The server said: {text or code}.")
+    }
+    return explained.get(code, f"The server said: {text or code}.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import socket
 import sys
 from typing import Any
@@ -19,6 +20,7 @@ from twisted.internet.endpoints import (
     connectProtocol,
 )
 from twisted.internet.error import ConnectingCancelledError
+from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
 
 from chatroom import names
@@ -181,6 +183,7 @@ class ChatClient:
         except OSError as e:
             self._cannotConnect(Failure(e))
             return
+        assert isinstance(address[0], str)  # IPv4 or IPv6, as asked
         link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
         interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
         self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
@@ -224,7 +227,8 @@ class ChatClient:
         if self.status is None:
             try:
                 self.machine.answer(text)
-            except Exception as e:  # a bug of ours: say so, and leave
+            # A bug of ours must not leave a dead terminal: say so, and leave.
+            except Exception as e:  # noqa: BLE001
                 self.ui.show(f"Internal error: {e!r}; leaving.")
                 self.finish(1)
 
@@ -257,7 +261,8 @@ class ChatClient:
 def main(argv: list[str] | None = None) -> int:
     args = parseArguments(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
+        if isinstance(stream, io.TextIOWrapper):  # as a process's own streams are
+            stream.reconfigure(errors="replace")
 
     # prompt_toolkit lives on asyncio, so Twisted runs on asyncio too.
     from twisted.internet import asyncioreactor
@@ -272,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def begin() -> None:
         nonlocal client
-        ui: UI = TerminalUI() if interactive else LineUI(reactor)
+        ui: UI = TerminalUI() if interactive else LineUI(IReactorFromThreads(reactor))
         client = ChatClient(reactor, args.host, args.port, args.username, args.udp, ui)
         client.done.addBoth(lambda _: reactor.stop())
         client.start()

@@ -20,6 +20,7 @@ import codecs
 import os
 import sys
 import threading
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from twisted.internet.defer import Deferred, DeferredQueue, succeed
@@ -127,7 +128,7 @@ class TerminalUI:
         self._keys = keys
         self._sessions: dict[str | None, PromptSession] = {}  # None: secrets
         # Entered on the running loop: printing is scheduled on it.
-        self._patch = patch_stdout(raw=True)
+        self._patch: AbstractContextManager[None] | None = patch_stdout(raw=True)
         self._patch.__enter__()
         self._task: asyncio.Future | None = None
 

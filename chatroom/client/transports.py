@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 
 from twisted.internet.error import MessageLengthError
-from twisted.internet.interfaces import IReactorTime, IReactorUDP
+from twisted.internet.interfaces import IReactorTime, IReactorUDP, ITCPTransport
 from twisted.internet.protocol import DatagramProtocol, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.protocols.basic import LineReceiver
@@ -19,6 +20,7 @@ from twisted.python.failure import Failure
 
 from chatroom import codec
 from chatroom.reliable import LinkFailure, ReliableLink, parseDatagram
+from chatroom.sockets import IUDPPort, SocketAddress
 
 #: Send a PING after this long without sending anything (UDP).
 KEEPALIVE = 15.0
@@ -55,6 +57,7 @@ class TCPClientProtocol(LineReceiver):
 
     delimiter = b"\n"
     MAX_LENGTH = codec.MAX_SERVER_FRAME + 1
+    transport: ITCPTransport
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
@@ -87,8 +90,10 @@ class UDPProbe(DatagramProtocol):
     datagrams (which a chatroom server ignores) and reports a refusal.
     """
 
+    transport: IUDPPort | None
+
     def __init__(
-        self, server: tuple[str, int], refused: Callable[[], object], clock: IReactorTime
+        self, server: SocketAddress, refused: Callable[[], object], clock: IReactorTime
     ) -> None:
         self.server = server
         self.refused = refused
@@ -96,6 +101,7 @@ class UDPProbe(DatagramProtocol):
         self._ticker.clock = clock
 
     def startProtocol(self) -> None:
+        assert self.transport is not None  # set just before this is called
         self.transport.connect(self.server[0], self.server[1])
         self._ticker.start(PROBE_INTERVAL)
 
@@ -104,10 +110,9 @@ class UDPProbe(DatagramProtocol):
             self._ticker.stop()
 
     def _probe(self) -> None:
-        try:
+        assert self.transport is not None  # probing only runs while the port is open
+        with suppress(OSError, MessageLengthError):  # lost: the next probe will tell
             self.transport.write(b"")
-        except (OSError, MessageLengthError):
-            pass  # lost: the next probe will tell
 
     def connectionRefused(self) -> None:
         self.stop()
@@ -131,9 +136,11 @@ class UDPClientProtocol(DatagramProtocol):
     Before that, an optional L{UDPProbe} on C{probeWith} does the same job.
     """
 
+    transport: IUDPPort | None
+
     def __init__(
         self,
-        server: tuple[str, int],
+        server: SocketAddress,
         listener: Listener,
         clock: IReactorTime,
         rng: random.Random | None = None,
@@ -164,7 +171,8 @@ class UDPClientProtocol(DatagramProtocol):
         if self._probeWith is not None:
             self._probe = UDPProbe(self.server, self.connectionRefused, self.clock)
             interface = "::" if ":" in self.server[0] else "0.0.0.0"
-            self._probeWith.listenUDP(0, self._probe, interface=interface)
+            # IReactorUDP leaves out maxPacketSize's default, which every reactor has.
+            self._probeWith.listenUDP(0, self._probe, interface=interface)  # type: ignore[call-arg]
 
     def stopProtocol(self) -> None:
         if self._ticker.running:

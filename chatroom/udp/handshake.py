@@ -89,11 +89,11 @@ class Handshakes:
         if len(self.provisional) >= PROVISIONAL_LIMIT:
             return None
         parsed = parseDatagram(data, MAX_CLIENT_FRAME)
-        if parsed is None or parsed[1] is None:
+        if parsed is None:
             return None
         seq, frame = parsed
-        if frame != b"C LOGIN" and not frame.startswith(b"C LOGIN "):
-            return None
+        if frame is None or (frame != b"C LOGIN" and not frame.startswith(b"C LOGIN ")):
+            return None  # an ack, or not a login
         serverSeq = self.helloNumber(addr, seq)
         greeting = frameDatagram(serverSeq, hello("UDP"))
         self.provisional[addr] = Provisional(seq, serverSeq, now, greeting, frames={seq: frame})

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from chatroom.codec import MAX_CLIENT_FRAME, Reason
 from chatroom.reliable import parseDatagram
 from chatroom.room import Room
+from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
 from chatroom.udp.handshake import Address, Handshakes, Provisional
 from chatroom.udp.ticker import Ticker
@@ -32,6 +33,7 @@ class ChatDatagramProtocol(DatagramProtocol):
     """
 
     log = Logger()
+    transport: IUDPPort  # from startProtocol on, the only place that uses it
 
     def __init__(
         self,
@@ -72,7 +74,7 @@ class ChatDatagramProtocol(DatagramProtocol):
         a refused or impossible address) is simply lost, as datagrams may
         be: the reliability layer sends it again.
         """
-        try:
+        try:  # noqa: SIM105 - every datagram goes through here: a with block costs more
             self._sendto(datagram, addr)
         except OSError:
             pass
