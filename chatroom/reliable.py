@@ -17,16 +17,14 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import Enum
 
-SEQ_LIMIT = 2**32  # sequence numbers are below this
+from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
+
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
 QUEUE_LIMIT = 4096  # frames waiting behind the window
 #: Bytes waiting behind the window: a peer that takes nothing cannot make
 #: us hold 4096 frames of 8 KiB (32 MiB) on its behalf. 4096 ordinary
 #: messages fit; a backlog of long ones is dropped sooner.
 QUEUE_BYTES = 512 * 1024
-#: The longest datagram UDP can carry over IPv4 (65535 minus the IP and UDP
-#: headers). A frame whose datagram would be longer can never be sent.
-MAX_DATAGRAM = 65507
 MAX_RETRIES = 6
 INITIAL_RTO = 0.2
 MIN_RTO = 0.1
@@ -55,49 +53,6 @@ class LinkFailure(Enum):
     OVERFLOW = "overflow"
     #: Our sequence numbers reached L{SEQ_LIMIT}: no new frame can be sent.
     EXHAUSTED = "exhausted"
-
-
-def parseDatagram(data: bytes, limit: int | None = None) -> tuple[int, bytes | None] | None:
-    """
-    Split a datagram into C{(seq, frame)}, or C{(seq, None)} for an ack.
-
-    Returns L{None} for anything else: empty, a bare C{A}, a number that is
-    not plain decimal or not below 2**32.
-
-    @param limit: the longest acceptable frame. A longer one is cut to
-        C{limit + 1} bytes: still too long (the codec says so), but it
-        cannot make anyone buffer 64 KiB on its behalf.
-    """
-    head, space, rest = data.partition(b" ")
-    if not space:
-        return None
-    if head == b"A":
-        seq = _number(rest)
-        return None if seq is None else (seq, None)
-    seq = _number(head)
-    if seq is None:
-        return None
-    # "No terminator needed"; one sent anyway is not part of the frame.
-    if rest.endswith(b"\n"):
-        rest = rest[:-1].removesuffix(b"\r")
-    if limit is not None and len(rest) > limit:
-        rest = rest[: limit + 1]
-    return seq, rest
-
-
-def _number(text: bytes) -> int | None:
-    if not (0 < len(text) <= 10 and text.isdigit()):
-        return None
-    value = int(text)
-    return value if value < SEQ_LIMIT else None
-
-
-def frameDatagram(seq: int, frame: bytes) -> bytes:
-    return b"%d %s" % (seq, frame)
-
-
-def ackDatagram(seq: int) -> bytes:
-    return b"A %d" % (seq,)
 
 
 class _InFlight:

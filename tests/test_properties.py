@@ -19,9 +19,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from chatroom import codec, names
-from chatroom.codec import FrameError
+from chatroom.codec import FrameError, parseDatagram
 from chatroom.lifecycle import Phase
-from chatroom.reliable import parseDatagram
 from chatroom.room import Room
 from chatroom.roster import Roster
 from chatroom.tcp import ChatFactory

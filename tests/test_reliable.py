@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from chatroom.codec import MAX_DATAGRAM, ackDatagram, frameDatagram, parseDatagram
 from chatroom.reliable import (
-    MAX_DATAGRAM,
     MAX_RETRIES,
     QUEUE_BYTES,
     QUEUE_LIMIT,
@@ -18,9 +18,6 @@ from chatroom.reliable import (
     WINDOW,
     LinkFailure,
     ReliableLink,
-    ackDatagram,
-    frameDatagram,
-    parseDatagram,
 )
 
 

@@ -12,7 +12,8 @@ from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import LoopingCall
 
-from chatroom.reliable import LinkFailure, ReliableLink, ackDatagram, parseDatagram
+from chatroom.codec import ackDatagram, parseDatagram
+from chatroom.reliable import LinkFailure, ReliableLink
 
 WAIT = 10.0
 

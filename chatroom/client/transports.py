@@ -19,7 +19,8 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatroom import codec
-from chatroom.reliable import LinkFailure, ReliableLink, parseDatagram
+from chatroom.codec import parseDatagram
+from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.sockets import IUDPPort, SocketAddress
 
 #: Send a PING after this long without sending anything (UDP).

@@ -16,8 +16,8 @@ import hashlib
 import heapq
 from dataclasses import dataclass, field
 
-from chatroom.codec import MAX_CLIENT_FRAME, hello
-from chatroom.reliable import WINDOW, frameDatagram, parseDatagram
+from chatroom.codec import MAX_CLIENT_FRAME, frameDatagram, hello, parseDatagram
+from chatroom.reliable import WINDOW
 from chatroom.udp.timings import UDPTimings
 
 Address = tuple[str, int]

@@ -14,8 +14,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from chatroom.codec import MAX_CLIENT_FRAME, Reason
-from chatroom.reliable import parseDatagram
+from chatroom.codec import MAX_CLIENT_FRAME, Reason, parseDatagram
 from chatroom.room import Room
 from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
