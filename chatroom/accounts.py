@@ -1,5 +1,6 @@
 """
-Logging in and registering, with twisted.cred.
+Logging in and registering, with twisted.cred, and the services that keep
+the accounts' store and password hashing threads running.
 
 The chat service asks two questions of accounts: "is this name
 registered?" (to say C{PASSWORD NEW} or C{PASSWORD EXISTING}) and "may
@@ -30,7 +31,8 @@ from zope.interface import Attribute, Interface, implementer
 
 from chatroom import names
 from chatroom.passwords import BadPassword, Passwords, prepare
-from chatroom.store import AccountStore
+from chatroom.startup import StartupError
+from chatroom.store import AccountStore, Unavailable
 
 #: Runs a blocking callable off the reactor thread.
 ThreadRunner = Callable[..., Deferred[Any]]
@@ -165,6 +167,35 @@ class AccountChecker:
         d.addErrback(lambda f: self.log.failure("rehashing a password", f))
 
 
+class AccountStoreService(Service):
+    """
+    The account store, open while the server runs.
+
+    The server must not start without its accounts: the file is opened
+    when this service starts (after every listener bound, before any client
+    is served), and a file that cannot be used stops the start with a
+    L{StartupError}. It is a C{foundation} of the server: closed only after
+    the room has said goodbye to everyone.
+    """
+
+    foundation = True
+
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
+
+    def startService(self) -> None:
+        try:
+            self.store.openNow()
+        except Unavailable as e:
+            reason = e.__cause__ or e
+            raise StartupError(f"cannot use --db {self.store.path}: {reason}") from None
+        super().startService()
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return self.store.close()
+
+
 class HashingPool(Service):
     """
     Threads for password hashing: one fewer than the machine has cores.
@@ -172,8 +203,11 @@ class HashingPool(Service):
     Hashing is slow on purpose, and it releases the GIL; with more hashing
     threads than spare cores, a storm of registrations would compete with
     the reactor for the CPU and everyone's messages would wait. With this
-    pool a storm slows down the registrations, not the room.
+    pool a storm slows down the registrations, not the room. It is a
+    C{foundation} of the server: stopped after the room.
     """
+
+    foundation = True
 
     def __init__(self, reactor: IReactorFromThreads, threads: int | None = None) -> None:
         self._reactor = reactor

@@ -29,6 +29,7 @@ from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
 from chatroom.store import Unavailable
 
 LOGIN_TIMEOUT = 30.0
+MAX_CLIENTS = 1000  # sessions at once
 MAX_WRONG_PASSWORDS = 3
 MSG_RATE = 20.0  # frames a second, on average...
 MSG_BURST = 40  # ...and at once
@@ -220,7 +221,7 @@ class ChatService(Service):
         self,
         clock: IReactorTime,
         accounts: Accounts | None,
-        maxClients: int = 1000,
+        maxClients: int = MAX_CLIENTS,
         loginTimeout: float = LOGIN_TIMEOUT,
         msgRate: float = MSG_RATE,
         msgBurst: float = MSG_BURST,
@@ -268,16 +269,11 @@ class ChatService(Service):
 
     def startService(self) -> None:
         super().startService()
-        if self.accounts is not None:
-            self.accounts.store.open().addErrback(
-                lambda f: self.log.failure("opening the account database", f)
-            )
         self._sweeper.start(min(1.0, self.loginTimeout / 4), now=False)
 
     def stopService(self) -> Deferred[None]:
         """
-        Say C{BYE SHUTDOWN} to everyone, wait for them to go, close the
-        database.
+        Say C{BYE SHUTDOWN} to everyone, wait for them to go.
         """
         super().stopService()
         if self._sweeper.running:
@@ -285,8 +281,6 @@ class ChatService(Service):
         bye = codec.command("BYE", SHUTDOWN)
         closing = [self.closeSession(session, bye, SHUTDOWN) for session in list(self.sessions)]
         d: Deferred = DeferredList(closing)
-        if self.accounts is not None:
-            d.addCallback(lambda _: self.accounts.store.close())
         d.addCallback(lambda _: self.log.info("chatroom stopped"))
         return d
 

@@ -183,10 +183,12 @@ class ChatDatagramProtocol(DatagramProtocol):
         clock: IReactorTime,
         idleTimeout: float = IDLE_TIMEOUT,
         secret: bytes | None = None,
+        shutdownGrace: float = SHUTDOWN_GRACE,
     ) -> None:
         self.service = service
         self.clock = clock
         self.idleTimeout = idleTimeout
+        self.shutdownGrace = shutdownGrace
         self._secret = secret or os.urandom(16)
         self.channels: dict[Address, UDPChannel] = {}
         self.provisional: dict[Address, Provisional] = {}  # in order of arrival
@@ -331,7 +333,7 @@ class ChatDatagramProtocol(DatagramProtocol):
             self._sending.add(channel)
 
     def closing(self, channel: UDPChannel) -> None:
-        grace = CLOSE_LIMIT if self.accepting else SHUTDOWN_GRACE
+        grace = CLOSE_LIMIT if self.accepting else self.shutdownGrace
         channel.closeBy = self.now() + grace
         self._closing.add(channel)
         if channel.link.idle:
@@ -417,7 +419,7 @@ class ChatDatagramProtocol(DatagramProtocol):
         self.accepting = False
         self.provisional.clear()
         self._helloDue.clear()
-        cutoff = self.now() + SHUTDOWN_GRACE
+        cutoff = self.now() + self.shutdownGrace
         for channel in self._closing:
             channel.closeBy = min(channel.closeBy or cutoff, cutoff)
         if not self.channels:
@@ -429,7 +431,7 @@ class ChatDatagramProtocol(DatagramProtocol):
             for channel in list(self.channels.values()):
                 self.forget(channel, None)
 
-        cut = self.clock.callLater(SHUTDOWN_GRACE + 2 * TICK, late)
+        cut = self.clock.callLater(self.shutdownGrace + 2 * TICK, late)
 
         def done(result: None) -> None:
             if cut.active():
