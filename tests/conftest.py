@@ -117,7 +117,9 @@ async def startServer(
                 *args,
             ]
         )
-        top = buildService(options, reactor, passwords)
+        # UDP clients that stop acknowledging (lossy, raw) are waited for on
+        # shutdown: briefly here, not the 2 s a real server gives them.
+        top = buildService(options, reactor, passwords, shutdownGrace=0.5)
         for attribute, value in (chat or {}).items():
             setattr(top.getServiceNamed("chat"), attribute, value)
         top.startService()
