@@ -138,6 +138,7 @@ def test_a_late_listen_failure_is_kept_for_the_exit_status():
         def listen(self, factory: object) -> Deferred:
             return listening
 
+    startup._stoppedBy.clear()  # other tests may have stopped a server
     listener = ListenerService(Slow(), object(), "TCP", Reactor())
     listener.startService()
     try:
