@@ -1,5 +1,6 @@
 """
-Logging in and registering, with twisted.cred.
+Logging in and registering, with twisted.cred, and the services that keep
+the accounts' store and password hashing threads running.
 
 The chat service asks two questions of accounts: "is this name
 registered?" (to say C{PASSWORD NEW} or C{PASSWORD EXISTING}) and "may
@@ -18,7 +19,7 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.cred.checkers import ICredentialsChecker
-from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
+from twisted.cred.credentials import ICredentials
 from twisted.cred.error import LoginFailed, UnauthorizedLogin
 from twisted.cred.portal import IRealm, Portal
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -30,10 +31,34 @@ from zope.interface import Attribute, Interface, implementer
 
 from chatroom import names
 from chatroom.passwords import BadPassword, Passwords, prepare
-from chatroom.store import AccountStore
+from chatroom.startup import StartupError
+from chatroom.store import AccountStore, Unavailable
 
 #: Runs a blocking callable off the reactor thread.
 ThreadRunner = Callable[..., Deferred[Any]]
+
+
+class ITextPassword(ICredentials):
+    """
+    A name and a password as the user typed them, as text.
+
+    Twisted's L{IUsernamePassword} carries bytes; our names and passwords
+    are Unicode text that PRECIS prepares as text, so they travel as such.
+    """
+
+    username = Attribute("The name, as typed.")
+    password = Attribute("The password, as typed.")
+
+
+@implementer(ITextPassword)
+@dataclass(frozen=True)
+class TextPassword:
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:
+        # Never let a password reach a log through a repr.
+        return f"TextPassword({self.username!r})"
 
 
 class IRegistration(ICredentials):
@@ -86,15 +111,16 @@ class Chatter:
 @implementer(IRealm)
 class ChatRealm:
     """
-    Every authenticated avatar ID (a display name) is simply a chatter.
+    Every authenticated avatar ID (a display name, UTF-8 encoded as cred's
+    avatar IDs are bytes) is simply a chatter.
     """
 
     def requestAvatar(
-        self, avatarId: str, mind: object, *interfaces: type[Interface]
+        self, avatarId: bytes | tuple[()], mind: object, *interfaces: type[Interface]
     ) -> tuple[type[Interface], Chatter, Callable[[], None]]:
-        if IChatter not in interfaces:
-            raise NotImplementedError("chatroom only provides IChatter")
-        return IChatter, Chatter(avatarId), lambda: None
+        if IChatter not in interfaces or not isinstance(avatarId, bytes):
+            raise NotImplementedError("chatroom only provides IChatter, for named accounts")
+        return IChatter, Chatter(avatarId.decode("utf-8")), lambda: None
 
 
 @implementer(ICredentialsChecker)
@@ -105,7 +131,7 @@ class AccountChecker:
     Hashing and verifying run through C{runInThread}, never on the reactor.
     """
 
-    credentialInterfaces = (IUsernamePassword, IRegistration)
+    credentialInterfaces = (ITextPassword, IRegistration)
     log = Logger()
 
     def __init__(
@@ -118,13 +144,15 @@ class AccountChecker:
         self._passwords = passwords
         self._runInThread = runInThread
 
-    def requestAvatarId(self, credentials: ICredentials) -> Deferred[str]:
+    def requestAvatarId(self, credentials: ICredentials) -> Deferred[bytes | tuple[()]]:
         if IRegistration.providedBy(credentials):
-            return self._register(credentials)
-        return self._verify(credentials)
+            name = self._register(IRegistration(credentials))
+        else:
+            name = self._verify(ITextPassword(credentials))
+        return name.addCallback(lambda spelling: spelling.encode("utf-8"))
 
     @inlineCallbacks
-    def _register(self, credentials: IRegistration):
+    def _register(self, credentials: IRegistration):  # -> Deferred[str]
         name = credentials.username
         hashed = yield self._runInThread(self._passwords.hash, prepare(credentials.password))
         created = yield self._store.create(names.caseless(name), name, hashed)
@@ -133,7 +161,7 @@ class AccountChecker:
         return name
 
     @inlineCallbacks
-    def _verify(self, credentials: IUsernamePassword):
+    def _verify(self, credentials: ITextPassword):  # -> Deferred[str]
         nameKey = names.caseless(credentials.username)
         account = yield self._store.lookup(nameKey)
         if account is None:
@@ -165,6 +193,35 @@ class AccountChecker:
         d.addErrback(lambda f: self.log.failure("rehashing a password", f))
 
 
+class AccountStoreService(Service):
+    """
+    The account store, open while the server runs.
+
+    The server must not start without its accounts: the file is opened
+    when this service starts (after every listener bound, before any client
+    is served), and a file that cannot be used stops the start with a
+    L{StartupError}. It is a C{foundation} of the server: closed only after
+    the room has said goodbye to everyone.
+    """
+
+    foundation = True
+
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
+
+    def startService(self) -> None:
+        try:
+            self.store.openNow()
+        except Unavailable as e:
+            reason = e.__cause__ or e
+            raise StartupError(f"cannot use --db {self.store.path}: {reason}") from None
+        super().startService()
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return self.store.close()
+
+
 class HashingPool(Service):
     """
     Threads for password hashing: one fewer than the machine has cores.
@@ -172,8 +229,11 @@ class HashingPool(Service):
     Hashing is slow on purpose, and it releases the GIL; with more hashing
     threads than spare cores, a storm of registrations would compete with
     the reactor for the CPU and everyone's messages would wait. With this
-    pool a storm slows down the registrations, not the room.
+    pool a storm slows down the registrations, not the room. It is a
+    C{foundation} of the server: stopped after the room.
     """
+
+    foundation = True
 
     def __init__(self, reactor: IReactorFromThreads, threads: int | None = None) -> None:
         self._reactor = reactor
@@ -236,7 +296,7 @@ class Accounts:
         Check a password; fires with the registered spelling of the name,
         or fails with L{UnauthorizedLogin}.
         """
-        return self._enter(UsernamePassword(name, password))
+        return self._enter(TextPassword(name, password))
 
     def register(self, name: str, password: str) -> Deferred[str]:
         """
@@ -246,5 +306,7 @@ class Accounts:
         return self._enter(Registration(name, password))
 
     def _enter(self, credentials: ICredentials) -> Deferred[str]:
-        d = self.portal.login(credentials, None, IChatter)
-        return d.addCallback(lambda result: result[1].name)
+        def named(result: tuple[type[Interface], object, Callable[[], None]]) -> str:
+            return IChatter(result[1]).name
+
+        return self.portal.login(credentials, None, IChatter).addCallback(named)

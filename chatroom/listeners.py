@@ -1,26 +1,33 @@
 """
-Services that listen for clients and say where they listen.
+Services that listen for clients, say where they listen, and stop the
+server when they cannot.
 
 Each logs its bound address, which is how an operator (or a test that
-asked for port 0) learns the real port.
+asked for port 0) learns the real port; a failure to listen is one
+L{StartupError} line at start-up, or a critical one that stops the server
+if it comes later.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import (
     IListeningPort,
-    IReactorCore,
+    IProtocolFactory,
     IReactorUDP,
     IStreamServerEndpoint,
+    ISystemHandle,
 )
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom.startup import StartupError
 from chatroom.tcp import describe
@@ -39,7 +46,39 @@ def cannotListen(label: str, error: BaseException) -> StartupError:
     return StartupError(f"cannot listen for {label}: {error}")
 
 
-class ListenerService(Service):
+@implementer(IStreamServerEndpoint)
+class _Reporting:
+    """
+    An endpoint that tells its L{ListenerService} how listening went.
+
+    L{StreamServerEndpointService} logs a late failure and serves on
+    without a port; this sees the outcome first, so that a failure at once
+    is raised as one line and a late one stops the server.
+    """
+
+    def __init__(self, endpoint: IStreamServerEndpoint, service: ListenerService) -> None:
+        self.endpoint = endpoint
+        self.service = service
+
+    def listen(self, factory: IProtocolFactory) -> Deferred[IListeningPort]:
+        late = False
+
+        def failed(failure: Failure) -> Failure | None:
+            if failure.check(CancelledError):  # stopped before it listened
+                return failure
+            error = cannotListen(self.service.label, failure.value)
+            if not late:
+                return Failure(error)  # raised by privilegedStartService
+            self.service.failedLate(error)
+            return None
+
+        listening = self.endpoint.listen(factory)
+        listening.addCallbacks(self.service._bound, failed)
+        late = True
+        return listening
+
+
+class ListenerService(StreamServerEndpointService):
     """
     Listens on C{endpoint} with C{factory} while running.
 
@@ -47,69 +86,36 @@ class ListenerService(Service):
     before it drops privileges; a failure to bind is raised there and then,
     as a L{StartupError}, so twistd reports it instead of running a server
     that serves nothing. An endpoint may also fail later (one that resolves
-    a name, say): then the failure is logged as critical and the reactor
-    stopped, for the same reason.
+    a name, say): then C{failedLate} is told (the server stops, see
+    L{chatroom.startup.ServerService.failLate}).
+
+    @ivar port: the listening port, once bound.
     """
 
     log = Logger()
+    _raiseSynchronously = True
 
     def __init__(
         self,
         endpoint: IStreamServerEndpoint,
         factory: Factory,
         label: str,
-        reactor: IReactorCore | None = None,
+        failedLate: Callable[[StartupError], None],
     ) -> None:
         """
-        @param reactor: the reactor to stop if listening fails late (the
-            global one by default).
+        @param failedLate: told if listening fails after start-up.
         """
-        self.endpoint = endpoint
-        self.factory = factory
+        super().__init__(_Reporting(endpoint, self), factory)
         self.label = label
-        self.reactor = reactor
+        self.failedLate = failedLate
         self.port: IListeningPort | None = None
-        self._listening: Deferred[IListeningPort] | None = None
 
-    def privilegedStartService(self) -> None:
-        super().privilegedStartService()
-        self._listen()
-
-    def startService(self) -> None:
-        super().startService()
-        if self._listening is None:
-            self._listen()
-
-    def _listen(self) -> None:
-        failedNow: list[Failure] = []
-        starting = True
-
-        def failed(failure: Failure) -> None:
-            if starting:
-                failedNow.append(failure)
-            else:
-                self._failedLate(failure)
-
-        self._listening = self.endpoint.listen(self.factory)
-        self._listening.addCallbacks(self._bound, failed)
-        starting = False
-        # Most endpoints answer at once: a failure then is raised from here.
-        if failedNow:
-            self._listening = None
-            raise cannotListen(self.label, failedNow[0].value)
-
-    def _failedLate(self, failure: Failure) -> None:
-        if self._listening is None:  # stopped meanwhile
-            return
-        self._listening = None
-        error = cannotListen(self.label, failure.value)
-        self.log.critical("{error}; stopping the server", error=error)
-        reactor = self.reactor
-        if reactor is None:
-            from twisted.internet import reactor as default
-
-            reactor = default
-        reactor.stop()
+    @property
+    def bound(self) -> bool:
+        """
+        Whether listening began (and so must be stopped).
+        """
+        return self._waitingForPort is not None
 
     def _bound(self, port: IListeningPort) -> IListeningPort:
         self.port = port
@@ -120,13 +126,21 @@ class ListenerService(Service):
         )
         return port
 
+    def privilegedStartService(self) -> None:
+        try:
+            super().privilegedStartService()
+        except BaseException:
+            self._waitingForPort = None
+            raise
+
     def stopService(self) -> Deferred[None] | None:
-        super().stopService()
-        port, self.port = self.port, None
-        self._listening = None
-        if port is not None:
-            return maybeDeferred(port.stopListening)
-        return None
+        self.port = None
+        if self._waitingForPort is None:  # never listened
+            self.running = False
+            return None
+        d = super().stopService()
+        self._waitingForPort = None
+        return d
 
 
 UDP_BUFFER = 4 * 1024 * 1024
@@ -136,10 +150,12 @@ class UDPListenerService(Service):
     """
     Serves a L{ChatDatagramProtocol} on a UDP port while running.
 
-    Twisted has no endpoints for datagrams, so this listens directly. On
-    stop it keeps the socket open until every UDP session has been said
-    goodbye to (or the shutdown grace has passed): unlike TCP, the listening
-    socket is the only way to reach them.
+    Twisted has no endpoints for datagrams, so this listens directly, in
+    L{privilegedStartService} like L{ListenerService}, and a failure is a
+    L{StartupError} line just the same (binding a datagram port cannot fail
+    late). On stop it keeps the socket open until every UDP session has been
+    said goodbye to (or the shutdown grace has passed): unlike TCP, the
+    listening socket is the only way to reach them.
     """
 
     log = Logger()
@@ -156,6 +172,13 @@ class UDPListenerService(Service):
         self.interface = interface
         self.protocol = protocol
         self.port: IListeningPort | None = None
+
+    @property
+    def bound(self) -> bool:
+        """
+        Whether listening began (and so must be stopped).
+        """
+        return self.port is not None
 
     def privilegedStartService(self) -> None:
         super().privilegedStartService()
@@ -178,7 +201,8 @@ class UDPListenerService(Service):
         # Every session may have 64 frames in flight, so acknowledgements
         # come back in bursts: the default buffers (~200 KB, a few hundred
         # datagrams) would drop most of them. The kernel caps what we ask.
-        sock = self.port.getHandle()
+        sock = ISystemHandle(self.port).getHandle()
+        assert isinstance(sock, socket.socket)
         for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
             sock.setsockopt(socket.SOL_SOCKET, option, UDP_BUFFER)
         self.log.info(

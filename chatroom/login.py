@@ -30,24 +30,11 @@ if TYPE_CHECKING:
 MAX_WRONG_PASSWORDS = 3
 
 
-class Storage(Protocol):
-    """
-    The part of an account database the room opens and closes.
-    """
-
-    def open(self) -> Deferred[None]: ...
-
-    def close(self) -> Deferred[None]: ...
-
-
 class AccountBook(Protocol):
     """
     What the room asks of an account database: L{chatroom.accounts.Accounts},
     or a test's stand-in that answers when the test says so.
     """
-
-    @property
-    def store(self) -> Storage: ...
 
     def isRegistered(self, name: str) -> Deferred[bool]: ...
 

@@ -144,16 +144,12 @@ class Room(Service):
 
     def startService(self) -> None:
         super().startService()
-        if self.accounts is not None:
-            self.accounts.store.open().addErrback(
-                lambda f: self.log.failure("opening the account database", f)
-            )
         self._sweeper.start(min(1.0, self.loginTimeout / 4), now=False)
 
     def stopService(self) -> Deferred[None]:
         """
-        Say C{BYE SHUTDOWN} to everyone, wait for them to go, close the
-        database.
+        Say C{BYE SHUTDOWN} to everyone, wait for them to go (the account
+        store, a service of its own, closes after that).
         """
         super().stopService()
         if self._sweeper.running:
@@ -161,9 +157,6 @@ class Room(Service):
         bye = codec.command("BYE", Reason.SHUTDOWN)
         closing = [session.close(bye, Reason.SHUTDOWN) for session in list(self.sessions)]
         d: Deferred = DeferredList(closing)
-        if self.accounts is not None:
-            store = self.accounts.store
-            d.addCallback(lambda _: store.close())
         d.addCallback(lambda _: self.log.info("chatroom stopped"))
         return d
 

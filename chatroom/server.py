@@ -1,5 +1,11 @@
 """
-C{chatserver PORT [options]}: the short form of C{twistd -n chatroom}.
+C{chatserver PORT [options]}: the room in the foreground, on Twisted's
+C{twist} runner.
+
+This module owns only the command line: the port first, mistakes told in
+C{chatserver}'s terms, and the exit status; C{twist} runs the same
+C{chatroom} plugin as C{twistd}, logging to standard output, with no PID
+file.
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ import sys
 
 from twisted.python import usage
 
-from chatroom.tap import Options
+from chatroom.tap import Options, makeService
 
 
 class CommandOptions(Options):
@@ -19,8 +25,9 @@ class CommandOptions(Options):
     synopsis = "Usage: chatserver PORT [options]"
     longdesc = Options.longdesc + (
         " PORT serves TCP and UDP (0: any free port). chatserver PORT [options]"
-        " is twistd -n --pidfile= chatroom --port PORT [options]; twistd's own"
-        " options (--logfile, --rundir, daemonising, ...) need that long form."
+        " is twist --log-format=text chatroom --port PORT [options]; running in"
+        " the background, or with twistd's own options (--logfile, --rundir,"
+        " ...), needs twistd chatroom."
     )
 
 
@@ -35,10 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     Run the server in the foreground, logging to standard output.
 
-    C{chatserver 9000 --db x} is C{twistd -n --pidfile= chatroom --port
-    9000 --db x}: no PID file, since a foreground server needs none. The
-    options are checked here first, so that a mistake is told in
-    C{chatserver}'s terms rather than with twistd's usage.
+    The options are checked here first, so that a mistake is told in
+    C{chatserver}'s terms rather than with C{twist}'s usage. A server that
+    had to stop for an error after it started (see
+    L{chatroom.startup.ServerService.failLate}) exits with status 1; one stopped by a
+    signal dies of that signal, as C{twist} makes it.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if args and not args[0].startswith("-"):
@@ -51,7 +59,16 @@ def main(argv: list[str] | None = None) -> None:
         CommandOptions().parseOptions(args)
     except usage.UsageError as e:
         _usageError(str(e))
-    sys.argv = ["chatserver", "--nodaemon", "--pidfile=", "chatroom", *args]
-    from twisted.scripts.twistd import run
+    # The console script of twist itself: the module is private, its
+    # entry point is not. Its main(), step by step, keeping our service.
+    from twisted.application.service import Application, IService
+    from twisted.application.twist._twist import Twist
 
-    run()
+    twist = Twist.options(["chatserver", "--log-format=text", "chatroom", *args])
+    top = makeService(twist.subOptions)
+    application = Application("chatroom")
+    top.setServiceParent(application)
+    Twist.startService(twist["reactor"], IService(application))
+    Twist.run(twist)
+    if top.stoppedBy is not None:
+        sys.exit(1)

@@ -294,6 +294,21 @@ class AccountStore:
         self._readPool.start()
         return self._ready()
 
+    def openNow(self) -> None:
+        """
+        Open (or create, or upgrade) the file here and now, then start the
+        database threads: for a server that must not start without it.
+
+        This blocks, so it is for start-up, before the reactor runs and
+        before any call could be made on the writer's thread.
+
+        @raise Unavailable: if the file cannot be used; nothing is started.
+        """
+        self._connect()
+        self._isOpen = True
+        self._pool.start()
+        self._readPool.start()
+
     def close(self) -> Deferred[None]:
         """
         Let running calls finish, close every connection, stop the threads.
@@ -317,7 +332,7 @@ class AccountStore:
 
         d = DeferredList(list(self._running))
         d.addCallback(lambda _: self._run(self._pool, disconnect))
-        return d.addBoth(stopped)
+        return d.addBoth(stopped).addCallback(lambda _: None)
 
     def lookup(self, nameKey: str) -> Deferred[Account | None]:
         """

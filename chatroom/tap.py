@@ -1,5 +1,9 @@
 """
 C{twistd chatroom}: the server's options and how they build the service.
+
+Options are checked and files looked at here, but nothing is created or
+bound: L{buildService} wires the store, the room and the listeners into a
+L{ServerService} that does that when it starts.
 """
 
 from __future__ import annotations
@@ -7,28 +11,31 @@ from __future__ import annotations
 import ipaddress
 import os
 import sqlite3
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 
-from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import quoteStringArgument, serverFromString
 from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
-from chatroom.accounts import Accounts, HashingPool
+from chatroom.accounts import Accounts, AccountStoreService, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.passwords import Passwords
 from chatroom.room import (
     LOGIN_FAILURES,
+    LOGIN_TIMEOUT,
+    MAX_CLIENTS,
     MAX_PER_HOST,
     MAX_REGISTRATIONS,
     MSG_BURST,
     MSG_RATE,
     Room,
 )
-from chatroom.startup import StartupError, reportStartupErrors
+from chatroom.startup import ServerService, StartupError, reportStartupErrors
 from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
+from chatroom.udp.timings import IDLE_TIMEOUT
 
 
 def _positive(kind: type) -> Any:
@@ -68,13 +75,13 @@ class Options(usage.Options):
         "(PM) and direct (DM) messages. The protocol is in docs/protocol.rst."
     )
 
-    optParameters = [
+    optParameters: ClassVar[list[list[Any]]] = [
         ["port", "p", 9000, "Port to listen on, for TCP and UDP alike.", _port],
         ["udp-port", None, None, "Port for UDP, when it should differ from --port.", _port],
         [
             "udp-timeout",
             None,
-            60.0,
+            IDLE_TIMEOUT,
             "Seconds of silence after which a UDP session is over.",
             _positive(float),
         ],
@@ -88,16 +95,20 @@ class Options(usage.Options):
             "tcp",
             None,
             None,
-            "Endpoint description that replaces the TCP listener, "
-            "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS.",
+            (
+                "Endpoint description that replaces the TCP listener, "
+                "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS."
+            ),
         ],
         ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
         [
             "db-timeout",
             None,
             BUSY_TIMEOUT,
-            "Seconds an account change may wait for another program's lock on --db;"
-            " then the client gets ERR UNAVAILABLE.",
+            (
+                "Seconds an account change may wait for another program's lock on --db;"
+                " then the client gets ERR UNAVAILABLE."
+            ),
             _positive(float),
         ],
         [
@@ -145,20 +156,20 @@ class Options(usage.Options):
         [
             "login-timeout",
             None,
-            30.0,
+            LOGIN_TIMEOUT,
             "Seconds a new session has to finish logging in.",
             _positive(float),
         ],
         [
             "max-clients",
             None,
-            1000,
+            MAX_CLIENTS,
             "Most sessions at once; more are refused with ERR FULL.",
             _positive(int),
         ],
     ]
 
-    optFlags = [
+    optFlags: ClassVar[list[list[Any]]] = [
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
         ["no-udp", None, "Do not serve UDP."],
     ]
@@ -225,7 +236,7 @@ def tcpEndpoint(reactor: Any, description: str) -> IStreamServerEndpoint:
         raise StartupError(f"cannot use --tcp {description}: {e}") from None
 
 
-def makeService(config: Options) -> IServiceCollection:
+def makeService(config: Options) -> ServerService:
     """
     The chat service and its listeners, ready for twistd to start.
 
@@ -238,25 +249,36 @@ def makeService(config: Options) -> IServiceCollection:
     return buildService(config, reactor)
 
 
-def buildService(config: Options, reactor: Any, passwords: Passwords | None = None) -> MultiService:
+def buildService(
+    config: Options,
+    reactor: Any,
+    passwords: Passwords | None = None,
+    udpTimings: UDPTimings | None = None,
+) -> ServerService:
     """
     L{makeService} with its dependencies passed in, for tests and tools.
 
-    Nothing is created or bound yet: the listeners bind when the service
-    starts, before the room opens (and so creates) the account database.
+    Nothing is created or bound yet. When the service starts, the
+    listeners bind first, then the store opens (and so creates) the account
+    database, then the room and the listeners start serving; on stop the
+    listeners and the room say goodbye, then the store closes.
 
     @param passwords: the password hasher (OWASP parameters by default).
+    @param udpTimings: the UDP server's timers (its idle timeout is
+        C{--udp-timeout}'s); tests give shorter ones than a real server.
     @raise StartupError: if an option names something unusable.
     """
     tcp = tcpEndpoint(reactor, config.tcpDescription())
-    top = MultiService()
+    top = ServerService(reactor)
     accounts = None
     if not config["no-accounts"]:
         checkDatabase(config["db"])
-        # Started before the room and so stopped after it.
         hashing = HashingPool(reactor)
         hashing.setServiceParent(top)
         store = AccountStore(reactor, config["db"], config["db-timeout"])
+        storage = AccountStoreService(store)
+        storage.setName("store")
+        storage.setServiceParent(top)
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = Room(
         reactor,
@@ -271,17 +293,13 @@ def buildService(config: Options, reactor: Any, passwords: Passwords | None = No
     )
     chat.setName("chat")
     chat.setServiceParent(top)
-    # Children stop in reverse order: listeners close before the room does.
-    # They bind in privilegedStartService, which twistd calls on every
-    # service before any startService: a port that is taken stops the
-    # start before the room opens the database.
     factory = ChatFactory(chat, reactor, config["sendq"])
-    listener = ListenerService(tcp, factory, "TCP", reactor)
+    listener = ListenerService(tcp, factory, "TCP", top.failLate)
     listener.setName("tcp")
     listener.setServiceParent(top)
     if not config["no-udp"]:
         udpPort = config["port"] if config["udp-port"] is None else config["udp-port"]
-        timings = UDPTimings(idleTimeout=config["udp-timeout"])
+        timings = replace(udpTimings or UDPTimings(), idleTimeout=config["udp-timeout"])
         datagrams = ChatDatagramProtocol(chat, reactor, timings)
         udp = UDPListenerService(reactor, udpPort, config["interface"], datagrams)
         udp.setName("udp")

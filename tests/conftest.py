@@ -19,7 +19,7 @@ from hypothesis import settings
 from chatroom.passwords import Passwords
 from chatroom.room import Room
 from chatroom.tap import Options, buildService
-from chatroom.udp import ChatDatagramProtocol, UDPTimings
+from chatroom.udp import UDPTimings
 
 pytest.register_assert_rewrite("wire", "udpwire")
 
@@ -123,14 +123,13 @@ async def startServer(
                 *args,
             ]
         )
-        top = buildService(options, reactor, passwords)
+        # UDP on test timings (`udp` overrides): clients that stop
+        # acknowledging are waited for briefly on shutdown, not 2 s.
+        udpTimings = UDPTimings(**{**TEST_UDP_TIMINGS, **(udp or {})})
+        top = buildService(options, reactor, passwords, udpTimings)
         chatService = top.getServiceNamed("chat")
         for attribute, value in (chat or {}).items():
             setattr(chatService, attribute, value)
-        if not options["no-udp"]:  # the same protocol, on test timings (`udp` overrides)
-            timings = {"idleTimeout": options["udp-timeout"], **TEST_UDP_TIMINGS, **(udp or {})}
-            listener = top.getServiceNamed("udp")
-            listener.protocol = ChatDatagramProtocol(chatService, reactor, UDPTimings(**timings))
         top.startService()
         server = Server(top, options)
         servers.append(server)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from twisted.cred.error import UnauthorizedLogin
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
@@ -55,13 +55,6 @@ class ManualAccounts:
     def __init__(self) -> None:
         self.registered = {"alice": "pw"}
         self.waiting: list[tuple[Deferred, object]] = []
-        self.store = self
-
-    def open(self) -> Deferred[None]:
-        return succeed(None)
-
-    def close(self) -> Deferred[None]:
-        return succeed(None)
 
     def _later(self, outcome: object) -> Deferred:
         d: Deferred = Deferred()

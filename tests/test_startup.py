@@ -15,7 +15,7 @@ from twisted.logger import LogLevel, globalLogPublisher
 from wire import ServerProcess, installed
 
 from chatroom.listeners import ListenerService
-from chatroom.startup import StartupError
+from chatroom.startup import ServerService, StartupError
 
 
 def run(directory: Path, *argv: str) -> subprocess.CompletedProcess:
@@ -180,7 +180,8 @@ class Reactor:
 
 def test_a_listener_that_fails_late_stops_the_server_loudly():
     endpoint, reactor = SlowEndpoint(), Reactor()
-    listener = ListenerService(endpoint, object(), "TCP", reactor)
+    top = ServerService(reactor)
+    listener = ListenerService(endpoint, object(), "TCP", top.failLate)
     listener.privilegedStartService()
     listener.startService()
     events: list[dict] = []
@@ -201,6 +202,6 @@ def test_a_listener_that_fails_at_once_raises_one_line():
             d.errback(OSError("refused"))
             return d
 
-    listener = ListenerService(Refusing(), object(), "TCP", Reactor())
-    with pytest.raises(StartupError, match="^cannot listen for TCP: refused$"):
+    listener = ListenerService(Refusing(), object(), "TCP", ServerService(Reactor()).failLate)
+    with pytest.raises(StartupError, match=r"^cannot listen for TCP: refused$"):
         listener.privilegedStartService()

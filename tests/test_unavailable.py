@@ -14,10 +14,13 @@ import subprocess
 import sys
 from typing import IO
 
+import pytest
 import pytest_twisted
+from twisted.internet import error
 from twisted.internet.task import deferLater
 from wire import WAIT, connect, loggedIn
 
+from chatroom.startup import StartupError
 from chatroom.tap import Options, buildService
 
 # Holds BEGIN EXCLUSIVE on a database until its stdin ends.
@@ -144,31 +147,28 @@ async def test_writes_that_cannot_lock_are_unavailable(startServer, tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_an_unreadable_database_is_unavailable_until_mended(tmp_path, passwords):
+async def test_an_unreadable_database_stops_the_start(tmp_path, passwords):
     """
-    A file that is not a database (damaged after the server checked it)
-    answers C{ERR UNAVAILABLE}; once it is usable again, so is the server.
+    A file that is not a database (damaged after the server checked it, so
+    when the store opens it) stops the start with one line, and leaves
+    nothing listening: a room without its accounts must not serve. (The
+    store itself answers C{Unavailable} until the file is mended, should it
+    be opened that way: see test_store.)
     """
     from twisted.internet import reactor
 
     path = tmp_path / "chat.sqlite"
     options = Options()
-    options.parseOptions(["--port", "0", "--interface", "127.0.0.1", "--no-udp", "--db", str(path)])
-    top = buildService(options, reactor, passwords)
+    options.parseOptions(["--port", "0", "--interface", "127.0.0.1", "--db", str(path)])
+    top = buildService(options, reactor, passwords, shutdownGrace=0.1)
+    top.privilegedStartService()  # as twistd does: the ports are bound first
+    port = top.getServiceNamed("tcp").port.getHost().port
     path.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
-    top.startService()
-    try:
-        port = top.getServiceNamed("tcp").port.getHost().port
-        client = await connect(port)
-        await client.expect("C HELLO chatroom 1 TCP")
-        client.send("C LOGIN alice")
-        answer = await client.next()
-        assert answer.startswith("C ERR UNAVAILABLE "), answer
-        path.unlink()
-        client.send("C LOGIN alice", "C PASS secret")
-        await client.expect(
-            "C PASSWORD NEW", "C WELCOME alice TCP Welcome alice, you are connected via TCP."
-        )
-        client.close()
-    finally:
-        await top.stopService()
+    with pytest.raises(StartupError) as raised:
+        top.startService()
+    assert str(raised.value) == f"cannot use --db {path}: file is not a database"
+    assert not top.running
+    assert top.getServiceNamed("tcp").port is None and top.getServiceNamed("udp").port is None
+    await _pause(0.1)  # a port closes on the reactor's next turn
+    with pytest.raises(error.ConnectionRefusedError):
+        await connect(port)

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from chatroom import reliable
 
+#: Seconds of silence after which a proven UDP session is over (the
+#: protocol's 60 s; C{--udp-timeout} changes it).
+IDLE_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class UDPTimings:
@@ -21,7 +25,7 @@ class UDPTimings:
     #: How often the shared timer runs (retransmissions, HELLOs, expiries).
     tick: float = 0.025
     #: A proven session that sends nothing real for this long is over.
-    idleTimeout: float = 60.0
+    idleTimeout: float = IDLE_TIMEOUT
     #: At shutdown, how long closing sessions may wait for their last acks.
     shutdownGrace: float = 2.0
     #: A first datagram's HELLO waits this long for its acknowledgement.
