@@ -15,13 +15,11 @@ hashing runs on yet another pool and queues behind neither.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TypeVar
 
@@ -32,10 +30,9 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from chatroom import names
+from chatroom.migrations import DatabaseError, ensureSchema, schemaFiles
 
 T = TypeVar("T")
-
-_FULL = re.compile(r"v(\d+)\.sql")
 
 #: Seconds a database call may wait for a lock another program holds (a
 #: backup, the sqlite3 shell), counted from when the call was made, before
@@ -44,12 +41,6 @@ BUSY_TIMEOUT = 5.0
 
 #: Threads (each with its own connection) that answer reads.
 READERS = 2
-
-
-class DatabaseError(Exception):
-    """
-    The database file cannot be used by this version of chatroom.
-    """
 
 
 class Unavailable(Exception):
@@ -68,74 +59,6 @@ class Account:
 
     name: str
     passwordHash: str
-
-
-def schemaFiles() -> Traversable:
-    """
-    The packaged schema directory: C{vN.sql} builds version N from
-    nothing, C{upgrade-to-vN.sql} takes version N-1 to N.
-    """
-    return resources.files("chatroom.schema")
-
-
-def targetVersion(schemas: Traversable) -> int:
-    """
-    The newest schema version present in C{schemas}.
-    """
-    versions = [
-        int(m.group(1)) for entry in schemas.iterdir() if (m := _FULL.fullmatch(entry.name))
-    ]
-    if not versions:
-        raise DatabaseError("no schema files found")
-    return max(versions)
-
-
-def schemaVersion(db: sqlite3.Connection) -> int | None:
-    """
-    The schema version recorded in C{db}, or L{None} for an empty file.
-    """
-    try:
-        row = db.execute("SELECT version FROM version").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return None if row is None else int(row[0])
-
-
-def _apply(db: sqlite3.Connection, script: str, version: int) -> None:
-    # executescript commits first; BEGIN...COMMIT makes each step atomic,
-    # so a crash or an error mid-upgrade leaves the previous version intact.
-    try:
-        db.executescript(
-            f"BEGIN;\n{script}\n"
-            f"DELETE FROM version; INSERT INTO version VALUES ({version});\nCOMMIT;"
-        )
-    except sqlite3.Error:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-
-
-def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
-    """
-    Bring C{db} to the newest schema in C{schemas}, creating it if empty.
-
-    @return: the version the database now holds.
-    @raise DatabaseError: if the file was written by a newer chatroom.
-    """
-    # Upgrade steps are SQL; what only Python knows is offered as functions.
-    db.create_function("chatroom_skeleton", 1, names.key, deterministic=True)
-    db.create_function("chatroom_shown_skeleton", 1, names.shownKey, deterministic=True)
-    target = targetVersion(schemas)
-    current = schemaVersion(db)
-    if current is None:
-        _apply(db, schemas.joinpath(f"v{target}.sql").read_text("utf-8"), target)
-        return target
-    if current > target:
-        raise DatabaseError(f"database schema v{current} is newer than this chatroom (v{target})")
-    for version in range(current + 1, target + 1):
-        upgrade = schemas.joinpath(f"upgrade-to-v{version}.sql")
-        _apply(db, upgrade.read_text("utf-8"), version)
-    return target
 
 
 def openDatabase(

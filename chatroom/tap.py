@@ -20,6 +20,7 @@ from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
 from chatroom.listeners import ListenerService, UDPListenerService
+from chatroom.migrations import DatabaseError
 from chatroom.passwords import Passwords
 from chatroom.room import (
     LOGIN_FAILURES,
@@ -32,7 +33,7 @@ from chatroom.room import (
     Room,
 )
 from chatroom.startup import ServerService, StartupError, reportStartupErrors
-from chatroom.store import BUSY_TIMEOUT, AccountStore, DatabaseError, openDatabase
+from chatroom.store import BUSY_TIMEOUT, AccountStore, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.timings import IDLE_TIMEOUT

@@ -12,14 +12,8 @@ import pytest
 import pytest_twisted
 
 from chatroom import names
-from chatroom.store import (
-    AccountStore,
-    DatabaseError,
-    Unavailable,
-    ensureSchema,
-    openDatabase,
-    schemaVersion,
-)
+from chatroom.migrations import DatabaseError, ensureSchema, schemaVersion
+from chatroom.store import AccountStore, Unavailable, openDatabase
 
 
 def test_fresh_database_gets_the_newest_schema(tmp_path):
