@@ -22,6 +22,7 @@ from wire import WAIT, connect, loggedIn
 
 from chatroom.startup import StartupError
 from chatroom.tap import Options, buildService
+from chatroom.udp import UDPTimings
 
 # Holds BEGIN EXCLUSIVE on a database until its stdin ends.
 _LOCKER = """
@@ -160,7 +161,7 @@ async def test_an_unreadable_database_stops_the_start(tmp_path, passwords):
     path = tmp_path / "chat.sqlite"
     options = Options()
     options.parseOptions(["--port", "0", "--interface", "127.0.0.1", "--db", str(path)])
-    top = buildService(options, reactor, passwords, shutdownGrace=0.1)
+    top = buildService(options, reactor, passwords, UDPTimings(shutdownGrace=0.1))
     top.privilegedStartService()  # as twistd does: the ports are bound first
     port = top.getServiceNamed("tcp").port.getHost().port
     path.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
