@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.application.service import Service
@@ -38,6 +38,16 @@ from chatroom.store import AccountStore, Unavailable
 ThreadRunner = Callable[..., Deferred[Any]]
 
 
+@dataclass(frozen=True)
+class _NameAndPassword:
+    """
+    A name and a password, as text, whose repr never shows the password.
+    """
+
+    username: str
+    password: str = field(default="", repr=False)
+
+
 class ITextPassword(ICredentials):
     """
     A name and a password as the user typed them, as text.
@@ -51,14 +61,8 @@ class ITextPassword(ICredentials):
 
 
 @implementer(ITextPassword)
-@dataclass(frozen=True)
-class TextPassword:
-    username: str
-    password: str = ""
-
-    def __repr__(self) -> str:
-        # Never let a password reach a log through a repr.
-        return f"TextPassword({self.username!r})"
+class TextPassword(_NameAndPassword):
+    pass
 
 
 class IRegistration(ICredentials):
@@ -71,14 +75,8 @@ class IRegistration(ICredentials):
 
 
 @implementer(IRegistration)
-@dataclass(frozen=True)
-class Registration:
-    username: str
-    password: str = ""
-
-    def __repr__(self) -> str:
-        # Never let a password reach a log through a repr.
-        return f"Registration({self.username!r})"
+class Registration(_NameAndPassword):
+    pass
 
 
 class AlreadyRegistered(LoginFailed):

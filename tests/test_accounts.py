@@ -111,3 +111,15 @@ def _inline(f, *args):
     from twisted.internet.defer import maybeDeferred
 
     return maybeDeferred(f, *args)
+
+
+def test_credentials_never_show_their_password():
+    """
+    Credentials reach logs through reprs (a failure's traceback, say): the
+    password must not come with them.
+    """
+    from chatroom.accounts import Registration, TextPassword
+
+    for credentials in (TextPassword("bob", "hunter2"), Registration("ann", "hunter2")):
+        assert "hunter2" not in repr(credentials) and "hunter2" not in str(credentials)
+        assert credentials.password == "hunter2"
