@@ -26,6 +26,10 @@ class Phase(Enum):
     ACTIVE = "ACTIVE"  # logged in, present in the room
     ENDED = "ENDED"  # gone; nothing more is sent or handled
 
+    # Every frame's phase check hashes one: by identity, as Enum compares them,
+    # rather than Enum's own __hash__, a Python call each time.
+    __hash__ = object.__hash__
+
 
 #: Phases in which a login holds a name reservation.
 LOGGING_IN = frozenset({Phase.LOOKING_UP, Phase.AWAITING_PASSWORD, Phase.CHECKING_PASSWORD})
@@ -72,10 +76,13 @@ class Lifecycle:
     dropped here, so no callback has to look at the phase itself.
     """
 
-    __slots__ = ("_moves", "phase")
+    __slots__ = ("_moves", "ended", "phase")
 
     def __init__(self) -> None:
         self.phase = Phase.NEW
+        #: Whether the phase is L{Phase.ENDED}: read several times a frame,
+        #: so kept beside the phase (by L{move}) rather than computed.
+        self.ended = False
         self._moves = 0
 
     def move(self, to: Phase) -> None:
@@ -87,6 +94,7 @@ class Lifecycle:
         if to not in TRANSITIONS[self.phase]:
             raise IllegalMove(f"{self.phase.name} -> {to.name}")
         self.phase = to
+        self.ended = to is Phase.ENDED
         self._moves += 1
 
     def wait(self, phase: Phase) -> Ticket:
@@ -114,7 +122,3 @@ class Lifecycle:
             return handler(result, *args)
 
         return deliver
-
-    @property
-    def ended(self) -> bool:
-        return self.phase is Phase.ENDED

@@ -287,7 +287,7 @@ class Room(Service):
             else:
                 session.error(Err.UNKNOWN, "verbs are upper-case letters")
             return None
-        if session.phase not in verb.phases:
+        if session.life.phase not in verb.phases:
             session.error(Err.STATE, verb.refusal.format(name=session.name))
             return None
         if verb.args is Args.NONE and item.rest:
@@ -330,7 +330,7 @@ class Room(Service):
         session.close(codec.command("BYE", Reason.EXIT), Reason.EXIT)
 
     def _data(self, session: Session, frame: Frame) -> None:
-        if session.phase is not Phase.ACTIVE:
+        if session.life.phase is not Phase.ACTIVE:
             session.error(Err.STATE, "log in first")
             return
         name = session.name

@@ -44,6 +44,9 @@ class Table:
     def track(self, channel: UDPChannel) -> None:
         self.tracked.add(channel)
 
+    def untrack(self, channel: UDPChannel) -> None:
+        self.tracked.discard(channel)
+
     def closeGrace(self) -> float:
         return self.grace
 

@@ -75,6 +75,9 @@ class ChannelHost(Protocol):
     def track(self, channel: UDPChannel) -> None:
         """The channel (not forgotten, link alive) has frames in flight: watch it."""
 
+    def untrack(self, channel: UDPChannel) -> None:
+        """The channel has nothing left in flight (or its link died): stop watching it."""
+
     def closeGrace(self) -> float:
         """How long a channel closing now may wait for its acknowledgements."""
 
@@ -202,15 +205,20 @@ class UDPChannel:
 
     def tick(self, now: float, budget: int) -> int:
         """
-        Let the link resend what is due, at most C{budget} frames; a closing
-        channel with nothing left in flight is forgotten.
+        Let the link resend what is due, at most C{budget} frames. A channel
+        with nothing left in flight is no longer watched (it is tracked
+        again when it sends); a closing one is forgotten.
 
         @return: how many frames were resent.
         """
         link = self.link
         spent = link.tick(now, budget)
-        if self.state is CLOSING and (link.idle or link.dead):
-            self.forget()
+        # Once per channel with frames in flight, every tick: one property read.
+        if link.idle or link.dead:
+            if self.state is CLOSING:
+                self.forget()  # out of every table
+            else:
+                self._host.untrack(self)
         return spent
 
     @property

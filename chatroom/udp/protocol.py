@@ -99,6 +99,9 @@ class ChatDatagramProtocol(DatagramProtocol):
                 return  # garbage: dropped, the session untouched
             now = self.clock.seconds()
             if channel.received(parsed[0], parsed[1], now):  # only real traffic keeps it open
+                # The channel's own key: found by identity, where the socket's
+                # new tuple would be compared field by field, twice a datagram.
+                addr = channel.address
                 self._heard[addr] = now
                 self._heard.move_to_end(addr)
         elif addr in self.handshakes:
@@ -126,6 +129,9 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     def track(self, channel: UDPChannel) -> None:
         self._sending.add(channel)
+
+    def untrack(self, channel: UDPChannel) -> None:
+        self._sending.discard(channel)
 
     def closeGrace(self) -> float:
         return self.timings.closeLimit if self.accepting else self.timings.shutdownGrace
@@ -159,8 +165,6 @@ class ChatDatagramProtocol(DatagramProtocol):
             budget -= spent
             if spent and not budget:  # ran out here: the next one goes first next time
                 self._rotation = start + served + 1
-            if not channel.sending:
-                self._sending.discard(channel)
 
     def _closeDeadlines(self, now: float) -> None:
         for channel in list(self._closing):
