@@ -63,6 +63,10 @@ QUICK: Plan = {
 }
 
 
+#: Deliveries per step of the cost curve, quick and full.
+CURVE_DELIVERIES = (200, 200_000)
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     model = "unknown CPU"
@@ -139,12 +143,14 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
             print(report(results[-3:]), flush=True)
     if wanted("curve"):
         for steps in plan["curve"]:
-            pair = [
-                await compare.curve(reactor, target, steps, 200_000 if plan is FULL else 200)
-                for target in (compare.CHATROOM, compare.NGIRCD)
-            ]
+            pair = []
+            for target in (compare.CHATROOM, compare.NGIRCD):
+                pair.append(
+                    await compare.curve(reactor, target, steps, CURVE_DELIVERIES[plan is FULL])
+                )
+                print(report(pair[-1:]), flush=True)
             results.extend([*pair, compare.ratios(*pair)])
-            print(report(results[-3:]), flush=True)
+            print(report(results[-1:]), flush=True)
     return results
 
 

@@ -211,8 +211,13 @@ async def curve(
                 target.receiver(f"r{i}", None if i >= PROBES else Latencies())
                 for i in range(len(people), count)
             ]
-            await inBatches(reactor, more, _tcp(reactor, server.ports["TCP"]))
             people += more
+            try:
+                await inBatches(reactor, more, _tcp(reactor, server.ports["TCP"]))
+            except TimeoutError as error:
+                gone = sum(bool(getattr(p.transport, "disconnected", True)) for p in people)
+                result.notes.append(f"stopped at {count}: {error}; {gone} disconnected")
+                break
             await sleep(reactor, 2.0)  # join notices drained, memory settled
             result.figures[f"KiB/user at {count}"] = (server.rssKiB() - baseline) / count
             for person in people:
