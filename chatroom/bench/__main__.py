@@ -1,5 +1,8 @@
 """
 C{python -m chatroom.bench [--quick] [--only NAME,...] [--json FILE]}
+
+C{paced05} and C{curve} run Debian's ngIRCd (C{/usr/sbin/ngircd}) beside chatroom, as a child
+on a free loopback port with a generated configuration, and print chatroom/ngIRCd ratios.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import resource
 import sys
 from typing import Any, TypedDict
 
-from chatroom.bench import scenarios
+from chatroom.bench import compare, ngircd, scenarios
 from chatroom.bench.scenarios import Result
 
 
@@ -27,6 +30,8 @@ class Plan(TypedDict):
     memory: list[tuple[int, ...]]  # one run: the session counts to measure at
     storm: list[int]  # registrations
     loss: list[tuple[int, int]]  # receivers, messages
+    paced05: list[tuple[int, int, float]]  # receivers, messages a second, seconds; both servers
+    curve: list[tuple[int, ...]]  # one run a server: the receiver counts to measure at
 
 
 FULL: Plan = {
@@ -43,6 +48,8 @@ FULL: Plan = {
     "memory": [(1000, 5000)],
     "storm": [200],
     "loss": [(20, 1000)],
+    "paced05": [(50, 2000, 10.0)],
+    "curve": [(10, 100, 1000, 5000)],
 }
 
 QUICK: Plan = {
@@ -51,7 +58,13 @@ QUICK: Plan = {
     "memory": [(50, 100)],
     "storm": [10],
     "loss": [(5, 50)],
+    "paced05": [(5, 200, 1.0)],
+    "curve": [(3, 10)],
 }
+
+
+#: Deliveries per step of the cost curve, quick and full.
+CURVE_DELIVERIES = (200, 200_000)
 
 
 def machine() -> str:
@@ -120,6 +133,24 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
         for receivers, messages in plan["loss"]:
             results.append(await scenarios.udpLoss(reactor, receivers, messages))
             print(report(results[-1:]), flush=True)
+    if wanted("paced05"):
+        for receivers, rate, seconds in plan["paced05"]:
+            pair = [
+                await compare.paced(reactor, target, receivers, rate, seconds)
+                for target in (compare.CHATROOM, compare.NGIRCD)
+            ]
+            results.extend([*pair, compare.ratios(*pair)])
+            print(report(results[-3:]), flush=True)
+    if wanted("curve"):
+        for steps in plan["curve"]:
+            pair = []
+            for target in (compare.CHATROOM, compare.NGIRCD):
+                pair.append(
+                    await compare.curve(reactor, target, steps, CURVE_DELIVERIES[plan is FULL])
+                )
+                print(report(pair[-1:]), flush=True)
+            results.extend([*pair, compare.ratios(*pair)])
+            print(report(results[-1:]), flush=True)
     return results
 
 
@@ -145,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatroom.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
-        "--only", help="comma-separated scenarios: fanout, paced, memory, storm, loss"
+        "--only",
+        help="comma-separated scenarios: fanout, paced, memory, storm, loss, paced05, curve"
+        " (the last two run chatroom and ngIRCd side by side)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -158,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     only = set(args.only.split(",")) if args.only else None
     print(f"chatroom benchmark on {machine()}", flush=True)
+    if ngircd.installed():
+        print(f"compared with {ngircd.version()}", flush=True)
     results: list[Result] = []
 
     async def body(reactor: Any) -> None:

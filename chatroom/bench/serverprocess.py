@@ -147,8 +147,14 @@ class ServerLog:
             self._offset += len(data)
             *lines, self._partial = (self._partial + data).split(b"\n")
             for line in lines:
-                self.ports.update(listeningPorts(line.decode("utf-8", "replace")))
+                self.ports.update(self.portsIn(line.decode("utf-8", "replace")))
         return self.ready
+
+    def portsIn(self, line: str) -> dict[str, int]:
+        """
+        The ports one log line says are listening, by label; another server's log overrides it.
+        """
+        return listeningPorts(line)
 
     def text(self) -> str:
         return self.path.read_text("utf-8", errors="replace")
@@ -246,14 +252,22 @@ class ServerProcess:
 
     @classmethod
     async def start(
-        cls, reactor: Any, argv: Sequence[str], cwd: Path, timeout: float = START_TIMEOUT
+        cls,
+        reactor: Any,
+        argv: Sequence[str],
+        cwd: Path,
+        timeout: float = START_TIMEOUT,
+        log: ServerLog | None = None,
     ) -> ServerProcess:
         """
         Run C{argv} in C{cwd}; wait at most C{timeout} seconds for its listening lines.
 
+        @param log: how to read another server's log (default: C{twistd chatroom}'s).
         @raise ServerDidNotStart: it ended first, or the time ran out (it is stopped then).
         """
-        protocol = _ServerProtocol(reactor, ServerLog(cwd / LOG_NAME, expectedListeners(argv)))
+        if log is None:
+            log = ServerLog(cwd / LOG_NAME, expectedListeners(argv))
+        protocol = _ServerProtocol(reactor, log)
         server = cls(reactor, protocol, _spawn(reactor, protocol, argv, cwd))
         try:
             await protocol.listening.addTimeout(timeout, reactor)
