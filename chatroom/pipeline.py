@@ -297,10 +297,9 @@ class Session:
                 self._handling = waiting
                 waiting.addErrback(self._owner.failed, self)
                 waiting.addBoth(self._resume)
-        if self._paused:
-            if len(self.inbox or ()) <= self._inboxHigh // 2 and not self.life.ended:
-                self._setPaused(False)
-        elif self._inputEnded and not (self.inbox or self._handling or self.life.ended):
+        if self._paused and len(self.inbox or ()) <= self._inboxHigh // 2 and not self.life.ended:
+            self._setPaused(False)
+        if self._inputEnded and not (self.inbox or self._handling or self.life.ended):
             self.end(Reason.CLOSED)
             self.channel.close()
 

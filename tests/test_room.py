@@ -330,3 +330,22 @@ def test_wrong_passwords_per_address(service, accounts, clock):
     feed(service.connect(later), "C LOGIN alice")
     accounts.release()
     assert later.sent[-1] == "C PASSWORD EXISTING"
+
+
+def test_input_that_ends_while_reading_is_paused_still_ends_the_session(service, accounts):
+    """
+    The client pipelined more than the inbox holds behind a pending login,
+    then half-closed: once every frame is answered the session ends, even
+    with a transport that does not report the end of input again when its
+    reading resumes.
+    """
+    channel = FakeChannel()
+    session = service.connect(channel)
+    feed(session, "C LOGIN alice", *(f"C PING {n}" for n in range(INBOX_HIGH + 5)))
+    assert channel.paused
+    session.endOfInput()
+    accounts.release()  # the look-up: everything queued is answered at once
+    sent = channel.take()
+    assert sent[1] == "C PASSWORD EXISTING"
+    assert sent[2:] == [f"C PONG {n}" for n in range(INBOX_HIGH + 5)]
+    assert channel.closed and service.sessions == set()
