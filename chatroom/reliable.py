@@ -19,6 +19,9 @@ from enum import Enum
 
 from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
 
+#: The longest frame a datagram can carry behind the longest number.
+_MAX_FRAME = MAX_DATAGRAM - len(b"%d " % (SEQ_LIMIT - 1,))
+
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
 QUEUE_LIMIT = 4096  # frames waiting behind the window
 #: Bytes waiting behind the window: a peer that takes nothing cannot make
@@ -163,7 +166,7 @@ class ReliableLink:
             caller decides what that means; the link goes on as if the
             frame had never been offered.
         """
-        if len(frame) + len(b"%d " % (SEQ_LIMIT - 1,)) > MAX_DATAGRAM:
+        if len(frame) > _MAX_FRAME:
             return False
         if self.dead:
             return True
