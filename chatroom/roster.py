@@ -126,8 +126,10 @@ class Roster:
     def _show(self, session: Session) -> None:
         self._unshow(session)
         shownKey = names.shownKey(session.name or "")
-        self.shown[shownKey] = session
-        self._shownBy[session] = shownKey
+        # A GHOST login reserves the name its own older session still
+        # shows: that one keeps the shown key until it is replaced.
+        if self.shown.setdefault(shownKey, session) is session:
+            self._shownBy[session] = shownKey
 
     def _unshow(self, session: Session) -> None:
         shownKey = self._shownBy.pop(session, None)
