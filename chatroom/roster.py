@@ -36,7 +36,8 @@ class IRoster(Interface):
 
     def reserve(session: Session) -> None:
         """
-        Hold C{session.nameKey} for a login under way.
+        Hold C{session.nameKey} for a login under way (1.1: a C{GHOST}
+        login holds it beside the present session it may replace).
         """
 
     def release(session: Session) -> None:
