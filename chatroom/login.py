@@ -29,6 +29,21 @@ if TYPE_CHECKING:
 #: Wrong passwords for an existing account that end a session.
 MAX_WRONG_PASSWORDS = 3
 
+#: The word after the name in C{C LOGIN <name> GHOST} (1.1).
+GHOST = "GHOST"
+
+
+def parseLogin(rest: str) -> tuple[str, bool]:
+    """
+    The name of a C{C LOGIN} and whether it asks to replace (C{GHOST}) the
+    user's own older session. Anything else after the name stays part of
+    it, and so is refused as a name (C{C LOGIN a b} is C{BAD_NAME}).
+    """
+    name, space, word = rest.rpartition(" ")
+    if space and word == GHOST and name and " " not in name:
+        return name, True
+    return rest, False
+
 
 class AccountBook(Protocol):
     """
@@ -72,14 +87,22 @@ class Login:
 
     def login(self, session: Session, frame: Frame) -> Deferred | None:
         """
-        C{C LOGIN <name>}: reserve the name, then ask the store about it.
+        C{C LOGIN <name> [GHOST]}: reserve the name, then ask the store
+        about it.
+
+        With C{GHOST}, a name present in the room under the same account
+        is reserved beside its holder, which the right password replaces
+        (L{password}); a look-alike, a name being logged in, or any name
+        in a room without accounts (no password could prove it is yours)
+        is taken as without C{GHOST}.
         """
         if self.failures.blocked(session.channel.host, self._now()):
             session.error(Err.RATE, "too many wrong passwords from your address; try in a minute")
             return None
         refusal = None
+        typed, ghost = parseLogin(frame.rest)
         try:
-            spelling = names.validate(frame.rest)
+            spelling = names.validate(typed)
         except names.BadName as e:
             # A name the 1.1 rules refuse may still be an account made before.
             refusal = str(e)
@@ -87,7 +110,7 @@ class Login:
                 session.error(Err.BAD_NAME, refusal)
                 return None
             try:
-                spelling = names.validateLegacy(frame.rest)
+                spelling = names.validateLegacy(typed)
             except names.BadName:
                 session.error(Err.BAD_NAME, refusal)
                 return None
@@ -95,7 +118,10 @@ class Login:
         roster = self.room.roster
         nameKey = names.key(spelling)
         holder = roster.holder(spelling, session)
-        if holder is not None:
+        replacing = None
+        if holder is not None and ghost and self.accounts is not None:
+            replacing = self._replaceable(holder, spelling, nameKey)
+        if holder is not None and replacing is None:
             lookAlike = names.caseless(holder.name or "") != names.caseless(spelling)
             if lookAlike and refusal is not None:
                 session.error(Err.BAD_NAME, refusal)
@@ -108,6 +134,7 @@ class Login:
             return None
         session.name = spelling
         session.nameKey = nameKey
+        session.replacing = replacing
         roster.reserve(session)
         if self.accounts is None:
             self.room.welcome(session, spelling)
@@ -115,6 +142,10 @@ class Login:
         ticket = session.life.wait(Phase.LOOKING_UP)
 
         def answered(registered: bool) -> None:
+            if replacing is not None and not registered:  # cannot be: present means registered
+                self.giveUp(session)
+                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
+                return
             if refusal is not None and not registered:
                 self.giveUp(session)
                 session.error(Err.BAD_NAME, refusal)
@@ -193,6 +224,10 @@ class Login:
         def entered(spelling: str) -> None:
             # Accounts from before 1.1 may look alike only as registered.
             holder = self.room.roster.holder(spelling, session)
+            replacing, session.replacing = session.replacing, None
+            if holder is not None and holder is replacing:
+                self.room.replace(session, holder, spelling)
+                return
             if holder is not None:
                 self.giveUp(session)
                 session.error(
@@ -203,6 +238,22 @@ class Login:
 
         answer = session.life.answer
         return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))
+
+    def _replaceable(self, holder: Session, spelling: str, nameKey: str) -> Session | None:
+        """
+        The session a C{GHOST} login for C{spelling} may replace: C{holder}
+        if it is present under that very account (not a look-alike of it)
+        and nobody else holds the name, or L{None}.
+        """
+        roster = self.room.roster
+        if roster.find(nameKey) is not holder or holder.name is None:
+            return None  # not present: being logged in by someone
+        if names.caseless(holder.name) != names.caseless(spelling):
+            return None  # a look-alike, another account
+        # Asking for the name as the holder would shows anyone else on it.
+        if roster.holder(spelling, holder) is not None:
+            return None
+        return holder
 
     def _registered(self, name: str, host: str) -> str:
         # The window counts any event; here, a new account.
@@ -231,6 +282,7 @@ class Login:
             self.room.roster.release(session)
             session.life.move(Phase.NEW)
             session.name = session.nameKey = None
+            session.replacing = None
 
     def forgetOld(self) -> None:
         now = self._now()

@@ -105,7 +105,7 @@ class Session:
 
     The transport calls L{lineReceived}, L{lineTooLong}, L{endOfInput} and
     L{channelClosed}; the room reads L{life} and the fields it owns (C{name},
-    C{nameKey}, C{registering}, C{awaiting}, C{wrongPasswords}).
+    C{nameKey}, C{registering}, C{replacing}, C{awaiting}, C{wrongPasswords}).
     """
 
     __slots__ = (
@@ -123,6 +123,7 @@ class Session:
         "name",
         "nameKey",
         "registering",
+        "replacing",
         "wrongPasswords",
     )
 
@@ -141,6 +142,9 @@ class Session:
         self.name: str | None = None
         self.nameKey: str | None = None
         self.registering = False
+        # The user's own older session a GHOST login ends once its password
+        # is right (1.1): the one present under the name at C LOGIN.
+        self.replacing: Session | None = None
         self.awaiting: Awaiting | None = None
         self.wrongPasswords = 0
         # The reading side: each field has one writer, named beside it.

@@ -252,6 +252,21 @@ class Room(Service):
             "{name} [{transport}] has connected. Welcome!", name=name, transport=transport
         )
 
+    def replace(self, session: Session, old: Session, name: str) -> None:
+        """
+        C{GHOST} (1.1): C{session} proved to be C{old}'s user. C{old} ends
+        (C{BYE REPLACED}, the others C{LEAVE … REPLACED}) and C{session}
+        enters, in one turn of the reactor: nobody can take the name between.
+        """
+        self.log.info(
+            "{old} replaced by a new login from {peer} [{transport}]",
+            old=old.label,
+            peer=session.channel.peer,
+            transport=session.channel.transportName,
+        )
+        old.close(codec.command("BYE", Reason.REPLACED), Reason.REPLACED)
+        self.welcome(session, name)
+
     def _expireLogins(self) -> None:
         now = self.clock.seconds()
         self.login.forgetOld()

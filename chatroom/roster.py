@@ -36,7 +36,8 @@ class IRoster(Interface):
 
     def reserve(session: Session) -> None:
         """
-        Hold C{session.nameKey} for a login under way.
+        Hold C{session.nameKey} for a login under way (1.1: a C{GHOST}
+        login holds it beside the present session it may replace).
         """
 
     def release(session: Session) -> None:
@@ -126,8 +127,10 @@ class Roster:
     def _show(self, session: Session) -> None:
         self._unshow(session)
         shownKey = names.shownKey(session.name or "")
-        self.shown[shownKey] = session
-        self._shownBy[session] = shownKey
+        # A GHOST login reserves the name its own older session still
+        # shows: that one keeps the shown key until it is replaced.
+        if self.shown.setdefault(shownKey, session) is session:
+            self._shownBy[session] = shownKey
 
     def _unshow(self, session: Session) -> None:
         shownKey = self._shownBy.pop(session, None)

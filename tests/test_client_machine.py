@@ -362,3 +362,72 @@ def test_a_refused_new_password_shows_why():
     machine.frameReceived("C ERR BAD_PASSWORD choose 1 to 256 characters")
     sent, shown, _asked = view.take()
     assert shown == ["Choose 1 to 256 characters."] and sent[-1] == "C LOGIN alice"
+
+
+def test_name_taken_at_a_terminal_offers_to_end_the_other_session():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP", offerGhost=True)
+    machine.connected()
+    machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
+    offer = "If that is you, end your other session and log in here? [y/N]: "
+    assert view.take() == (
+        ["C LOGIN alice"],
+        ["The username alice is already in use."],
+        [(offer, False)],
+    )
+    machine.answer("y")
+    assert view.take() == (["C LOGIN alice GHOST"], [], [])
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("wrong")
+    machine.frameReceived("C ERR BAD_PASSWORD wrong password")
+    # Asked again, still replacing: a wrong password starts over from LOGIN.
+    assert view.take()[0] == ["C PASS wrong", "C LOGIN alice GHOST"]
+    machine.frameReceived("C PASSWORD EXISTING")
+    machine.answer("right")
+    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    assert view.take()[0] == ["C PASS right"]
+
+
+def test_refusing_the_offer_or_a_refused_ghost_asks_for_another_name():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP", offerGhost=True)
+    machine.connected()
+    machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
+    view.take()
+    machine.answer("")  # the default: no
+    assert view.take() == ([], ["Please enter a different username."], [("Username: ", False)])
+    machine.answer("alice")
+    machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
+    machine.answer("yes")
+    assert view.take()[0] == ["C LOGIN alice", "C LOGIN alice GHOST"]
+    # A look-alike of another user's name: GHOST cannot help; no second offer.
+    machine.frameReceived("C ERR NAME_TAKEN alice looks like aIice, already in use")
+    assert view.take() == (
+        [],
+        ["That username is already taken, please enter a different one."],
+        [("Username: ", False)],
+    )
+
+
+def test_piped_input_asks_for_a_name_and_ghost_only_when_told():
+    view = View()
+    machine = ClientMachine(view, "alice", "TCP")
+    machine.connected()
+    machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
+    assert view.take()[2] == [("Username: ", False)]  # as in version 1
+    machine.answer("!GHOST")
+    assert view.take() == (["C LOGIN alice GHOST"], [], [])
+
+
+def test_replaced_tells_the_user_and_exits():
+    machine, view = welcomed()
+    machine.frameReceived("C LEAVE bob UDP REPLACED")
+    machine.frameReceived("C JOIN bob TCP")
+    machine.frameReceived("C BYE REPLACED")
+    machine.connectionLost()
+    assert view.take()[1] == [
+        "bob [UDP] has left the chat (logged in again).",
+        "bob [TCP] has connected. Welcome!",
+        "You logged in as alice somewhere else, which ended this session.",
+    ]
+    assert view.status == 0

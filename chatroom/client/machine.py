@@ -18,12 +18,21 @@ from chatroom.codec import Err, Reason
 #: Answers to the operation prompt that leave, besides EX (any case).
 LEAVE_WORDS = frozenset({"ex", "exit", "quit", "goodbye", "görüşürüz", "!q"})
 
+#: The answer to "Username:" (any case) that logs in with the same name
+#: again, ending the user's own other session (1.1 GHOST). No name can
+#: start with "!", so a script's answer is never mistaken for one.
+GHOST_WORD = "!ghost"
+
+#: Answers to the "end the other session?" question that mean yes.
+YES_WORDS = frozenset({"y", "yes"})
+
 # Where the conversation is.
 CONNECTING = "CONNECTING"  # waiting for the transport
 LOGGING_IN = "LOGGING_IN"  # LOGIN sent, waiting for PASSWORD or WELCOME
 PASSWORD = "PASSWORD"  # asking the user for the password
 PASS_SENT = "PASS_SENT"  # waiting for WELCOME
 NAMING = "NAMING"  # asking the user for another name
+REPLACING = "REPLACING"  # asking whether to end the user's other session (GHOST)
 OPERATION = "OPERATION"  # asking "Operation [PM/DM/EX]"
 WAIT_ACK = "WAIT_ACK"  # C PM sent
 PM_TEXT = "PM_TEXT"  # asking for the public message
@@ -74,17 +83,24 @@ class ClientMachine:
 
     @ivar name: the name we log in with (the server's spelling once welcomed).
     @ivar transport: C{"TCP"} or C{"UDP"}.
+    @ivar offerGhost: when the name is taken, ask whether to end the user's
+        own other session (at a terminal); otherwise, ask for another name
+        as version 1 clients did, where C{!ghost} asks for it instead.
     """
 
-    def __init__(self, view: ClientView, name: str, transport: str) -> None:
+    def __init__(
+        self, view: ClientView, name: str, transport: str, offerGhost: bool = False
+    ) -> None:
         self.view = view
         self.name = name
         self.transport = transport
+        self.offerGhost = offerGhost
         self.state = CONNECTING
         self.welcomed = False
         self.sessionAlive = False
         self._password: str | None = None  # kept only to log in again
         self._newAccount = False
+        self._ghost = False  # logging in with GHOST: the user asked to replace
         self._target = ""
         self._users: list[str] = []  # entries of a C USERS list still arriving
         self._lastError: Err | None = None  # the code of the last frame, if it was C ERR
@@ -99,8 +115,7 @@ class ClientMachine:
         self._users = []
         self._lastError = None
         if not self.welcomed and self.state != DONE:
-            self.state = LOGGING_IN
-            self.view.send(f"C LOGIN {self.name}")
+            self._logIn()
 
     def connectionLost(self) -> None:
         self.sessionAlive = False
@@ -111,7 +126,7 @@ class ClientMachine:
         elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
             # The server closes the session at the third wrong password.
             self._finish("Wrong password, too many times.", 1)
-        elif self.state in (PASSWORD, NAMING) and not self.welcomed:
+        elif self.state in (PASSWORD, NAMING, REPLACING) and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
         else:
             self._finish("Lost connection to the server.", 1)
@@ -136,6 +151,7 @@ class ClientMachine:
         handler = {
             PASSWORD: self._gotPassword,
             NAMING: self._gotName,
+            REPLACING: self._gotReplace,
             OPERATION: self._gotOperation,
             PM_TEXT: self._gotPublicText,
             DM_TARGET: self._gotTarget,
@@ -145,6 +161,10 @@ class ClientMachine:
             handler(text)
 
     # Logging in.
+
+    def _logIn(self) -> None:
+        self.state = LOGGING_IN
+        self.view.send(f"C LOGIN {self.name} GHOST" if self._ghost else f"C LOGIN {self.name}")
 
     def _onHELLO(self, rest: str) -> None:
         pass
@@ -178,19 +198,42 @@ class ClientMachine:
         parts = rest.split(" ", 2)
         self.name = parts[0]
         self._password = None
+        self._ghost = False
         self.welcomed = True
         self.view.show(parts[2] if len(parts) == 3 else f"Welcome {self.name}.")
         self._askOperation()
 
     def _gotName(self, name: str) -> None:
+        if name.strip().casefold() == GHOST_WORD:
+            self._replace()
+            return
         self.name = name.strip()
         if not self.name:
             self.view.ask("Username: ")
             return
         self._password = None
+        self._ghost = False
+        self._relogIn()
+
+    def _gotReplace(self, answer: str) -> None:
+        if answer.strip().casefold() in YES_WORDS:
+            self._replace()
+        else:
+            self.view.show("Please enter a different username.")
+            self._askName()
+
+    def _replace(self) -> None:
+        """
+        Log in as the same name again with GHOST: once the password is
+        right, the server ends the user's other session.
+        """
+        self._ghost = True
+        self._password = None
+        self._relogIn()
+
+    def _relogIn(self) -> None:
         if self.sessionAlive:
-            self.view.send(f"C LOGIN {self.name}")
-            self.state = LOGGING_IN
+            self._logIn()
         else:
             self.view.reconnect()
 
@@ -299,6 +342,10 @@ class ClientMachine:
     def _onBYE(self, rest: str) -> None:
         if rest == Reason.SHUTDOWN:
             self._finish("The server is shutting down.", 0)
+        elif rest == Reason.REPLACED:
+            self._finish(
+                f"You logged in as {self.name} somewhere else, which ended this session.", 0
+            )
         else:
             self._finish("Bye.", 0)
 
@@ -327,7 +374,9 @@ class ClientMachine:
 
     def _onLEAVE(self, rest: str) -> None:
         parts = rest.split(" ")
-        if len(parts) >= 2:
+        if len(parts) >= 3 and parts[2] == Reason.REPLACED:
+            self.view.show(f"{parts[0]} [{parts[1]}] has left the chat (logged in again).")
+        elif len(parts) >= 2:
             self.view.show(f"{parts[0]} [{parts[1]}] has left the chat.")
 
     # Errors, in plain words.
@@ -339,7 +388,14 @@ class ClientMachine:
         except ValueError:
             code = None  # a code from a later version: explained by its text
         self._lastError = code
-        if code is Err.NAME_TAKEN:
+        if code is Err.NAME_TAKEN and self.offerGhost and not self._ghost:
+            # Perhaps by the user's own other session (a vanished UDP
+            # client, another terminal): offer to end it.
+            self.view.show(f"The username {self.name} is already in use.")
+            self.state = REPLACING
+            self.view.ask("If that is you, end your other session and log in here? [y/N]: ")
+        elif code is Err.NAME_TAKEN:
+            self._ghost = False
             self.view.show("That username is already taken, please enter a different one.")
             self._askName()
         elif code is Err.BAD_NAME:
@@ -349,7 +405,9 @@ class ClientMachine:
             self._badPassword(text)
         elif code is Err.FULL:
             self._finish("The server is full; please try again later.", 1)
-        elif code is Err.STATE and self.state in (PASSWORD, NAMING) and not self.welcomed:
+        elif (
+            code is Err.STATE and self.state in (PASSWORD, NAMING, REPLACING) and not self.welcomed
+        ):
             # At a prompt nothing we sent is unanswered, so this answers no
             # request: it is the login deadline, and the server closes the
             # session; we log in again on a new one after the user answers.
@@ -368,8 +426,7 @@ class ClientMachine:
             # not check the password, or could not read it): start again.
             self.view.show(_explain(word, text))
             self._password = None
-            self.state = LOGGING_IN
-            self.view.send(f"C LOGIN {self.name}")
+            self._logIn()
         elif self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK):
             self.view.show(_explain(word, text))
             self._askOperation()
@@ -388,9 +445,8 @@ class ClientMachine:
         # (see connectionLost), not by its text.
         self._password = None
         self.view.show(f"{text.capitalize()}." if self._newAccount else "Wrong password.")
-        # The protocol starts a login again from LOGIN.
-        self.state = LOGGING_IN
-        self.view.send(f"C LOGIN {self.name}")
+        # The protocol starts a login again from LOGIN (with GHOST if asked).
+        self._logIn()
 
 
 def _explain(code: str, text: str) -> str:

@@ -50,12 +50,18 @@ that, you give it. Then, at "Operation [PM/DM/EX]:",
 Messages from others, and people joining and leaving, are printed as they
 arrive, even while you type. Ctrl-C or the end of input leaves politely.
 
+If USERNAME is in use, perhaps by your own other session (a UDP client
+that vanished, another terminal), the client offers to end that session:
+give your password as usual and you take the name over; the other session
+is told so and ends. At "Username:", the answer !ghost does the same.
+
 Without a terminal, each line of standard input answers the next prompt:
 
   printf 'secret\\nPM\\nhello\\nEX\\n' | chatclient 127.0.0.1 9000 alice
 
-Exit status: 0 after leaving (or when the server shuts down), 1 when the
-connection is lost or refused, 2 for a bad command line.
+Exit status: 0 after leaving (or when the server shuts down, or when you
+logged in again elsewhere), 1 when the connection is lost or refused, 2 for
+a bad command line.
 """
 
 
@@ -88,13 +94,26 @@ class ChatClient:
     was typing a password is replaced by a new one (L{reconnect}).
     """
 
-    def __init__(self, reactor: Any, host: str, port: int, name: str, udp: bool, ui: UI) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        host: str,
+        port: int,
+        name: str,
+        udp: bool,
+        ui: UI,
+        offerGhost: bool = False,
+    ) -> None:
+        """
+        @param offerGhost: a person answers at a terminal: offer to end
+            their own other session when the name is taken.
+        """
         self.reactor = reactor
         self.host = host
         self.port = port
         self.udp = udp
         self.ui = ui
-        self.machine = ClientMachine(self, name, "UDP" if udp else "TCP")
+        self.machine = ClientMachine(self, name, "UDP" if udp else "TCP", offerGhost)
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
@@ -278,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     def begin() -> None:
         nonlocal client
         ui: UI = TerminalUI() if interactive else LineUI(IReactorFromThreads(reactor))
-        client = ChatClient(reactor, args.host, args.port, args.username, args.udp, ui)
+        client = ChatClient(
+            reactor, args.host, args.port, args.username, args.udp, ui, offerGhost=interactive
+        )
         client.done.addBoth(lambda _: reactor.stop())
         client.start()
 
