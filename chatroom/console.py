@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.logger import Logger, LogLevel
+from twisted.logger import ILogObserver, Logger, LogLevel
 
 #: How long a public message may wait before the console shows it.
 PUBLIC_INTERVAL = 0.1
@@ -34,8 +34,9 @@ class Console(Logger):
         namespace: str | None = None,
         source: object | None = None,
         interval: float = PUBLIC_INTERVAL,
+        observer: ILogObserver | None = None,
     ) -> None:
-        super().__init__(namespace=namespace, source=source)
+        super().__init__(namespace=namespace, source=source, observer=observer)
         self._clock = clock
         self._interval = interval
         self._gathered: list[tuple[str, str, str]] = []
