@@ -70,8 +70,10 @@ class Owner(Protocol):
     What a session needs of the room it belongs to.
     """
 
-    log: Logger
     clock: IReactorTime
+
+    @property
+    def log(self) -> Logger: ...
 
     def handle(self, session: Session, item: Frame | FrameError) -> Deferred | None:
         """

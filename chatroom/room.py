@@ -17,11 +17,11 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
+from chatroom.console import Console
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
@@ -78,8 +78,6 @@ class Room(Service):
     @ivar roster: presence and name reservations.
     """
 
-    log = Logger()
-
     def __init__(
         self,
         clock: IReactorTime,
@@ -107,6 +105,7 @@ class Room(Service):
             (0: no limit); beyond it, new names get C{ERR RATE}.
         """
         self.clock = clock
+        self.log: Console = Console(clock, f"{__name__}.{type(self).__qualname__}", self)
         self.accounts = accounts
         self.maxClients = maxClients
         self.loginTimeout = loginTimeout
@@ -365,7 +364,7 @@ class Room(Service):
         transport = session.channel.transportName
         count = self.roster.broadcast(codec.data("PM", name, transport, text), session)
         session.send(codec.command("OK", "PM", str(count)))
-        self.log.info("{name}[{transport}] : {text}", name=name, transport=transport, text=text)
+        self.log.public(name, transport, text)
 
     def _direct(self, session: Session, name: str, frame: Frame) -> None:
         parts = frame.words(1)

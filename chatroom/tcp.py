@@ -16,13 +16,14 @@ from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
+    ITCPTransport,
 )
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatroom import codec
 from chatroom.codec import FrameLines, Reason
+from chatroom.output import Flusher, canWriteDirectly, writeNow
 from chatroom.pipeline import IChannel, Session
 from chatroom.room import Room
 from chatroom.sockets import IConnection
@@ -72,45 +73,6 @@ class SendQueue:
                 self.overflow()
 
 
-class TurnWriter:
-    """
-    Writes what each connection is sent during one turn of the reactor
-    with one call per connection, at the end of the turn.
-
-    A public message to a thousand people is a thousand sends; one C{write}
-    per recipient per turn, of everything it got in that turn, costs far
-    less than a C{write} per message, and the encoded line is shared by all.
-    """
-
-    def __init__(self, clock: IReactorTime) -> None:
-        self._clock = clock
-        self._waiting: list[ChatLineProtocol] = []
-        self._frame: bytes | None = None
-        self._line = b""
-
-    def line(self, frame: bytes) -> bytes:
-        """
-        C{frame} with its terminator, made once for a run of recipients.
-        """
-        if frame is not self._frame:
-            self._frame = frame
-            self._line = frame + codec.TERMINATOR
-        return self._line
-
-    def later(self, protocol: ChatLineProtocol) -> None:
-        """
-        C{protocol} has output waiting: flush it at the end of this turn.
-        """
-        if not self._waiting:
-            self._clock.callLater(0, self.flush)
-        self._waiting.append(protocol)
-
-    def flush(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        for protocol in waiting:
-            protocol.flush()
-
-
 def describe(address: IAddress) -> str:
     """
     C{host:port} for the console, whatever kind of address it is.
@@ -141,12 +103,13 @@ class ChatLineProtocol(FrameLines):
         service: Room,
         clock: IReactorTime,
         sendq: int = SENDQ,
-        writer: TurnWriter | None = None,
+        flusher: Flusher | None = None,
     ) -> None:
         self._service = service
         self._clock = clock
-        self._writer = writer or TurnWriter(clock)
-        self._pending: list[bytes] | None = None  # lines waiting for the turn's end
+        self._flusher = flusher or Flusher(clock)
+        self._pending: list[bytes] | None = None  # lines waiting for the next flush
+        self._direct = False  # may the flush write to the socket itself
         self._sendq = SendQueue(sendq, self._overflow)
         self._session: Session | None = None
         self._skipping = False  # inside an over-long line, until its \n
@@ -161,6 +124,10 @@ class ChatLineProtocol(FrameLines):
         address = self.transport.getPeer()
         self.peer = describe(address)
         self.host = getattr(address, "host", self.peer)
+        if ITCPTransport.providedBy(self.transport):
+            # Flushes are already batched: never wait for an ack as well.
+            self.transport.setTcpNoDelay(True)
+        self._direct = canWriteDirectly(self.transport)
         self.transport.registerProducer(self._sendq, True)
         self._session = self._service.connect(self)
 
@@ -254,24 +221,26 @@ class ChatLineProtocol(FrameLines):
     # IChannel
 
     def send(self, frame: bytes) -> None:
-        line = self._writer.line(frame)
+        line = self._flusher.line(frame)
         if self._pending is None:
             self._pending = [line]
-            self._writer.later(self)
+            self._flusher.later(self)
         else:
             self._pending.append(line)
 
     def flush(self) -> None:
         """
-        Write what was sent during this turn, with one call.
+        Write what was sent since the last flush, with one call.
         """
         pending, self._pending = self._pending, None
         if pending is None or self._gone:
             return
-        # The lines are shared by every recipient: hand them over as they
-        # are rather than join a copy for each.
-        self.transport.writeSequence(pending)
-        self._sendq.wrote(sum(map(len, pending)))
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        if self._direct:
+            writeNow(self.transport, data)  # type: ignore[arg-type]
+        else:
+            self.transport.write(data)
+        self._sendq.wrote(len(data))
 
     def close(self) -> Deferred[None]:
         self.flush()
@@ -314,9 +283,9 @@ class ChatFactory(Factory):
         self.service = service
         self.clock = clock
         self.sendq = sendq
-        self.writer = TurnWriter(clock)
+        self.flusher = Flusher(clock)
 
     def buildProtocol(self, addr: IAddress | None) -> ChatLineProtocol:
-        protocol = ChatLineProtocol(self.service, self.clock, self.sendq, self.writer)
+        protocol = ChatLineProtocol(self.service, self.clock, self.sendq, self.flusher)
         protocol.factory = self
         return protocol

@@ -21,6 +21,7 @@ from twisted.internet.testing import StringTransport
 from chatroom import codec, names
 from chatroom.codec import FrameError, parseDatagram
 from chatroom.lifecycle import Phase
+from chatroom.output import FLUSH_INTERVAL
 from chatroom.room import Room
 from chatroom.roster import Roster
 from chatroom.tcp import ChatFactory
@@ -210,17 +211,17 @@ def test_tcp_bytes_never_break_the_server(chunks):
     for chunk in chunks:
         fuzzed.dataReceived(chunk)
     fuzzed.dataReceived(b"\n")  # end whatever line was left open
-    clock.advance(0)
+    clock.advance(FLUSH_INTERVAL)
     if not transport.disconnecting:
         fuzzed.dataReceived(b"C PING alive\n")
-        clock.advance(0)  # the end of the reactor's turn: output is written
+        clock.advance(FLUSH_INTERVAL)  # the next flush: output is written
         assert transport.value().endswith(b"C PONG alive\r\n")
     else:
         assert b"C EX" in b"".join(chunks)  # only leaving ends a session
-    clock.advance(0)
+    clock.advance(FLUSH_INTERVAL)
     watched.clear()
     watcher.dataReceived(b"C PING still\n")
-    clock.advance(0)
+    clock.advance(FLUSH_INTERVAL)
     assert watched.value().endswith(b"C PONG still\r\n")
 
 

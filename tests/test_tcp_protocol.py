@@ -9,6 +9,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
+from chatroom.output import FLUSH_INTERVAL
 from chatroom.room import Room
 from chatroom.tcp import CLOSE_GRACE, ChatFactory
 
@@ -27,7 +28,7 @@ def service(clock):
 
 class RecordingTransport(StringTransport):
     aborted = False
-    clock: Clock  # the fake reactor, whose turns end with advance(0)
+    clock: Clock  # the fake reactor: output is flushed within FLUSH_INTERVAL
 
     def abortConnection(self) -> None:
         self.aborted = True
@@ -43,9 +44,9 @@ def connect(service, clock):
 
 def frames(transport: RecordingTransport) -> list[bytes]:
     """
-    What was written by the end of this turn of the (fake) reactor.
+    What was written by the next flush.
     """
-    transport.clock.advance(0)
+    transport.clock.advance(FLUSH_INTERVAL)
     out = transport.value()
     transport.clear()
     assert out.endswith(b"\r\n") or out == b""
@@ -110,14 +111,15 @@ def test_a_slow_reader_overflowing_mid_broadcast(service, clock):
         protocol, transport = connect(service, clock)
         protocol.dataReceived(f"C LOGIN {name}\n".encode())
         people.append((protocol, transport))
-    clock.advance(0)  # the join notices are out
+    clock.advance(FLUSH_INTERVAL)  # the join notices are out
     slow = people[1][0]
     slow._sendq.limit = 10
     slow._sendq.pauseProducing()  # its socket buffer is full
     for _, transport in people:
         transport.clear()
     people[0][0].dataReceived(b"C PM\nD hello everyone\n")
-    clock.advance(0)  # this turn's writes (the slow one overflows), then the next turn
+    clock.advance(FLUSH_INTERVAL)  # the flush, in which the slow one overflows
+    clock.advance(FLUSH_INTERVAL)  # the next, with the LEAVE notices
     assert people[1][1].aborted
     assert people[0][1].value().endswith(b"C OK PM 3\r\nC LEAVE slow TCP DROPPED\r\n")
     for _, transport in people[2:]:

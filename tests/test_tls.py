@@ -128,3 +128,42 @@ async def test_shutdown_with_a_tls_client_ends_with_close_notify(startServer, tm
     frames, how, _ = await reading
     assert frames == ["C BYE SHUTDOWN"]
     assert how == "close_notify"
+
+
+@pytest_twisted.ensureDeferred
+async def test_public_messages_over_tls(startServer, tmp_path):
+    """
+    TLS connections are written through Twisted, not straight to the socket
+    as plain TCP ones are: a fan-out still reaches them, in order.
+    """
+    from twisted.internet import reactor
+
+    key, cert = selfSigned(tmp_path)
+    server = await startServer(
+        "--tcp", f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}", "--msg-rate=0"
+    )
+    trust = ssl.Certificate.loadPEM(cert.read_bytes())
+    options = ssl.optionsForClientTLS("localhost", trustRoot=trust)
+    people = []
+    for name in ("una", "vic"):
+        endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", server.port, options, timeout=5)
+        client = await connect(server.port, endpoint)
+        await client.expect("C HELLO chatroom 1 TCP")
+        client.send(f"C LOGIN {name}", f"C PASS {name} secret")
+        await client.expect(
+            "C PASSWORD NEW", f"C WELCOME {name} TCP Welcome {name}, you are connected via TCP."
+        )
+        people.append(client)
+    una, vic = people
+    await una.expect("C JOIN vic TCP")
+    for i in range(50):
+        vic.send("C PM", f"D message {i}")
+    await una.expect(*(f"D PM vic TCP message {i}" for i in range(50)))
+    await vic.expect(*(["C ACK PM", "C OK PM 1"] * 50))
+    una.send("C EX")
+    await una.expect("C BYE EXIT")
+    await una.waitClosed()
+    await vic.expect("C LEAVE una TCP EXIT")
+    vic.send("C EX")
+    await vic.expect("C BYE EXIT")
+    await vic.waitClosed()

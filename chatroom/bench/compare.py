@@ -124,7 +124,7 @@ async def paced(
             person.deliveries = 0
         latencies.samples.clear()
         generator = Generator()
-        cpu = server.cpuSeconds()
+        user, system = server.cpuTimes()
         started = time.monotonic()
         process.write(b"go\n")
         expected = count * receivers
@@ -139,9 +139,12 @@ async def paced(
             got = sum(p.deliveries for p in people)
             raise TimeoutError(f"{e}: {got} of {expected}; pacer: {pacer.output!r}") from None
         elapsed = time.monotonic() - started
-        serverCpu = server.cpuSeconds() - cpu
+        userAfter, systemAfter = server.cpuTimes()
+        serverCpu = userAfter - user + systemAfter - system
         result = Result(scenario)
         result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
+        result.figures["  user µs"] = (userAfter - user) / expected * 1e6
+        result.figures["  system µs"] = (systemAfter - system) / expected * 1e6
         await waitUntil(reactor, lambda: b"sent " in pacer.output, 10, "the pacer's report")
         result.figures["sender msg/s"] = count / pacer.seconds()
         return result
