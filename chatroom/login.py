@@ -190,7 +190,7 @@ class Login:
             session.error(Err.BAD_PASSWORD, "wrong password")
             return None
 
-        def entered(spelling: str) -> None:
+        def entered(spelling: str) -> Deferred | None:
             # Accounts from before 1.1 may look alike only as registered.
             holder = self.room.roster.holder(spelling, session)
             if holder is not None:
@@ -199,7 +199,8 @@ class Login:
                     Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
                 )
                 return
-            self.room.welcome(session, spelling)
+            # The session's next frames wait until its stored messages are handed over.
+            return self.room.welcome(session, spelling)
 
         answer = session.life.answer
         return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))

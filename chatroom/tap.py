@@ -19,6 +19,8 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
+from chatroom.history import HISTORY
+from chatroom.inbox import INBOX, INBOX_DAYS
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.migrations import DatabaseError
 from chatroom.passwords import Passwords
@@ -110,6 +112,27 @@ class Options(usage.Options):
                 "Seconds an account change may wait for another program's lock on --db;"
                 " then the client gets ERR UNAVAILABLE."
             ),
+            _positive(float),
+        ],
+        [
+            "history",
+            None,
+            HISTORY,
+            "Public messages kept (in --db) for C HISTORY.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox",
+            None,
+            INBOX,
+            "Direct messages kept per offline user; more get ERR INBOX_FULL.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox-days",
+            None,
+            INBOX_DAYS,
+            "Days a direct message is kept for an offline user, then deleted.",
             _positive(float),
         ],
         [
@@ -272,6 +295,7 @@ def buildService(
     tcp = tcpEndpoint(reactor, config.tcpDescription())
     top = ServerService(reactor)
     accounts = None
+    store = None
     if not config["no-accounts"]:
         checkDatabase(config["db"])
         hashing = HashingPool(reactor)
@@ -291,6 +315,10 @@ def buildService(
         maxPerHost=config["max-per-ip"],
         loginFailures=config["login-failures"],
         maxRegistrations=config["max-registrations"],
+        history=config["history"],
+        store=store,
+        inbox=config["inbox"],
+        inboxDays=config["inbox-days"],
     )
     chat.setName("chat")
     chat.setServiceParent(top)

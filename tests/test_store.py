@@ -19,7 +19,7 @@ from chatroom.store import AccountStore, Unavailable, openDatabase
 def test_fresh_database_gets_the_newest_schema(tmp_path):
     path = tmp_path / "new.sqlite"
     db = openDatabase(str(path))
-    assert schemaVersion(db) == 2
+    assert schemaVersion(db) == 3
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     # Password hashes are nobody else's business.
@@ -135,7 +135,7 @@ def test_upgrade_to_v2_gives_every_account_its_skeletons(tmp_path):
     path = str(tmp_path / "old.sqlite")
     _v1Database(path, COLLIDING)
     db = openDatabase(path)
-    assert schemaVersion(db) == 2
+    assert schemaVersion(db) == 3
     rows = {
         name: (skeleton, shown)
         for name, skeleton, shown in db.execute(
