@@ -60,10 +60,11 @@ def _keep(key: str, said: Said, limit: int, db: sqlite3.Connection) -> tuple[str
     return atomically(db, keep)
 
 
-def _waiting(key: str, db: sqlite3.Connection) -> list[tuple[int, Said]]:
+def _waiting(key: str, since: int, db: sqlite3.Connection) -> list[tuple[int, Said]]:
     rows = db.execute(
-        "SELECT id, at, sender, transport, text FROM inbox WHERE recipient_key = ? ORDER BY id",
-        (key,),
+        "SELECT id, at, sender, transport, text FROM inbox"
+        " WHERE recipient_key = ? AND at >= ? ORDER BY id",
+        (key, since),
     )
     return [(row[0], row[1:]) for row in rows]
 
@@ -110,6 +111,12 @@ class Inbox:
     def _now(self) -> int:
         return int(self._clock.seconds() * 1000)
 
+    def _oldest(self) -> int:
+        """
+        The time (in milliseconds) before which a kept message is too old.
+        """
+        return self._now() - int(self.days * 86400 * 1000)
+
     def keep(self, recipient: str, sender: str, transport: str, text: str) -> Deferred[str | None]:
         """
         Keep a direct message for C{recipient}, who is offline.
@@ -148,9 +155,10 @@ class Inbox:
     def waiting(self, name: str) -> Deferred[list[tuple[int, Said]]]:
         """
         The messages kept for the account C{name}, oldest first, each with
-        the id that L{handedOver} takes.
+        the id that L{handedOver} takes; none older than L{days}, even
+        before L{expire} deleted them.
         """
-        return self._store.read(partial(_waiting, names.caseless(name)))
+        return self._store.read(partial(_waiting, names.caseless(name), self._oldest()))
 
     def handedOver(self, name: str, ids: list[int]) -> Deferred[None]:
         """
@@ -174,8 +182,7 @@ class Inbox:
         """
         Delete the messages older than L{days}.
         """
-        before = self._now() - int(self.days * 86400 * 1000)
-        d = self._store.write(partial(_expire, before))
+        d = self._store.write(partial(_expire, self._oldest()))
 
         def expired(count: int) -> None:
             if count:
