@@ -296,14 +296,16 @@ def buildService(
     top = ServerService(reactor)
     accounts = None
     store = None
-    if not config["no-accounts"]:
+    # The database keeps accounts, and history even in a room without them.
+    if not config["no-accounts"] or config["history"]:
         checkDatabase(config["db"])
-        hashing = HashingPool(reactor)
-        hashing.setServiceParent(top)
         store = AccountStore(reactor, config["db"], config["db-timeout"])
         storage = AccountStoreService(store)
         storage.setName("store")
         storage.setServiceParent(top)
+    if not config["no-accounts"]:
+        hashing = HashingPool(reactor)
+        hashing.setServiceParent(top)
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = Room(
         reactor,
