@@ -221,20 +221,20 @@ class Login:
             session.error(Err.BAD_PASSWORD, "wrong password")
             return None
 
-        def entered(spelling: str) -> None:
+        def entered(spelling: str) -> Deferred | None:
             # Accounts from before 1.1 may look alike only as registered.
             holder = self.room.roster.holder(spelling, session)
             replacing, session.replacing = session.replacing, None
             if holder is not None and holder is replacing:
-                self.room.replace(session, holder, spelling)
-                return
+                return self.room.replace(session, holder, spelling)
             if holder is not None:
                 self.giveUp(session)
                 session.error(
                     Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
                 )
-                return
-            self.room.welcome(session, spelling)
+                return None
+            # The session's next frames wait until its stored messages are handed over.
+            return self.room.welcome(session, spelling)
 
         answer = session.life.answer
         return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))

@@ -22,11 +22,14 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
+from chatroom.history import HISTORY, History, Said, timestamp
+from chatroom.inbox import INBOX, INBOX_DAYS, Inbox, InboxFull
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
 from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, Awaiting, IChannel, Session
 from chatroom.roster import IRoster, Roster
+from chatroom.store import AccountStore, Unavailable
 
 # Defaults, written once: the twistd options show and use these.
 LOGIN_TIMEOUT = 30.0
@@ -93,6 +96,10 @@ class Room(Service):
         inboxHigh: int = INBOX_HIGH,
         maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
         roster: IRoster | None = None,
+        history: int = HISTORY,
+        store: AccountStore | None = None,
+        inbox: int = INBOX,
+        inboxDays: float = INBOX_DAYS,
     ) -> None:
         """
         @param msgRate: frames a second a session may send on average (0:
@@ -103,6 +110,11 @@ class Room(Service):
             before its logins are refused for the rest of that minute.
         @param maxRegistrations: new accounts an hour from one address
             (0: no limit); beyond it, new names get C{ERR RATE}.
+        @param history: public messages kept for C{C HISTORY} (0: none).
+        @param store: the database that keeps them, and direct messages
+            for offline users (C{inbox} at most per user, for C{inboxDays}
+            days; C{inbox} 0: none are kept); without it, and without
+            C{accounts}, history lives in memory and no message is kept.
         """
         self.clock = clock
         self.log: Console = Console(clock, f"{__name__}.{type(self).__qualname__}", self)
@@ -122,6 +134,10 @@ class Room(Service):
         self._deadlines: dict[Session, float] = {}
         self._sweeper = LoopingCall(self._expireLogins)
         self._sweeper.clock = clock
+        self.history = History(clock, history, store)
+        self.inbox: Inbox | None = None
+        if store is not None and accounts is not None and inbox > 0:
+            self.inbox = Inbox(store, clock, inbox, inboxDays)
         loggedOut = _ANY - {Phase.ACTIVE}
         active = frozenset({Phase.ACTIVE})
         self.verbs: dict[str, Verb] = {
@@ -135,6 +151,7 @@ class Room(Service):
             "PM": Verb(Args.NONE, active, "log in first", self._publicStart),
             "DM": Verb(Args.NONE, active, "log in first", self._directStart),
             "WHO": Verb(Args.NONE, active, "log in first", self._who),
+            "HISTORY": Verb(Args.WORD, active, "log in first", self._history),
             "PING": Verb(Args.WORD, _ANY, "", self._ping),
             "EX": Verb(Args.NONE, _ANY, "", self._exit),
         }
@@ -144,18 +161,25 @@ class Room(Service):
     def startService(self) -> None:
         super().startService()
         self._sweeper.start(min(1.0, self.loginTimeout / 4), now=False)
+        self.history.start()
+        if self.inbox is not None:
+            self.inbox.start()
 
     def stopService(self) -> Deferred[None]:
         """
-        Say C{BYE SHUTDOWN} to everyone, wait for them to go (the account
-        store, a service of its own, closes after that).
+        Say C{BYE SHUTDOWN} to everyone, wait for them to go, write the
+        last batch of history (the account store, a service of its own,
+        closes after that).
         """
         super().stopService()
         if self._sweeper.running:
             self._sweeper.stop()
+        if self.inbox is not None:
+            self.inbox.stop()
         bye = codec.command("BYE", Reason.SHUTDOWN)
         closing = [session.close(bye, Reason.SHUTDOWN) for session in list(self.sessions)]
         d: Deferred = DeferredList(closing)
+        d.addCallback(lambda _: self.history.stop())
         d.addCallback(lambda _: self.log.info("chatroom stopped"))
         return d
 
@@ -230,10 +254,31 @@ class Room(Service):
         if reason != Reason.SHUTDOWN:
             self.roster.broadcast(codec.command("LEAVE", session.name, transport, reason), session)
 
-    def welcome(self, session: Session, name: str) -> None:
+    def welcome(self, session: Session, name: str) -> Deferred[None] | None:
         """
-        C{session}'s login succeeded as C{name}: it is present now.
+        C{session}'s login succeeded as C{name}: it is present now, once
+        the direct messages kept for it are read (1.1), to be handed over
+        right after C{C WELCOME}. The session's frames wait meanwhile.
         """
+        if self.inbox is None:
+            self._enter(session, name, [])
+            return None
+
+        def unread(failure: Failure) -> list[tuple[int, Said]]:
+            failure.trap(Unavailable)
+            self.log.warn(
+                "{name}'s stored direct messages not read, kept for later: {why}",
+                name=name,
+                why=failure.value,
+            )
+            return []
+
+        d = self.inbox.waiting(name).addErrback(unread)
+        return d.addCallback(lambda kept: self._enter(session, name, kept))
+
+    def _enter(self, session: Session, name: str, kept: list[tuple[int, Said]]) -> None:
+        if session.life.ended:
+            return  # gone while its messages were read: they stay kept
         transport = session.channel.transportName
         self._deadlines.pop(session, None)
         self.roster.release(session)
@@ -246,12 +291,18 @@ class Room(Service):
                 "WELCOME", name, transport, f"Welcome {name}, you are connected via {transport}."
             )
         )
+        if kept:
+            assert self.inbox is not None  # nothing is kept without one
+            session.send(codec.command("INBOX", str(len(kept))))
+            for _, (at, sender, via, text) in kept:
+                session.send(codec.data("INBOX", timestamp(at), sender, via, text))
+            self.inbox.handedOver(name, [i for i, _ in kept])
         self.roster.broadcast(codec.command("JOIN", name, transport), session)
         self.log.info(
             "{name} [{transport}] has connected. Welcome!", name=name, transport=transport
         )
 
-    def replace(self, session: Session, old: Session, name: str) -> None:
+    def replace(self, session: Session, old: Session, name: str) -> Deferred[None] | None:
         """
         C{GHOST} (1.1): C{session} proved to be C{old}'s user. C{old} ends
         (C{BYE REPLACED}, the others C{LEAVE … REPLACED}) and C{session}
@@ -264,7 +315,7 @@ class Room(Service):
             transport=session.channel.transportName,
         )
         old.close(codec.command("BYE", Reason.REPLACED), Reason.REPLACED)
-        self.welcome(session, name)
+        return self.welcome(session, name)
 
     def _expireLogins(self) -> None:
         now = self.clock.seconds()
@@ -292,8 +343,7 @@ class Room(Service):
             session.error(item.code, item.reason)
             return None
         if item.kind == codec.DATA:
-            self._data(session, item)
-            return None
+            return self._data(session, item)
         verb = self.verbs.get(item.verb)
         if verb is None:
             if codec.isVerb(item.verb):
@@ -337,25 +387,43 @@ class Room(Service):
         for frame in codec.listFrames("USERS", entries):
             session.send(frame)
 
+    def _history(self, session: Session, frame: Frame) -> None:
+        """
+        C{C HISTORY [n]} (1.1): the last C{n} public messages, at most (and
+        by default) as many as are kept, oldest first; from memory.
+        """
+        count = self.history.size
+        if frame.rest:
+            if not (frame.rest.isascii() and frame.rest.isdigit()):
+                session.error(Err.BAD_FRAME, "C HISTORY takes a number of messages, 0 or more")
+                return
+            if len(frame.rest) < 10:
+                count = min(count, int(frame.rest))
+        said = self.history.last(count)
+        session.send(codec.command("HISTORY", str(len(said))))
+        for at, sender, transport, text in said:
+            session.send(codec.data("HISTORY", timestamp(at), sender, transport, text))
+
     def _ping(self, session: Session, frame: Frame) -> None:
         session.send(codec.command("PONG", frame.rest) if frame.rest else codec.command("PONG"))
 
     def _exit(self, session: Session, frame: Frame) -> None:
         session.close(codec.command("BYE", Reason.EXIT), Reason.EXIT)
 
-    def _data(self, session: Session, frame: Frame) -> None:
+    def _data(self, session: Session, frame: Frame) -> Deferred[None] | None:
         if session.life.phase is not Phase.ACTIVE:
             session.error(Err.STATE, "log in first")
-            return
+            return None
         name = session.name
         assert name is not None  # named by welcome, on entering ACTIVE
         awaiting, session.awaiting = session.awaiting, None
         if awaiting is Awaiting.PUBLIC:
             self._public(session, name, frame.rest)
         elif awaiting is Awaiting.DIRECT:
-            self._direct(session, name, frame)
+            return self._direct(session, name, frame)
         else:
             session.error(Err.STATE, "send C PM or C DM first")
+        return None
 
     def _public(self, session: Session, name: str, text: str) -> None:
         if not text:
@@ -364,17 +432,21 @@ class Room(Service):
         transport = session.channel.transportName
         count = self.roster.broadcast(codec.data("PM", name, transport, text), session)
         session.send(codec.command("OK", "PM", str(count)))
+        if self.history.size:
+            self.history.add(int(self.clock.seconds() * 1000), name, transport, text)
         self.log.public(name, transport, text)
 
-    def _direct(self, session: Session, name: str, frame: Frame) -> None:
+    def _direct(self, session: Session, name: str, frame: Frame) -> Deferred[None] | None:
         parts = frame.words(1)
         if len(parts) < 2 or not parts[1]:
             session.error(Err.BAD_TEXT, "send D <username> <text>")
-            return
+            return None
         target = self.roster.find(names.key(parts[0]))
+        if target is None and self.inbox is not None:
+            return self._keepDirect(session, name, parts[0], parts[1])
         if target is None:
             session.error(Err.NO_SUCH_USER, f"{parts[0]} is not online")
-            return
+            return None
         assert target.name is not None  # present, so named
         transport = session.channel.transportName
         target.send(codec.data("DM", name, transport, parts[1]))
@@ -385,3 +457,36 @@ class Room(Service):
             transport=transport,
             target=target.label,
         )
+        return None
+
+    def _keepDirect(self, session: Session, name: str, recipient: str, text: str) -> Deferred[None]:
+        """
+        A direct message to someone offline (1.1): kept if they have an
+        account, answered once it is on disk; the session's next frames
+        wait for that.
+        """
+        assert self.inbox is not None  # only called with one
+        d = self.inbox.keep(recipient, name, session.channel.transportName, text)
+
+        def kept(shown: str | None) -> None:
+            if shown is None:
+                session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
+            else:
+                session.send(codec.command("OK", "DM", shown, "STORED"))
+
+        def refused(failure: Failure) -> Failure | None:
+            if failure.check(InboxFull):
+                full = f"{failure.value.args[0]} has too many stored messages; try later"
+                session.error(Err.INBOX_FULL, full)
+                return None
+            if failure.check(Unavailable):
+                self.log.warn(
+                    "{label}: direct message not stored, database unavailable: {why}",
+                    label=session.label,
+                    why=failure.value,
+                )
+                session.error(Err.UNAVAILABLE, "the database is busy right now; try again later")
+                return None
+            return failure
+
+        return d.addCallbacks(kept, refused)

@@ -206,6 +206,19 @@ class AccountStore:
 
         return self._ready().addCallback(lambda _: self._submit(self._readPool, read))
 
+    def write(self, f: Callable[[sqlite3.Connection], T]) -> Deferred[T]:
+        """
+        Run C{f(connection)} on the writer's thread, in order with every
+        other write; see L{atomically} for several statements as one.
+        """
+        return self._query(f)
+
+    def read(self, f: Callable[[sqlite3.Connection], T]) -> Deferred[T]:
+        """
+        Run C{f(connection)} on a reading thread (its connection is read-only).
+        """
+        return self._read(f)
+
     def open(self) -> Deferred[None]:
         """
         Start the database threads and open (or create, or upgrade) the file.
@@ -349,3 +362,20 @@ def _within(db: sqlite3.Connection, deadline: float, f: Callable[[sqlite3.Connec
         raise  # our own doing, not the database's state
     except sqlite3.Error as e:
         raise Unavailable(f"the account database: {e}") from e
+
+
+def atomically(db: sqlite3.Connection, f: Callable[[sqlite3.Connection], T]) -> T:
+    """
+    C{f(db)} in one transaction: all of it is committed, or none of it.
+
+    For the writer's connection, which is otherwise in autocommit mode.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = f(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result

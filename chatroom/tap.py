@@ -19,6 +19,8 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
+from chatroom.history import HISTORY
+from chatroom.inbox import INBOX, INBOX_DAYS
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.migrations import DatabaseError
 from chatroom.passwords import Passwords
@@ -110,6 +112,27 @@ class Options(usage.Options):
                 "Seconds an account change may wait for another program's lock on --db;"
                 " then the client gets ERR UNAVAILABLE."
             ),
+            _positive(float),
+        ],
+        [
+            "history",
+            None,
+            HISTORY,
+            "Public messages kept (in --db) for C HISTORY.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox",
+            None,
+            INBOX,
+            "Direct messages kept per offline user; more get ERR INBOX_FULL.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox-days",
+            None,
+            INBOX_DAYS,
+            "Days a direct message is kept for an offline user, then deleted.",
             _positive(float),
         ],
         [
@@ -272,14 +295,18 @@ def buildService(
     tcp = tcpEndpoint(reactor, config.tcpDescription())
     top = ServerService(reactor)
     accounts = None
-    if not config["no-accounts"]:
+    store = None
+    # The database keeps accounts, and history even in a room without them.
+    if not config["no-accounts"] or config["history"]:
         checkDatabase(config["db"])
-        hashing = HashingPool(reactor)
-        hashing.setServiceParent(top)
         store = AccountStore(reactor, config["db"], config["db-timeout"])
         storage = AccountStoreService(store)
         storage.setName("store")
         storage.setServiceParent(top)
+    if not config["no-accounts"]:
+        assert store is not None  # opened above: accounts need the database
+        hashing = HashingPool(reactor)
+        hashing.setServiceParent(top)
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     chat = Room(
         reactor,
@@ -291,6 +318,10 @@ def buildService(
         maxPerHost=config["max-per-ip"],
         loginFailures=config["login-failures"],
         maxRegistrations=config["max-registrations"],
+        history=config["history"],
+        store=store,
+        inbox=config["inbox"],
+        inboxDays=config["inbox-days"],
     )
     chat.setName("chat")
     chat.setServiceParent(top)

@@ -140,6 +140,7 @@ CHECKS = {
     "PM": ("C PM", Phase.ACTIVE, "C ACK PM"),
     "DM": ("C DM", Phase.ACTIVE, "C USERS solo:TCP"),
     "WHO": ("C WHO", Phase.ACTIVE, "C USERS solo:TCP"),
+    "HISTORY": ("C HISTORY", Phase.ACTIVE, "C HISTORY 0"),
     "PING": ("C PING x", Phase.NEW, "C PONG x"),
     "EX": ("C EX", Phase.NEW, "C BYE EXIT"),
 }
@@ -147,7 +148,7 @@ CHECKS = {
 
 def test_every_verb_is_in_the_table():
     room = Room(Clock(), None)
-    assert set(room.verbs) == {"LOGIN", "PASS", "PM", "DM", "WHO", "PING", "EX"}
+    assert set(room.verbs) == {"LOGIN", "PASS", "PM", "DM", "WHO", "HISTORY", "PING", "EX"}
     assert {verb.args for verb in room.verbs.values()} <= set(Args)
     assert all(Phase.ENDED not in verb.phases for verb in room.verbs.values())
 

@@ -19,7 +19,7 @@ from chatroom.store import AccountStore, Unavailable, openDatabase
 def test_fresh_database_gets_the_newest_schema(tmp_path):
     path = tmp_path / "new.sqlite"
     db = openDatabase(str(path))
-    assert schemaVersion(db) == 2
+    assert schemaVersion(db) == 3
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     # Password hashes are nobody else's business.
@@ -135,7 +135,7 @@ def test_upgrade_to_v2_gives_every_account_its_skeletons(tmp_path):
     path = str(tmp_path / "old.sqlite")
     _v1Database(path, COLLIDING)
     db = openDatabase(path)
-    assert schemaVersion(db) == 2
+    assert schemaVersion(db) == 3
     rows = {
         name: (skeleton, shown)
         for name, skeleton, shown in db.execute(
@@ -309,3 +309,57 @@ async def test_an_unusable_file_is_unavailable_until_mended(tmp_path):
         assert (await store.lookup("alice")).name == "alice"
     finally:
         await store.close()
+
+
+def _v2Database(path: str, accounts: list[str]) -> None:
+    """
+    A database as chatroom made it before history (schema v2).
+    """
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(
+        (files("chatroom.schema") / "v2.sql").read_text("utf-8") + "INSERT INTO version VALUES (2);"
+    )
+    for name in accounts:
+        db.execute(
+            "INSERT INTO accounts VALUES (?, ?, 'hash-of-' || ?, 0, ?, ?)",
+            (names.caseless(name), name, name, names.key(name), names.shownKey(name)),
+        )
+    db.close()
+
+
+def test_upgrade_to_v3_keeps_accounts_and_adds_empty_history_and_inbox(tmp_path):
+    path = str(tmp_path / "v2.sqlite")
+    _v2Database(path, ["alice", "bob"])
+    db = openDatabase(path)
+    assert schemaVersion(db) == 3
+    assert db.execute("SELECT name, password_hash FROM accounts ORDER BY name").fetchall() == [
+        ("alice", "hash-of-alice"),
+        ("bob", "hash-of-bob"),
+    ]
+    assert db.execute("SELECT count(*) FROM history").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM inbox WHERE recipient_key = 'bob' ORDER BY id"
+    ).fetchall()
+    assert "inbox_recipient" in str(plan)
+    db.close()
+
+
+def test_a_fresh_v3_database_matches_an_upgraded_one(tmp_path):
+    def shape(db: sqlite3.Connection) -> list:
+        tables = sorted(db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall())
+        columns = [
+            (table, row[1], row[2], row[3], row[5])
+            for table in ("accounts", "history", "inbox")
+            for row in db.execute(f"PRAGMA table_info({table})")
+        ]
+        return tables + columns
+
+    _v1Database(str(tmp_path / "v1.sqlite"), [])
+    _v2Database(str(tmp_path / "v2.sqlite"), [])
+    fresh = openDatabase(str(tmp_path / "new.sqlite"))
+    for old in ("v1.sqlite", "v2.sqlite"):
+        upgraded = openDatabase(str(tmp_path / old))
+        assert shape(upgraded) == shape(fresh)
+        upgraded.close()
+    fresh.close()

@@ -57,6 +57,8 @@ class BenchServer:
             f"--db={Path(directory.name) / 'bench.sqlite'}",
             *([] if accounts else ["--no-accounts"]),
             *UNLIMITED,
+            # e.g. CHATROOM_BENCH_OPTIONS=--history=0, to compare.
+            *os.environ.get("CHATROOM_BENCH_OPTIONS", "").split(),
             *options,
             twistdOptions=profiling,
         )

@@ -1,0 +1,198 @@
+"""
+Direct messages kept for registered users who are offline (protocol 1.1),
+handed over right after their next C{C WELCOME}.
+
+A message is on disk before its sender hears C{C OK DM <name> STORED}, and
+is deleted only once it was handed to its recipient's session, so a
+recipient whose connection dies while logging in keeps it. Messages older
+than the retention period are deleted, at start-up and then every hour.
+Everything runs on the store's threads; the console names senders and
+recipients, never the text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import partial
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatroom import names
+from chatroom.history import Said
+from chatroom.store import AccountStore, atomically
+
+#: Direct messages kept per user, by default.
+INBOX = 100
+
+#: Days a kept direct message waits for its recipient, by default.
+INBOX_DAYS = 30.0
+
+#: Seconds between two deletions of messages past their days.
+EXPIRY_INTERVAL = 3600.0
+
+
+class InboxFull(Exception):
+    """
+    The recipient already has as many kept messages as the server allows.
+    """
+
+
+def _keep(key: str, said: Said, limit: int, db: sqlite3.Connection) -> tuple[str, int] | None:
+    def keep(db: sqlite3.Connection) -> tuple[str, int] | None:
+        row = db.execute("SELECT name FROM accounts WHERE name_key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        (count,) = db.execute(
+            "SELECT count(*) FROM inbox WHERE recipient_key = ?", (key,)
+        ).fetchone()
+        if count >= limit:
+            raise InboxFull(row[0])
+        db.execute(
+            "INSERT INTO inbox (recipient_key, at, sender, transport, text) VALUES (?, ?, ?, ?, ?)",
+            (key, *said),
+        )
+        return row[0], count + 1
+
+    return atomically(db, keep)
+
+
+def _waiting(key: str, since: int, db: sqlite3.Connection) -> list[tuple[int, Said]]:
+    rows = db.execute(
+        "SELECT id, at, sender, transport, text FROM inbox"
+        " WHERE recipient_key = ? AND at >= ? ORDER BY id",
+        (key, since),
+    )
+    return [(row[0], row[1:]) for row in rows]
+
+
+def _delete(ids: list[int], db: sqlite3.Connection) -> None:
+    def delete(db: sqlite3.Connection) -> None:
+        db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+
+    atomically(db, delete)
+
+
+def _expire(before: int, db: sqlite3.Connection) -> int:
+    return db.execute("DELETE FROM inbox WHERE at < ?", (before,)).rowcount
+
+
+class Inbox:
+    """
+    The kept direct messages of every registered user.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        store: AccountStore,
+        clock: IReactorTime,
+        limit: int = INBOX,
+        days: float = INBOX_DAYS,
+    ) -> None:
+        self.limit = limit
+        self.days = days
+        self._store = store
+        self._clock = clock
+        self._expiry = LoopingCall(self.expire)
+        self._expiry.clock = clock
+
+    def start(self) -> None:
+        self._expiry.start(EXPIRY_INTERVAL, now=True)
+
+    def stop(self) -> None:
+        if self._expiry.running:
+            self._expiry.stop()
+
+    def _now(self) -> int:
+        return int(self._clock.seconds() * 1000)
+
+    def _oldest(self) -> int:
+        """
+        The time (in milliseconds) before which a kept message is too old.
+        """
+        return self._now() - int(self.days * 86400 * 1000)
+
+    def keep(self, recipient: str, sender: str, transport: str, text: str) -> Deferred[str | None]:
+        """
+        Keep a direct message for C{recipient}, who is offline.
+
+        Fires, once it is on disk, with the recipient's registered
+        spelling, or with L{None} if no account has that name; fails with
+        L{InboxFull}, or L{chatroom.store.Unavailable}.
+        """
+        said = (self._now(), sender, transport, text)
+        d = self._store.write(partial(_keep, names.caseless(recipient), said, self.limit))
+
+        def kept(result: tuple[str, int] | None) -> str | None:
+            if result is None:
+                return None
+            name, count = result
+            self.log.info(
+                "stored a direct message from {sender} for {recipient} ({count} waiting)",
+                sender=sender,
+                recipient=name,
+                count=count,
+            )
+            return name
+
+        def full(failure: Failure) -> Failure:
+            if failure.check(InboxFull):
+                self.log.info(
+                    "not stored: {recipient}'s inbox is full ({limit}), from {sender}",
+                    recipient=failure.value.args[0],
+                    limit=self.limit,
+                    sender=sender,
+                )
+            return failure
+
+        return d.addCallbacks(kept, full)
+
+    def waiting(self, name: str) -> Deferred[list[tuple[int, Said]]]:
+        """
+        The messages kept for the account C{name}, oldest first, each with
+        the id that L{handedOver} takes; none older than L{days}, even
+        before L{expire} deleted them.
+        """
+        return self._store.read(partial(_waiting, names.caseless(name), self._oldest()))
+
+    def handedOver(self, name: str, ids: list[int]) -> Deferred[None]:
+        """
+        The messages C{ids} were written to C{name}'s session: delete them.
+        """
+        self.log.info(
+            "handed {count} stored direct messages to {recipient}", count=len(ids), recipient=name
+        )
+        d = self._store.write(partial(_delete, ids))
+        d.addErrback(
+            lambda f: self.log.warn(
+                "stored direct messages to {recipient} not deleted (handed over again"
+                " at the next login): {why}",
+                recipient=name,
+                why=f.value,
+            )
+        )
+        return d
+
+    def expire(self) -> Deferred[None]:
+        """
+        Delete the messages older than L{days}.
+        """
+        d = self._store.write(partial(_expire, self._oldest()))
+
+        def expired(count: int) -> None:
+            if count:
+                self.log.info(
+                    "deleted {count} stored direct messages older than {days:g} days",
+                    count=count,
+                    days=self.days,
+                )
+
+        def failed(failure: Failure) -> None:
+            self.log.warn("cannot delete old stored direct messages: {why}", why=failure.value)
+
+        return d.addCallbacks(expired, failed)
