@@ -20,8 +20,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: Where Debian installs PostgreSQL 15's programs.
-BINARIES = Path(os.environ.get("CHATROOM_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _binaries() -> Path:
+    """
+    Where Debian installs PostgreSQL's programs (the newest version there), unless
+    C{CHATROOM_PG_BIN} says.
+    """
+    if "CHATROOM_PG_BIN" in os.environ:
+        return Path(os.environ["CHATROOM_PG_BIN"])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BINARIES = _binaries()
 
 #: Seconds PostgreSQL has to start or stop.
 WAIT = 30.0
