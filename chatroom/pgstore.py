@@ -420,7 +420,8 @@ def _oneLine(error: BaseException, url: str = "") -> str:
 def checkURL(url: str, timeout: float) -> None:
     """
     Fail now, with one clear line, if C{url} cannot be used: not a valid URL, or no PostgreSQL
-    answers there, or its schema is newer than ours.
+    answers there, or its schema is newer than ours. Creates nothing: the server may yet fail
+    to start (the store creates the schema when it opens).
 
     @raise DatabaseError: saying what is wrong, the password left out.
     """
@@ -428,7 +429,16 @@ def checkURL(url: str, timeout: float) -> None:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error as e:
         raise DatabaseError(f"not a valid PostgreSQL URL: {_oneLine(e, url)}") from None
+    target = targetVersion(schemaFiles())
     try:
-        connect(url, timeout).close()
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout))) as db:
+            exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
+            row = (
+                db.execute("SELECT max(version) FROM version").fetchone()
+                if exists and exists[0]
+                else None
+            )
     except psycopg.Error as e:
         raise DatabaseError(_oneLine(e, url)) from None
+    if row is not None and row[0] is not None and row[0] > target:
+        raise DatabaseError(f"database schema v{row[0]} is newer than this chatroom (v{target})")

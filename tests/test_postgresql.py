@@ -245,6 +245,16 @@ def _start(tmp_path: Path, db: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_a_newer_database_stops_the_start(pgURL, tmp_path):
+    with psycopg.connect(pgURL, autocommit=True) as db:
+        ensureSchema(db, schemaFiles())
+        db.execute("UPDATE version SET version = 99")
+    result = _start(tmp_path, pgURL)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in output
+    assert f"cannot use --db {pgURL}: database schema v99 is newer than this chatroom" in output
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
