@@ -32,7 +32,7 @@ from zope.interface import Attribute, Interface, implementer
 from chatroom import names
 from chatroom.passwords import BadPassword, Passwords, prepare
 from chatroom.startup import StartupError
-from chatroom.store import AccountStore, Unavailable
+from chatroom.store import Store, Unavailable
 
 #: Runs a blocking callable off the reactor thread.
 ThreadRunner = Callable[..., Deferred[Any]]
@@ -134,7 +134,7 @@ class AccountChecker:
 
     def __init__(
         self,
-        store: AccountStore,
+        store: Store,
         passwords: Passwords,
         runInThread: ThreadRunner = deferToThread,
     ) -> None:
@@ -204,7 +204,7 @@ class AccountStoreService(Service):
 
     foundation = True
 
-    def __init__(self, store: AccountStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def startService(self) -> None:
@@ -260,7 +260,7 @@ class Accounts:
 
     def __init__(
         self,
-        store: AccountStore,
+        store: Store,
         passwords: Passwords,
         runInThread: ThreadRunner = deferToThread,
     ) -> None:

@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatroom.store import AccountStore, Unavailable, atomically
+from chatroom.store import Store, Unavailable, atomically
 
 #: Public messages kept, by default.
 HISTORY = 100
@@ -95,7 +95,7 @@ class History:
         self,
         clock: IReactorTime,
         size: int = HISTORY,
-        store: AccountStore | None = None,
+        store: Store | None = None,
         interval: float = FLUSH_INTERVAL,
     ) -> None:
         """

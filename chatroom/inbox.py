@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from chatroom import names
 from chatroom.history import Said
-from chatroom.store import AccountStore, atomically
+from chatroom.store import Store, atomically
 
 #: Direct messages kept per user, by default.
 INBOX = 100
@@ -89,7 +89,7 @@ class Inbox:
 
     def __init__(
         self,
-        store: AccountStore,
+        store: Store,
         clock: IReactorTime,
         limit: int = INBOX,
         days: float = INBOX_DAYS,

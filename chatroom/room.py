@@ -29,7 +29,7 @@ from chatroom.limits import TokenBucket
 from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
 from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, Awaiting, IChannel, Session
 from chatroom.roster import IRoster, Roster
-from chatroom.store import AccountStore, Unavailable
+from chatroom.store import Store, Unavailable
 
 # Defaults, written once: the twistd options show and use these.
 LOGIN_TIMEOUT = 30.0
@@ -97,7 +97,7 @@ class Room(Service):
         maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
         roster: IRoster | None = None,
         history: int = HISTORY,
-        store: AccountStore | None = None,
+        store: Store | None = None,
         inbox: int = INBOX,
         inboxDays: float = INBOX_DAYS,
     ) -> None:

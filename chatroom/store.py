@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from twisted.internet.defer import Deferred, DeferredList, fail, succeed
 from twisted.internet.interfaces import IReactorFromThreads
@@ -49,6 +49,39 @@ class Unavailable(Exception):
     for longer than the busy timeout, or the file cannot be opened or read.
     Nothing was changed; the same call may succeed later.
     """
+
+
+class Store(Protocol):
+    """
+    What the room, the accounts, the history and the inbox need of a database: this module's
+    L{AccountStore} (SQLite) or L{chatroom.pgstore.PostgresStore}.
+
+    The functions given to C{write} and C{read} run on a thread of the store's with a DB-API
+    connection (C{execute}, C{executemany}) whose SQL uses C{?} or C{:name} placeholders;
+    L{atomically} makes several statements one transaction on either.
+
+    @ivar path: what C{--db} named, for messages (never with a password).
+    """
+
+    path: str
+
+    def write(self, f: Callable[[Any], T]) -> Deferred[T]: ...
+
+    def read(self, f: Callable[[Any], T]) -> Deferred[T]: ...
+
+    def open(self) -> Deferred[None]: ...
+
+    def openNow(self) -> None: ...
+
+    def close(self) -> Deferred[None]: ...
+
+    def lookup(self, nameKey: str) -> Deferred[Account | None]: ...
+
+    def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]: ...
+
+    def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]: ...
+
+    def setPasswordHash(self, nameKey: str, passwordHash: str) -> Deferred[None]: ...
 
 
 @dataclass(frozen=True)
@@ -364,12 +397,16 @@ def _within(db: sqlite3.Connection, deadline: float, f: Callable[[sqlite3.Connec
         raise Unavailable(f"the account database: {e}") from e
 
 
-def atomically(db: sqlite3.Connection, f: Callable[[sqlite3.Connection], T]) -> T:
+def atomically(db: Any, f: Callable[[Any], T]) -> T:
     """
     C{f(db)} in one transaction: all of it is committed, or none of it.
 
-    For the writer's connection, which is otherwise in autocommit mode.
+    For the writer's connection, which is otherwise in autocommit mode. (A PostgreSQL store's
+    calls are each one transaction already: its connection says so itself.)
     """
+    if not isinstance(db, sqlite3.Connection):
+        result: T = db.atomically(f)
+        return result
     db.execute("BEGIN IMMEDIATE")
     try:
         result = f(db)

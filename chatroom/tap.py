@@ -35,7 +35,7 @@ from chatroom.room import (
     Room,
 )
 from chatroom.startup import ServerService, StartupError, reportStartupErrors
-from chatroom.store import BUSY_TIMEOUT, AccountStore, openDatabase
+from chatroom.store import BUSY_TIMEOUT, AccountStore, Store, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.timings import IDLE_TIMEOUT
@@ -103,7 +103,12 @@ class Options(usage.Options):
                 "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS."
             ),
         ],
-        ["db", None, "chatroom.sqlite", "SQLite file that keeps the accounts."],
+        [
+            "db",
+            None,
+            "chatroom.sqlite",
+            "SQLite file, or postgresql:// URL, that keeps accounts, history and stored messages.",
+        ],
         [
             "db-timeout",
             None,
@@ -207,7 +212,7 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
                 ) from None
-        if self["db"] != ":memory:":
+        if self["db"] != ":memory:" and not isURL(self["db"]):
             # twistd --rundir changes directory after this: the file is
             # where the operator was when they named it, and only there.
             self["db"] = os.path.abspath(self["db"])
@@ -224,14 +229,18 @@ class Options(usage.Options):
         return description
 
 
-def checkDatabase(path: str) -> None:
+def checkDatabase(path: str, timeout: float = BUSY_TIMEOUT) -> None:
     """
     Fail now, with a clear message, if the account database cannot be used,
     rather than after daemonising; but create nothing, since the server may
     yet fail to start.
 
-    @raise StartupError: naming the file and what is wrong with it.
+    @param timeout: seconds a PostgreSQL server has to answer.
+    @raise StartupError: naming the file (or URL) and what is wrong with it.
     """
+    if isURL(path):
+        _checkPostgres(path, timeout)
+        return
     try:
         if os.path.exists(path) or path == ":memory:":
             openDatabase(path).close()
@@ -243,6 +252,38 @@ def checkDatabase(path: str) -> None:
             raise OSError(f"cannot create files in {directory}")
     except (OSError, sqlite3.Error, DatabaseError) as e:
         raise StartupError(f"cannot use --db {path}: {e}") from None
+
+
+def _checkPostgres(url: str, timeout: float) -> None:
+    try:
+        from chatroom import pgstore
+    except ImportError:
+        raise StartupError(
+            f"cannot use --db {url.split('//', 1)[0]}//...: PostgreSQL needs psycopg"
+            " (pip install 'chatroom[postgresql]')"
+        ) from None
+    try:
+        pgstore.checkURL(url, timeout)
+    except DatabaseError as e:
+        raise StartupError(f"cannot use --db {pgstore.redacted(url)}: {e}") from None
+
+
+def openStore(reactor: Any, db: str, timeout: float) -> Store:
+    """
+    The store C{--db} names: PostgreSQL for a C{postgresql://} URL, else an SQLite file.
+    """
+    if isURL(db):
+        from chatroom.pgstore import PostgresStore
+
+        return PostgresStore(reactor, db, timeout)
+    return AccountStore(reactor, db, timeout)
+
+
+def isURL(db: str) -> bool:
+    """
+    Whether C{--db} names a PostgreSQL database (libpq's URL schemes) rather than a file.
+    """
+    return db.startswith(("postgresql://", "postgres://"))
 
 
 def tcpEndpoint(reactor: Any, description: str) -> IStreamServerEndpoint:
@@ -298,8 +339,8 @@ def buildService(
     store = None
     # The database keeps accounts, and history even in a room without them.
     if not config["no-accounts"] or config["history"]:
-        checkDatabase(config["db"])
-        store = AccountStore(reactor, config["db"], config["db-timeout"])
+        checkDatabase(config["db"], config["db-timeout"])
+        store = openStore(reactor, config["db"], config["db-timeout"])
         storage = AccountStoreService(store)
         storage.setName("store")
         storage.setServiceParent(top)

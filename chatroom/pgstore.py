@@ -1,0 +1,444 @@
+"""
+The store in PostgreSQL (C{--db postgresql://...}): accounts, history and stored direct
+messages, for a deployment whose database must outlive one machine, or be shared by several
+chatroom nodes.
+
+It answers the same calls as the SQLite store (L{chatroom.store.Store}), and the room, the
+accounts, the history and the inbox run the same query functions on it. Those functions speak
+SQLite's dialect; the differences are few, and all of them are here: C{?} and C{:name}
+placeholders become psycopg's C{%s} and C{%(name)s} (L{_Connection}); every call is one
+transaction, so L{chatroom.store.atomically} adds none; ids are identity columns
+(C{schema/postgresql}); registering locks the accounts' skeletons for the transaction and
+ignores a taken name (C{ON CONFLICT}), since other nodes may register at the same moment.
+
+psycopg's calls block, so, as with SQLite, they run on threads of their own: one writer (writes
+keep the order they were asked in: a user's stored messages, the history's batches) and a few
+readers. Each call may take at most the busy timeout counted from when it was asked, enforced by
+the server (C{statement_timeout}); a server that cannot be reached, or that cut the connection,
+or a call that timed out, fails with L{Unavailable}, and the next call connects again, so the
+store recovers by itself when PostgreSQL is back.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, TypeVar
+
+import psycopg
+from twisted.internet.defer import Deferred, DeferredList, fail, succeed
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from chatroom import names
+from chatroom.migrations import DatabaseError, targetVersion
+from chatroom.store import BUSY_TIMEOUT, READERS, Account, Unavailable
+
+T = TypeVar("T")
+
+#: Advisory lock keys (any two numbers of our own): one node at a time upgrades the schema or
+#: registers a name.
+_SCHEMA_LOCK = 0x636861_01
+_ACCOUNTS_LOCK = 0x636861_02
+
+# A quoted string or identifier (left alone), a ? or a :name placeholder, or a % (escaped).
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?|(?<!:):([A-Za-z_]\w*)|%""")
+
+
+def redacted(url: str) -> str:
+    """
+    C{url} fit for a log or an error message: any password replaced by C{***}.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return url.split("//", 1)[0] + "//(a URL that cannot be read)"
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    query = urllib.parse.urlencode(
+        [
+            (key, "***" if key == "password" else value)
+            for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ]
+    )
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def schemaFiles() -> Traversable:
+    """
+    The packaged PostgreSQL schemas: C{vN.sql} and C{upgrade-to-vN.sql}, as for SQLite.
+    """
+    return resources.files("chatroom.schema").joinpath("postgresql")
+
+
+@lru_cache(maxsize=256)
+def _translated(sql: str) -> str:
+    """
+    C{sql} with SQLite's placeholders (C{?}, C{:name}) as psycopg's (C{%s}, C{%(name)s}).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        if token == "%":
+            return "%%"
+        if match.group(1) is not None:
+            return f"%({match.group(1)})s"
+        return token.replace("%", "%%")  # a quoted string: psycopg reads % even there
+
+    return _TOKEN.sub(one, sql)
+
+
+class _Connection:
+    """
+    A psycopg connection as the query functions (written for sqlite3) use one.
+    """
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+        return self.connection.execute(_translated(sql), parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
+        cursor = self.connection.cursor()
+        cursor.executemany(_translated(sql), parameters)
+        return cursor
+
+    def atomically(self, f: Callable[[Any], T]) -> T:
+        # Every call of the store is a transaction already.
+        return f(self)
+
+
+def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
+    """
+    Bring the database to the newest schema in C{schemas}, creating it if empty, each step in
+    a transaction of its own; a database newer than this chatroom is refused. Nodes starting
+    together take turns.
+
+    @param db: a connection in autocommit mode.
+    @return: the version the database now holds.
+    @raise DatabaseError: if the database cannot be brought to the newest schema.
+    """
+    target = targetVersion(schemas)
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
+        row = db.execute("SELECT version FROM version").fetchone() if exists and exists[0] else None
+        current = None if row is None else int(row[0])
+        if current is not None and current > target:
+            raise DatabaseError(
+                f"database schema v{current} is newer than this chatroom (v{target})"
+            )
+        if current is None:
+            steps = [(target, schemas.joinpath(f"v{target}.sql"))]
+        else:
+            steps = [
+                (version, schemas.joinpath(f"upgrade-to-v{version}.sql"))
+                for version in range(current + 1, target + 1)
+            ]
+        for version, script in steps:
+            if not script.is_file():
+                raise DatabaseError(f"no way from schema v{current} to v{version} ({script.name})")
+            # One savepoint per step: a failed step leaves the version before it.
+            with db.transaction():
+                db.execute(script.read_text("utf-8"))
+                db.execute("DELETE FROM version")
+                db.execute("INSERT INTO version VALUES (%s)", (version,))
+    return target
+
+
+def connect(
+    url: str, timeout: float, schemas: Traversable | None = None
+) -> psycopg.Connection[Any]:
+    """
+    A connection to C{url}, its schema brought up to date.
+
+    @raise psycopg.Error: if PostgreSQL cannot be reached or refuses us.
+    @raise DatabaseError: if the schema cannot be used.
+    """
+    db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout)))
+    try:
+        ensureSchema(db, schemaFiles() if schemas is None else schemas)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+class PostgresStore:
+    """
+    Accounts, history and stored direct messages in PostgreSQL: L{chatroom.store.Store}.
+
+    @ivar path: the URL, without its password (for messages).
+    """
+
+    def __init__(
+        self, reactor: IReactorFromThreads, url: str, busyTimeout: float = BUSY_TIMEOUT
+    ) -> None:
+        self.url = url
+        self.path = redacted(url)
+        self.busyTimeout = busyTimeout
+        self._reactor = reactor
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="chatroom-pg")
+        self._readPool = ThreadPool(minthreads=0, maxthreads=READERS, name="chatroom-pg-read")
+        # The writer's connection (writer thread only), and the readers' idle ones.
+        self._writer: psycopg.Connection[Any] | None = None
+        self._idleReaders: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._schemaChecked = False
+        self._closing = False
+        self._running: set[Deferred[None]] = set()
+
+    # Threads
+
+    def _connect(self, readOnly: bool) -> psycopg.Connection[Any]:
+        try:
+            if self._schemaChecked:
+                db = psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=max(1, round(self.busyTimeout))
+                )
+            else:
+                db = connect(self.url, self.busyTimeout)
+                self._schemaChecked = True
+        except psycopg.Error as e:
+            raise Unavailable(f"cannot reach the database: {_oneLine(e, self.url)}") from e
+        db.read_only = readOnly
+        return db
+
+    def _call(self, db: psycopg.Connection[Any], deadline: float, f: Callable[[Any], T]) -> T:
+        """
+        C{f} in one transaction on C{db}, within C{deadline} (C{time.monotonic}).
+        """
+        remaining = int((deadline - time.monotonic()) * 1000)
+        if remaining <= 0:
+            raise Unavailable("the database did not answer in time")
+        try:
+            with db.transaction():
+                db.execute("SELECT set_config('statement_timeout', %s, true)", (str(remaining),))
+                return f(_Connection(db))
+        except (psycopg.IntegrityError, psycopg.ProgrammingError, psycopg.DataError):
+            raise  # our own doing, not the database's state
+        except psycopg.Error as e:
+            raise Unavailable(f"the database: {_oneLine(e)}") from e
+
+    def _write(self, deadline: float, f: Callable[[Any], T]) -> T:
+        if self._writer is None or self._writer.closed:
+            self._writer = self._connect(readOnly=False)
+        try:
+            return self._call(self._writer, deadline, f)
+        finally:
+            if self._writer.broken:
+                self._writer.close()
+                self._writer = None
+
+    def _read(self, deadline: float, f: Callable[[Any], T]) -> T:
+        with self._lock:
+            db = self._idleReaders.pop() if self._idleReaders else None
+        if db is None:
+            db = self._connect(readOnly=True)
+        try:
+            return self._call(db, deadline, f)
+        finally:
+            if db.broken or db.closed:
+                db.close()
+            else:
+                with self._lock:
+                    self._idleReaders.append(db)
+
+    def _submit(self, pool: ThreadPool, job: Callable[..., T], *args: object) -> Deferred[T]:
+        if self._closing or not pool.started:
+            return fail(Unavailable("the store is closed"))
+        d = deferToThreadPool(self._reactor, pool, job, *args)
+        done: Deferred[None] = Deferred()
+        self._running.add(done)
+
+        def finished(result: object) -> object:
+            self._running.discard(done)
+            done.callback(None)
+            return result
+
+        return d.addBoth(finished)
+
+    # The store's interface
+
+    def write(self, f: Callable[[Any], T]) -> Deferred[T]:
+        """
+        Run C{f(connection)} in one transaction on the writer's thread, in order with every
+        other write.
+        """
+        return self._submit(self._pool, self._write, time.monotonic() + self.busyTimeout, f)
+
+    def read(self, f: Callable[[Any], T]) -> Deferred[T]:
+        """
+        Run C{f(connection)} in one read-only transaction on a reading thread.
+        """
+        return self._submit(self._readPool, self._read, time.monotonic() + self.busyTimeout, f)
+
+    def open(self) -> Deferred[None]:
+        """
+        Start the threads and connect (creating or upgrading the schema); on failure each later
+        call tries again.
+        """
+        self._pool.start()
+        self._readPool.start()
+        return self.write(lambda db: None)
+
+    def openNow(self) -> None:
+        """
+        Connect (creating or upgrading the schema) here and now, then start the threads: for a
+        server that must not start without its database. Blocks: for start-up only.
+
+        @raise Unavailable: if the database cannot be used; nothing is started.
+        """
+        try:
+            self._writer = connect(self.url, self.busyTimeout)
+        except (psycopg.Error, DatabaseError) as e:
+            raise Unavailable(_oneLine(e, self.url)) from None
+        self._schemaChecked = True
+        self._pool.start()
+        self._readPool.start()
+
+    def close(self) -> Deferred[None]:
+        """
+        Let running calls finish, close every connection, stop the threads.
+        """
+        if not self._pool.started:
+            return succeed(None)
+        self._closing = True
+
+        def disconnect() -> None:
+            writer, self._writer = self._writer, None
+            with self._lock:
+                readers, self._idleReaders = self._idleReaders, []
+            for each in [*readers, *([] if writer is None else [writer])]:
+                each.close()
+
+        def stopped(result: object) -> object:
+            self._pool.stop()
+            self._readPool.stop()
+            return result
+
+        d = DeferredList(list(self._running))
+        d.addCallback(lambda _: deferToThreadPool(self._reactor, self._pool, disconnect))
+        return d.addBoth(stopped).addCallback(lambda _: None)
+
+    # Accounts
+
+    def lookup(self, nameKey: str) -> Deferred[Account | None]:
+        """
+        The account registered under C{nameKey} (see L{chatroom.names.caseless}).
+        """
+
+        def query(db: _Connection) -> Account | None:
+            row = db.execute(
+                "SELECT name, password_hash FROM accounts WHERE name_key = ?", (nameKey,)
+            ).fetchone()
+            return None if row is None else Account(row[0], row[1])
+
+        return self.read(query)
+
+    def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]:
+        """
+        The name of an account with this skeleton or this shown skeleton, if there is one.
+        """
+
+        def query(db: _Connection) -> str | None:
+            row = db.execute(
+                "SELECT name FROM accounts WHERE skeleton = ? OR shown_skeleton = ? LIMIT 1",
+                (skeleton, shownSkeleton),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return self.read(query)
+
+    def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]:
+        """
+        Register an account; C{False} if the name or a look-alike of it is already registered,
+        on this node or any other. Fires once the row is committed.
+        """
+
+        def insert(db: _Connection) -> bool:
+            # Registrations take turns (one lock for the transaction): the look-alike check and
+            # the insert are atomic even against another node's registration.
+            db.execute("SELECT pg_advisory_xact_lock(?)", (_ACCOUNTS_LOCK,))
+            cursor = db.execute(
+                "INSERT INTO accounts"
+                " (name_key, name, password_hash, created, skeleton, shown_skeleton)"
+                " SELECT :nameKey, :name, :hash, :created, :skeleton, :shown"
+                " WHERE NOT EXISTS (SELECT 1 FROM accounts"
+                " WHERE skeleton = :skeleton OR shown_skeleton = :shown)"
+                " ON CONFLICT (name_key) DO NOTHING",
+                {
+                    "nameKey": nameKey,
+                    "name": name,
+                    "hash": passwordHash,
+                    "created": int(time.time()),
+                    "skeleton": names.key(name),
+                    "shown": names.shownKey(name),
+                },
+            )
+            return cursor.rowcount == 1
+
+        return self.write(insert)
+
+    def setPasswordHash(self, nameKey: str, passwordHash: str) -> Deferred[None]:
+        """
+        Replace an account's hash (when its hashing parameters are raised).
+        """
+
+        def update(db: _Connection) -> None:
+            db.execute(
+                "UPDATE accounts SET password_hash = ? WHERE name_key = ?", (passwordHash, nameKey)
+            )
+
+        return self.write(update)
+
+
+def _oneLine(error: BaseException, url: str = "") -> str:
+    """
+    libpq's message on one line (it spreads hints over several), without C{url} (libpq quotes
+    a URL it cannot read whole, password and all).
+    """
+    message = str(error)
+    if url:
+        message = message.replace(url, redacted(url))
+    return " ".join(message.split())
+
+
+def checkURL(url: str, timeout: float) -> None:
+    """
+    Fail now, with one clear line, if C{url} cannot be used: not a valid URL, or no PostgreSQL
+    answers there, or its schema is newer than ours. Creates nothing: the server may yet fail
+    to start (the store creates the schema when it opens).
+
+    @raise DatabaseError: saying what is wrong, the password left out.
+    """
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error as e:
+        raise DatabaseError(f"not a valid PostgreSQL URL: {_oneLine(e, url)}") from None
+    target = targetVersion(schemaFiles())
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout))) as db:
+            exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
+            row = (
+                db.execute("SELECT max(version) FROM version").fetchone()
+                if exists and exists[0]
+                else None
+            )
+    except psycopg.Error as e:
+        raise DatabaseError(_oneLine(e, url)) from None
+    if row is not None and row[0] is not None and row[0] > target:
+        raise DatabaseError(f"database schema v{row[0]} is newer than this chatroom (v{target})")
