@@ -5,6 +5,7 @@ C{twistd -n chatroom} process, over TCP and UDP.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 
@@ -267,3 +268,56 @@ def test_udp_client_notices_a_killed_server_promptly(tmp_path):
     finally:
         client.stop()
         server.stop()
+
+
+# Issue 13: one line is enough, who is here, what was said before.
+
+TIME = r"\d\d:\d\d "
+
+
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+def test_one_line_operations_and_who(server, udp):
+    listener = online(server, "hearer_" + ("u" if udp else "t"), udp=not udp)
+    name = listener.process.args[3]
+    try:
+        sender = "oneliner_" + ("u" if udp else "t")
+        me = f"{sender}[{'UDP' if udp else 'TCP'}]"
+        status, out = chat(server, sender, f"pw\nWHO\nPM hi all\nDM {name} psst\nEX\n", udp)
+        assert status == 0, out
+        # (Others of this module's server may still be online.)
+        assert re.search(f"{TIME}Online now \\(\\d+\\): .*{re.escape(me)} \\(you\\)", out), out
+        assert re.search(f"{TIME}{re.escape(me)} \\(you\\) : hi all · Sent to \\d+ users?\\.", out)
+        assert f"{me} (direct to {name}) : psst · Delivered to {name}." in out, out
+        assert "Unknown operation" not in out
+        assert re.search(f"{TIME}{re.escape(me)} : hi all", listener.waitFor(": hi all"))
+        listener.waitFor(f"{me} (direct) : psst")
+        listener.waitFor(f"{sender} [{me[-4:-1]}] has left the chat.")
+        listener.type("EX")
+        assert listener.wait() == 0
+    finally:
+        listener.stop()
+
+
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+def test_history_and_kept_messages_on_arrival(server, udp):
+    """
+    What was said before and what was sent to us while away are shown on
+    arrival, in that order, with times, before the first prompt.
+    """
+    reader = "reader_" + ("u" if udp else "t")
+    assert chat(server, reader, "pw\nEX\n", udp)[0] == 0  # registered, then away
+    writer = "writer_" + ("u" if udp else "t")
+    status, out = chat(server, writer, f"pw\nPM said before {reader}\nDM {reader} kept\nEX\n")
+    assert status == 0 and f"Kept for {reader}, who is offline." in out, out
+    status, out = chat(server, reader, "pw\nEX\n", udp)
+    assert status == 0, out
+    lines = out.splitlines()
+    earlier = [i for i, line in enumerate(lines) if f"(earlier) {writer}[TCP] : said" in line]
+    kept = [i for i, line in enumerate(lines) if f"{writer}[TCP] (direct) : kept" in line]
+    who = [i for i, line in enumerate(lines) if "Online now" in line]
+    prompt = lines.index("Operation [PM/DM/EX]:")
+    assert len(earlier) == len(kept) == len(who) == 1, out
+    assert who[0] < earlier[0] < kept[0] < prompt, out
+    assert re.match(TIME, lines[earlier[0]]) and re.match(TIME, lines[kept[0]])
+    # Handed over once: the next arrival has no kept message.
+    assert "(direct) : kept" not in chat(server, reader, "pw\nEX\n", udp)[1]

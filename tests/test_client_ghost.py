@@ -28,6 +28,8 @@ def test_the_terminal_client_offers_to_end_the_other_session(server):
     try:
         old.waitFor("Choose a password for alice:")
         old.type(PASSWORD + "\r")
+        old.waitFor("Type the same password again:")  # issue 13: typed twice
+        old.type(PASSWORD + "\r")
         old.waitForPrompt("Operation [PM/DM/EX]:")
         new = Screen("127.0.0.1", str(server.ports["TCP"]), "alice")
         new.waitFor("The username alice is already in use.")

@@ -25,7 +25,8 @@ from twisted.python.failure import Failure
 
 from chatroom import names
 from chatroom.client.machine import ClientMachine
-from chatroom.client.terminal import UI, LineUI, TerminalUI
+from chatroom.client.style import Painter, painterFor, plain
+from chatroom.client.terminal import INTERRUPTED, UI, Interrupted, LineUI, TerminalUI
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 
 #: How long leaving may wait for the server's BYE.
@@ -103,17 +104,24 @@ class ChatClient:
         udp: bool,
         ui: UI,
         offerGhost: bool = False,
+        terminal: bool = False,
+        paint: Painter = plain,
     ) -> None:
         """
         @param offerGhost: a person answers at a terminal: offer to end
             their own other session when the name is taken.
+        @param terminal: a person answers at a terminal (see
+            L{ClientMachine.terminal}).
+        @param paint: how lines are coloured, if at all.
         """
         self.reactor = reactor
         self.host = host
         self.port = port
         self.udp = udp
         self.ui = ui
-        self.machine = ClientMachine(self, name, "UDP" if udp else "TCP", offerGhost)
+        self.machine = ClientMachine(
+            self, name, "UDP" if udp else "TCP", offerGhost, terminal=terminal, paint=paint
+        )
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
@@ -238,14 +246,18 @@ class ChatClient:
     def show(self, text: str) -> None:
         self.ui.show(text)
 
-    def ask(self, prompt: str, secret: bool = False) -> None:
-        d = self.ui.ask(prompt, secret)
+    def ask(self, prompt: str, secret: bool = False, default: str = "") -> None:
+        d = self.ui.ask(prompt, secret, default)
         d.addCallbacks(self._answered, lambda failure: None)
 
-    def _answered(self, text: str | None) -> None:
+    def _answered(self, text: str | Interrupted | None) -> None:
         if self.status is None:
             try:
-                self.machine.answer(text)
+                if text is INTERRUPTED:
+                    self.machine.interrupted()
+                else:
+                    assert not isinstance(text, Interrupted)
+                    self.machine.answer(text)
             # A bug of ours must not leave a dead terminal: say so, and leave.
             except Exception as e:  # noqa: BLE001
                 self.ui.show(f"Internal error: {e!r}; leaving.")
@@ -298,7 +310,15 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal client
         ui: UI = TerminalUI() if interactive else LineUI(IReactorFromThreads(reactor))
         client = ChatClient(
-            reactor, args.host, args.port, args.username, args.udp, ui, offerGhost=interactive
+            reactor,
+            args.host,
+            args.port,
+            args.username,
+            args.udp,
+            ui,
+            offerGhost=interactive,
+            terminal=interactive,
+            paint=painterFor(sys.stdout) if interactive else plain,
         )
         client.done.addBoth(lambda _: reactor.stop())
         client.start()

@@ -30,10 +30,27 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
 
+class Interrupted:
+    """
+    The answer to a prompt left with Ctrl-C (at a terminal only).
+    """
+
+    def __repr__(self) -> str:
+        return "INTERRUPTED"
+
+
+#: Ctrl-C at a prompt: it cancels the question, or leaves at the top.
+INTERRUPTED = Interrupted()
+
+
 class UI(Protocol):
-    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
+    def ask(
+        self, prompt: str, secret: bool = False, default: str = ""
+    ) -> Deferred[str | Interrupted | None]:
         """
-        The answer to C{prompt}, or L{None} at the end of input or on Ctrl-C.
+        The answer to C{prompt}, L{None} at the end of input, or
+        L{INTERRUPTED} on Ctrl-C. C{default} is text already on the line
+        for the person to edit; a pipe has nothing to edit and ignores it.
         """
 
     def show(self, text: str) -> None:
@@ -88,9 +105,11 @@ class LineUI:
             self._reactor.callFromThread(self._lines.put, pending)
         self._reactor.callFromThread(self._lines.put, None)
 
-    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
+    def ask(
+        self, prompt: str, secret: bool = False, default: str = ""
+    ) -> Deferred[str | Interrupted | None]:
         self.show(prompt.rstrip())
-        return self._lines.get()
+        return self._lines.get()  # type: ignore[return-value]
 
     def show(self, text: str) -> None:
         self._stdout.write(text + "\n")
@@ -117,8 +136,8 @@ class TerminalUI:
         keys = KeyBindings()
 
         @keys.add("c-c")
-        def _interrupt(event) -> None:  # Ctrl-C leaves, like end of input
-            event.app.exit(result=None)
+        def _interrupt(event) -> None:  # the machine decides: cancel or leave
+            event.app.exit(exception=KeyboardInterrupt())
 
         @keys.add("c-d")
         def _endOfInput(event) -> None:
@@ -146,18 +165,22 @@ class TerminalUI:
             self._sessions[key] = session
         return session
 
-    async def _prompt(self, prompt: str, secret: bool) -> str | None:
+    async def _prompt(self, prompt: str, secret: bool, default: str) -> str | Interrupted | None:
         session = self._sessionFor(prompt, secret)
         try:
-            return await session.prompt_async(prompt, is_password=secret)
-        except (EOFError, KeyboardInterrupt):
+            return await session.prompt_async(prompt, is_password=secret, default=default)
+        except KeyboardInterrupt:
+            return INTERRUPTED
+        except EOFError:
             return None
         finally:
             if secret:
                 session.default_buffer.reset()
 
-    def ask(self, prompt: str, secret: bool = False) -> Deferred[str | None]:
-        self._task = asyncio.ensure_future(self._prompt(prompt, secret))
+    def ask(
+        self, prompt: str, secret: bool = False, default: str = ""
+    ) -> Deferred[str | Interrupted | None]:
+        self._task = asyncio.ensure_future(self._prompt(prompt, secret, default))
         return Deferred.fromFuture(self._task)
 
     async def _closing(self, task: asyncio.Future | None) -> None:
