@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -117,18 +116,24 @@ class Cluster:
 
 
 class Client(BlockingClient):
+    """
+    L{BlockingClient} reading the socket itself, so that waiting for silence (L{quiet})
+    leaves it usable.
+    """
+
     def __init__(self, port: int) -> None:
         super().__init__(port)
         self.sock.settimeout(WAIT)
+        self._buffer = b""
 
-    def until(self, wanted: str) -> list[str]:
-        """
-        Frames up to and including C{wanted}.
-        """
-        seen = []
-        while (frame := self.next()) != wanted:
-            seen.append(frame)
-        return [*seen, frame]
+    def next(self) -> str:
+        while b"\n" not in self._buffer:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("the server closed the connection")
+            self._buffer += data
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8").removesuffix("\r")
 
     def quiet(self, seconds: float) -> list[str]:
         """
@@ -137,7 +142,7 @@ class Client(BlockingClient):
         self.sock.settimeout(seconds)
         try:
             return [self.next()]
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return []
         finally:
             self.sock.settimeout(WAIT)
@@ -200,3 +205,148 @@ def test_a_name_is_taken_once_across_nodes(cluster):
     look.send("C LOGIN aIice")
     assert look.next() == "C ERR NAME_TAKEN aIice looks like alice, already in use"
     alice.close()
+
+
+def test_a_killed_nodes_users_leave_once_and_their_names_free(cluster):
+    """
+    kill -9 of a node: within --node-timeout (plus a beat), each survivor's users see
+    C{LEAVE … TIMEOUT} once per user of the dead node, and its names can be taken again.
+    """
+    a, b, c = cluster.node(), cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    carol = cluster.login(c, "carol")
+    alice.expect("C JOIN carol TCP")
+    bob = cluster.login(b, "bob")
+    dan = cluster.login(b, "dan")
+    for watcher in (alice, carol):
+        watcher.expect("C JOIN bob TCP", "C JOIN dan TCP")
+    killed = time.monotonic()
+    b.stop(signal.SIGKILL)
+    for watcher in (alice, carol):
+        assert sorted([watcher.next(), watcher.next()]) == [
+            "C LEAVE bob TCP TIMEOUT",
+            "C LEAVE dan TCP TIMEOUT",
+        ]
+    took = time.monotonic() - killed
+    assert alice.quiet(NODE_TIMEOUT * 1.5) == [] and carol.quiet(0.1) == []
+    bob.close()
+    dan.close()
+    again = cluster.login(a, "bob")
+    carol.expect("C JOIN bob TCP")
+    again.send("C WHO")
+    again.expect("C USERS alice:TCP bob:TCP carol:TCP")
+    print(f"LEAVE TIMEOUT seen {took:.2f} s after kill -9 (--node-timeout {NODE_TIMEOUT:g})")
+
+
+def test_redis_restarted(cluster):
+    """
+    Redis stopped: users stay connected, messages and logins get ERR UNAVAILABLE (nothing
+    half-delivered); Redis back (empty): the nodes tell it who is here and go on.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    bob = cluster.login(b, "bob")
+    alice.expect("C JOIN bob TCP")
+    cluster.redis.stop()
+    a.waitForLog("ERR UNAVAILABLE until it is back")
+    alice.send("C PM", "D lost?")
+    alice.expect("C ACK PM")
+    assert alice.next().startswith("C ERR UNAVAILABLE ")
+    late = Client(b.ports["TCP"])
+    cluster.clients.append(late)
+    late.expect("C HELLO chatroom 1 TCP")
+    late.send("C LOGIN erin")
+    assert late.next().startswith("C ERR UNAVAILABLE ")
+    assert bob.quiet(0.5) == []
+    cluster.redis.start()
+    a.waitForLog("cluster: Redis is back")
+    b.waitForLog("cluster: Redis is back")
+    alice.send("C WHO")
+    alice.expect("C USERS alice:TCP bob:TCP")
+    alice.send("C PM", "D back")
+    alice.expect("C ACK PM", "C OK PM 1")
+    bob.expect("D PM alice TCP back")
+    assert a.log().count("unavailable (") == 1, a.log()
+
+
+def test_redis_paused_beyond_the_node_timeout(cluster):
+    """
+    Redis SIGSTOPped for longer than --node-timeout, then resumed: nobody is declared dead for
+    Redis's own silence, nobody is disconnected, and the room goes on.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    bob = cluster.login(b, "bob")
+    alice.expect("C JOIN bob TCP")
+    cluster.redis.pause()
+    try:
+        alice.send("C PM", "D while paused")
+        alice.expect("C ACK PM")
+        assert alice.next().startswith("C ERR UNAVAILABLE ")
+        time.sleep(NODE_TIMEOUT * 2)
+    finally:
+        cluster.redis.resume()
+    a.waitForLog("cluster: Redis is back")
+    b.waitForLog("cluster: Redis is back")
+    assert alice.quiet(NODE_TIMEOUT * 1.5) == [] and bob.quiet(0.1) == []
+    bob.send("C PM", "D still here")
+    bob.expect("C ACK PM", "C OK PM 1")
+    alice.expect("D PM bob TCP still here")
+
+
+def test_history_and_stored_messages_across_nodes(cluster):
+    """
+    History is the room's, whichever node heard it; a DM to someone offline is kept and handed
+    over when they log in on another node.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    bob = cluster.login(b, "bob")
+    alice.expect("C JOIN bob TCP")
+    alice.send("C PM", "D one")
+    alice.expect("C ACK PM", "C OK PM 1")
+    bob.expect("D PM alice TCP one")
+    bob.send("C PM", "D two")
+    bob.expect("C ACK PM", "C OK PM 1")
+    alice.expect("D PM bob TCP two")
+    for client in (alice, bob):
+        client.send("C HISTORY")
+        client.expect("C HISTORY 2")
+        assert [client.next().split(" ", 3)[3] for _ in range(2)] == [
+            "alice TCP one",
+            "bob TCP two",
+        ]
+    bob.send("C EX")
+    bob.expect("C BYE EXIT")
+    alice.expect("C LEAVE bob TCP EXIT")
+    alice.send("C DM", "D bob kept for you")
+    alice.expect("C USERS alice:TCP", "C OK DM bob STORED")
+    bob = cluster.login(b, "bob")
+    bob.expect("C INBOX 1")
+    assert bob.next().endswith(" alice TCP kept for you")
+
+
+def test_redis_needs_a_shared_database(tmp_path):
+    """
+    C{--redis} with an SQLite --db is refused at start, in one line.
+    """
+    result = subprocess.run(
+        [
+            installed("twistd"),
+            "-n",
+            "--pidfile=",
+            "chatroom",
+            "--port=0",
+            "--db=chat.sqlite",
+            "--redis=redis://127.0.0.1:1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in output
+    assert "--redis needs --db postgresql://..." in output
+    assert not list(tmp_path.iterdir())

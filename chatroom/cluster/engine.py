@@ -153,6 +153,7 @@ class Engine:
         self.onMessage = onMessage
         self.onChange = onChange
         self.subscribed = False
+        self.timeout = timeout
         self.commands = Link(reactor, url, txredisapi.RedisProtocol, timeout, onChange)
         self.subscriptions = Link(reactor, url, _Subscriber, None, self._subscriberChanged)
 

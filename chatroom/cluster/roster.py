@@ -207,6 +207,20 @@ class ClusterRoster:
     def _run(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
         return self.engine.run(script, keys, (self.prefix, self.node, *args))
 
+    def _ask(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
+        """
+        L{_run} a script a client waits for: if Redis runs it only after we
+        gave up waiting (it was paused), it does nothing.
+        """
+        deadline = int((self.reactor.seconds() + self.engine.timeout) * 1000)
+
+        def inTime(result: Any) -> Any:
+            if result == -1:
+                raise Unavailable("Redis answered too late")
+            return result
+
+        return self._run(script, keys, (*args, deadline)).addCallback(inTime)
+
     def _fire(self, script: str, keys: Any, args: Any) -> None:
         """
         A change the others should know of, that no client waits for: if
@@ -243,7 +257,7 @@ class ClusterRoster:
         if not self.up:
             self.local.release(session)
             return self._refused()
-        d = self._run(scripts.RESERVE, self._keys(session), (session.name,))
+        d = self._ask(scripts.RESERVE, self._keys(session), (session.name,))
 
         def answered(value: str | None) -> str | None:
             if value is None:
@@ -330,7 +344,7 @@ class ClusterRoster:
             self.local.broadcast(frame, sender)
             return max(0, int(present) - 1)
 
-        return self._run(scripts.PUBLIC, (), (message,)).addCallback(published)
+        return self._ask(scripts.PUBLIC, (), (message,)).addCallback(published)
 
     def elsewhere(self, nameKey: str, frame: bytes) -> Deferred[str | None]:
         """
@@ -361,7 +375,7 @@ class ClusterRoster:
             self._replies.pop(ident, None)
             return result
 
-        d = self._run(scripts.DIRECT, (), (nameKey, message))
+        d = self._ask(scripts.DIRECT, (), (nameKey, message))
         return d.addCallbacks(sent, failed).addBoth(cleanup)
 
     # Messages from Redis.

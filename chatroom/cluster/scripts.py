@@ -26,11 +26,24 @@ local function mine(value) return value and string.sub(value, 1, #node + 1) == n
 local function other(value) return value and not mine(value) end
 """
 
-#: KEYS: name key, shown key; ARGV: prefix, node, name. Nil if now held by the
-#: node, else the C{node\\tname} value of the key that someone else holds.
+#: A command Redis runs after the node gave up on it (it sat in a paused
+#: Redis) must do nothing: the client was told ERR UNAVAILABLE. Its last
+#: argument is the node's deadline, in ms since the epoch; past it, -1.
+_LATE = """
+local function late()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[#ARGV])
+end
+"""
+
+#: KEYS: name key, shown key; ARGV: prefix, node, name, deadline. Nil if now
+#: held by the node, else the C{node\\tname} value of the key that someone
+#: else holds (-1: too late).
 RESERVE = (
     _HELPERS
+    + _LATE
     + """
+if late() then return -1 end
 for i = 1, 2 do
   local v = redis.call('GET', KEYS[i])
   if other(v) then return v end
@@ -91,22 +104,30 @@ return 0
 """
 )
 
-#: ARGV: prefix, node, message. Publishes a public message on the room's
-#: channel; returns how many are present in the whole room.
-PUBLIC = """
+#: ARGV: prefix, node, message, deadline. Publishes a public message on the
+#: room's channel; returns how many are present in the whole room (-1: too late).
+PUBLIC = (
+    _LATE
+    + """
+if late() then return -1 end
 redis.call('PUBLISH', ARGV[1] .. 'room', ARGV[3])
 return redis.call('HLEN', ARGV[1] .. 'present')
 """
+)
 
-#: ARGV: prefix, node, name key, message. Nil if nobody is present as that
-#: key; else C{{node, receivers}} after publishing the message on that
-#: node's channel (0 receivers: the node is gone).
-DIRECT = """
+#: ARGV: prefix, node, name key, message, deadline. Nil if nobody is present
+#: as that key; else C{{node, receivers}} after publishing the message on
+#: that node's channel (0 receivers: the node is gone); -1: too late.
+DIRECT = (
+    _LATE
+    + """
+if late() then return -1 end
 local v = redis.call('HGET', ARGV[1] .. 'present', ARGV[3])
 if not v then return false end
 local where = cjson.decode(v)[1]
 return {where, redis.call('PUBLISH', ARGV[1] .. 'node:' .. where, ARGV[4])}
 """
+)
 
 #: ARGV: prefix. Everyone present, as C{[node, name, transport]} JSON.
 USERS = """
