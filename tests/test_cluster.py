@@ -21,6 +21,8 @@ from pathlib import Path
 import pgserver
 import pytest
 import redisserver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wire import BlockingClient, installed, twistdServer
 
 _names = itertools.count()
@@ -125,6 +127,7 @@ class Client(BlockingClient):
         super().__init__(port)
         self.sock.settimeout(WAIT)
         self._buffer = b""
+        self.oks = 0
 
     def next(self) -> str:
         while b"\n" not in self._buffer:
@@ -350,3 +353,53 @@ def test_redis_needs_a_shared_database(tmp_path):
     assert result.returncode != 0 and "Traceback" not in output
     assert "--redis needs --db postgresql://..." in output
     assert not list(tmp_path.iterdir())
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 5)), min_size=1, max_size=12))
+def test_each_senders_order_holds_across_nodes(cluster, plan):
+    """
+    Two senders on two nodes, pipelining bursts of public messages: every receiver, on either
+    node, sees each sender's messages in the order they were sent.
+    """
+    if not cluster.nodes:
+        a, b = cluster.node("--msg-rate=0"), cluster.node("--msg-rate=0")
+        cluster.people = [cluster.login(a, "alice"), cluster.login(b, "bob")]
+        cluster.people += [cluster.login(a, "carol"), cluster.login(b, "dave")]
+        cluster.round = 0
+        for person in cluster.people:  # the JOINs of those after them
+            person.quiet(1.0)
+            while person.quiet(0.2):
+                pass
+    cluster.round += 1
+    senders = cluster.people[:2]
+    sent: list[list[str]] = [[], []]
+    for who, burst in plan:
+        texts = [f"r{cluster.round}-{who}-{len(sent[who]) + i}" for i in range(burst)]
+        sent[who] += texts
+        senders[who].send(*(f for text in texts for f in ("C PM", f"D {text}")))
+    total = len(sent[0]) + len(sent[1])
+    for person in cluster.people:
+        heard: list[list[str]] = [[], []]
+        expected = [len(sent[0]), len(sent[1])]
+        for i, sender in enumerate(senders):
+            if person is sender:
+                expected[i] = 0
+        while sum(len(h) for h in heard) < sum(expected) or (
+            person in senders and person.oks < len(sent[senders.index(person)])
+        ):
+            frame = person.next()
+            if frame.startswith("D PM "):
+                _, _, name, _, text = frame.split(" ", 4)
+                heard[0 if name == "alice" else 1].append(text)
+            elif frame.startswith("C OK PM "):
+                person.oks += 1
+            else:
+                assert frame == "C ACK PM", frame
+        assert heard == [sent[0] if expected[0] else [], sent[1] if expected[1] else []]
+        person.oks = 0
+    assert total > 0
