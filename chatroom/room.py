@@ -472,8 +472,8 @@ class Room(Service):
             return None
         target = self.roster.find(names.key(parts[0]))
         if target is None:
-            frame = codec.data("DM", name, session.channel.transportName, parts[1])
-            handed = self.roster.elsewhere(names.key(parts[0]), frame)
+            message = codec.data("DM", name, session.channel.transportName, parts[1])
+            handed = self.roster.elsewhere(names.key(parts[0]), message)
             if handed is not None:  # several nodes: on another, or nowhere
                 return handed.addCallbacks(
                     self._handedOver,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import txredisapi
+import txredisapi  # type: ignore[import-untyped]
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.endpoints import TCP4ClientEndpoint
@@ -68,11 +68,11 @@ class _Factory(Factory):
 
     def __init__(self, url: RedisURL, protocol: type, timeout: float | None) -> None:
         self.url = url
-        self.protocol = protocol
+        self.client = protocol
         self.timeout = timeout
 
     def buildProtocol(self, addr: Any) -> Any:
-        p = self.protocol(
+        p = self.client(
             charset="utf-8",
             replyTimeout=self.timeout,
             password=self.url.password,

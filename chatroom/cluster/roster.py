@@ -360,7 +360,7 @@ class ClusterRoster:
         waiting: Deferred[str | None] = Deferred()
         self._replies[ident] = waiting
 
-        def sent(result: list[Any] | None) -> Deferred[str | None] | None:
+        def sent(result: list[Any] | None) -> Any:
             if result is None or int(result[1]) == 0:
                 self._replies.pop(ident, None)
                 return None  # not present, or its node is gone
@@ -375,8 +375,9 @@ class ClusterRoster:
             self._replies.pop(ident, None)
             return result
 
-        d = self._ask(scripts.DIRECT, (), (nameKey, message))
-        return d.addCallbacks(sent, failed).addBoth(cleanup)
+        d: Deferred[Any] = self._ask(scripts.DIRECT, (), (nameKey, message))
+        d.addCallbacks(sent, failed)
+        return d.addBoth(cleanup)
 
     # Messages from Redis.
 
