@@ -13,6 +13,7 @@ import unicodedata
 from typing import Protocol
 
 from chatroom import codec
+from chatroom.client.text import _
 from chatroom.codec import Err, Reason
 
 #: Answers to the operation prompt that leave, besides EX (any case).
@@ -61,6 +62,15 @@ class ClientView(Protocol):
     def reconnect(self) -> None:
         """Open a new session with the server; L{connected} follows."""
 
+    def away(self, why: str) -> None:
+        """
+        The session was lost (or an attempt to come back failed): try again
+        later (only asked of a machine that L{ClientMachine.comesBack}).
+        """
+
+    def back(self) -> None:
+        """Logged in again after L{away}."""
+
     def finish(self, status: int) -> None:
         """The conversation is over; exit with C{status}."""
 
@@ -104,6 +114,10 @@ class ClientMachine:
         self._target = ""
         self._users: list[str] = []  # entries of a C USERS list still arriving
         self._lastError: Err | None = None  # the code of the last frame, if it was C ERR
+        #: Come back after a lost session, with the password held in memory.
+        self.comesBack = False
+        self.away = False  # welcomed once, then lost: coming back
+        self._resumeAt = OPERATION  # the prompt showing while away
 
     # Events from the transport.
 
@@ -128,6 +142,8 @@ class ClientMachine:
             self._finish("Wrong password, too many times.", 1)
         elif self.state in (PASSWORD, NAMING, REPLACING) and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
+        elif self.comesBack and (self.welcomed or self.away):
+            self._goAway(_("Lost connection to the server."))
         else:
             self._finish("Lost connection to the server.", 1)
 
@@ -148,6 +164,9 @@ class ClientMachine:
         if text is None:
             self._leave()
             return
+        if self.away:
+            self._answeredWhileAway(text)
+            return
         handler = {
             PASSWORD: self._gotPassword,
             NAMING: self._gotName,
@@ -164,13 +183,18 @@ class ClientMachine:
 
     def _logIn(self) -> None:
         self.state = LOGGING_IN
-        self.view.send(f"C LOGIN {self.name} GHOST" if self._ghost else f"C LOGIN {self.name}")
+        # Coming back, our own lost session may still hold the name.
+        ghost = self._ghost or self.away
+        self.view.send(f"C LOGIN {self.name} GHOST" if ghost else f"C LOGIN {self.name}")
 
     def _onHELLO(self, rest: str) -> None:
         pass
 
     def _onPASSWORD(self, rest: str) -> None:
         self._newAccount = rest == "NEW"
+        if self.away and self._password is None:
+            self._finish(_("The server now asks for a password: start chatclient again."), 1)
+            return
         if self._password is not None:
             # Logging in again after a time-out: the user already answered.
             self.view.send(f"C PASS {self._password}")
@@ -197,9 +221,13 @@ class ClientMachine:
     def _onWELCOME(self, rest: str) -> None:
         parts = rest.split(" ", 2)
         self.name = parts[0]
-        self._password = None
+        if not self.comesBack:
+            self._password = None
         self._ghost = False
         self.welcomed = True
+        if self.away:
+            self._resume()
+            return
         self.view.show(parts[2] if len(parts) == 3 else f"Welcome {self.name}.")
         self._askOperation()
 
@@ -340,7 +368,10 @@ class ClientMachine:
         self.view.send("C EX")
 
     def _onBYE(self, rest: str) -> None:
-        if rest == Reason.SHUTDOWN:
+        coming = self.comesBack and self.state != LEAVING and (self.welcomed or self.away)
+        if rest == Reason.SHUTDOWN and coming:
+            self._goAway(_("The server is shutting down."))
+        elif rest == Reason.SHUTDOWN:
             self._finish("The server is shutting down.", 0)
         elif rest == Reason.REPLACED:
             self._finish(
@@ -388,7 +419,9 @@ class ClientMachine:
         except ValueError:
             code = None  # a code from a later version: explained by its text
         self._lastError = code
-        if code is Err.NAME_TAKEN and self.offerGhost and not self._ghost:
+        if self.away and not self.welcomed:
+            self._refusedWhileAway(code, text)
+        elif code is Err.NAME_TAKEN and self.offerGhost and not self._ghost:
             # Perhaps by the user's own other session (a vanished UDP
             # client, another terminal): offer to end it.
             self.view.show(f"The username {self.name} is already in use.")
@@ -447,6 +480,49 @@ class ClientMachine:
         self.view.show(f"{text.capitalize()}." if self._newAccount else "Wrong password.")
         # The protocol starts a login again from LOGIN (with GHOST if asked).
         self._logIn()
+
+    # Coming back (the client's reconnect): the prompt showing when the
+    # session was lost stays; answers wait for the new session.
+
+    def _goAway(self, why: str) -> None:
+        self.sessionAlive = False
+        if not self.away:
+            self.away = True
+            self.welcomed = False
+            if self.state == WAIT_OK:
+                self.view.show(_("Your last message may not have been delivered."))
+            if self.state in (WAIT_ACK, WAIT_USERS, WAIT_OK):
+                self._askOperation()
+            self._resumeAt = self.state
+        self.view.away(why)
+
+    def _resume(self) -> None:
+        """
+        Welcomed again: back at the prompt that was showing, on a session
+        that awaits the same kind of message.
+        """
+        self.away = False
+        self.state = self._resumeAt
+        if self.state == PM_TEXT:
+            self.view.send("C PM")
+        elif self.state in (DM_TARGET, DM_TEXT):
+            self.view.send("C DM")
+        self.view.back()
+
+    def _answeredWhileAway(self, text: str) -> None:
+        if self._resumeAt == OPERATION and text.strip().casefold() in LEAVE_WORDS:
+            self._leave()
+            return
+        if text.strip():
+            self.view.show(_("Not connected, so that was not sent (Up brings it back)."))
+        prompts = {DM_TARGET: "To: ", PM_TEXT: "Message: ", DM_TEXT: "Message: "}
+        self.view.ask(prompts.get(self._resumeAt, "Operation [PM/DM/EX]: "))
+
+    def _refusedWhileAway(self, code: Err | None, text: str) -> None:
+        if code in (Err.BAD_PASSWORD, Err.BAD_NAME):
+            self._finish(_("Could not log in again: {text}.").format(text=text), 1)
+        else:  # NAME_TAKEN (our old session lingers), FULL, RATE, UNAVAILABLE...
+            self._goAway(text or str(code))
 
 
 def _explain(code: str, text: str) -> str:
