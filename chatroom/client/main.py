@@ -241,12 +241,7 @@ class ChatClient:
                 host=self.host, port=self.port, why=tls.describe(reason)
             )
         )
-        self.ui.show(
-            _(
-                "The server's certificate could not be verified: give the certificate that"
-                " signed it with --cafile FILE (or, for a test server only, use --insecure)."
-            )
-        )
+        self.ui.show(tls.advice(reason))
         self.finish(UNTRUSTED)
 
     def _stillWaiting(self) -> None:

@@ -70,3 +70,20 @@ def describe(reason: Failure) -> str:
     if isinstance(error, VerificationError):
         return _("the certificate is not for this server's name")
     return str(error) or type(error).__name__
+
+
+def advice(reason: Failure) -> str:
+    """
+    What the user can do about a failed TLS connection.
+    """
+    if reason.check(VerificationError):
+        return _(
+            "The server's certificate was issued for another name: connect with the name"
+            " it was issued for."
+        )
+    if "certificate" in describe(reason):
+        return _(
+            "The server's certificate could not be verified: give the certificate that"
+            " signed it with --cafile FILE (or, for a test server only, use --insecure)."
+        )
+    return _("Is that a TLS port? Leave out --tls for a plain TCP server.")
