@@ -94,7 +94,6 @@ def test_the_terminal_client_is_back_in_the_room_after_a_restart(server, tmp_pat
         alice.child.close(force=True)
     assert PASSWORD not in server.log()
     noPasswordIn(tmp_path)
-    noPasswordIn(Path.home() / ".chatclient") if (Path.home() / ".chatclient").exists() else None
 
 
 def test_piped_with_reconnect_over_udp(server, tmp_path):
