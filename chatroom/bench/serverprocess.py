@@ -97,7 +97,7 @@ def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
     labels = {"TCP"}
     if "--no-udp" not in argv:
         labels.add("UDP")
-    if "--no-web" not in argv:
+    if "chatroom" in argv and "--no-web" not in argv:  # the plugin serves the page too
         labels.add("WEB")
     return frozenset(labels)
 

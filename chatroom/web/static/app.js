@@ -45,7 +45,7 @@ function line(parts, className, when) {
     const span = document.createElement("span");
     if (cls) span.className = cls;
     span.textContent = text;
-    item.append(span);
+    item.append(" ", span);
   }
   const list = $("conversation");
   const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
