@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import byLabel, freePort, logIn, needChromium, say, startChromium, text, waitForText
+from browser import (
+    byLabel,
+    freePort,
+    logIn,
+    needChromium,
+    say,
+    startChromium,
+    text,
+    waitFor,
+    waitForText,
+)
 from wire import BlockingClient, ServerProcess, twistdServer
 
 
@@ -118,8 +128,7 @@ def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
 
         tom.send("C EX")
         waitForText(chromium, "#conversation", "tom (TCP) left.")
-        waitFor = text(chromium, "#users")
-        assert "tom" not in waitFor or True
+        waitFor(chromium, lambda d: "tom" not in text(d, "#users"), "tom gone from the list")
     finally:
         tom.close()
 
