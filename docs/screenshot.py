@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from browser import byLabel, logIn, say, startChromium, waitForText  # noqa: E402
+from browser import byLabel, logIn, say, startChromium, waitForText
 
-from chatroom.bench.serverprocess import (  # noqa: E402
+from chatroom.bench.serverprocess import (
     LOG_NAME,
     START_TIMEOUT,
     ServerLog,
