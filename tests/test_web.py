@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 import wswire
+from certs import selfSigned
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.web.client import Agent, readBody
 from twisted.web.http_headers import Headers
@@ -208,6 +209,28 @@ async def test_a_browser_that_stops_reading_is_dropped(startServer):
 
 
 @pytest_twisted.ensureDeferred
+async def test_https_and_wss(startServer, tmp_path):
+    """
+    --web takes a TLS endpoint: the page's own origin is then https.
+    """
+    from twisted.internet import ssl
+
+    key, cert = selfSigned(tmp_path)
+    server = await startServer(
+        "--web", f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}"
+    )
+    trust = ssl.Certificate.loadPEM(cert.read_bytes())
+    tls = ssl.optionsForClientTLS("localhost", trustRoot=trust)
+    alice = await connect(server.webPort, tls=tls)
+    await alice.expect("C HELLO chatroom 1 WEB")
+    alice.send("C LOGIN alice", "C PASS over wss", "C EX")
+    await alice.expect("C PASSWORD NEW", WELCOME, "C BYE EXIT")
+    await alice.waitClosed()
+    with pytest.raises(ConnectionError, match="403"):
+        await connect(server.webPort, origin=f"http://localhost:{server.webPort}", tls=tls)
+
+
+@pytest_twisted.ensureDeferred
 async def test_unfinished_login_times_out(startServer):
     server = await startServer(chat={"loginTimeout": 0.5})
     squatter = await connect(server.webPort)
@@ -319,3 +342,29 @@ async def test_many_web_sessions_at_once(server):
     assert reply.count(":WEB") == 10
     for client in clients:
         client.close()
+
+
+def test_web_options():
+    """
+    The page follows --interface, takes any free port with --port 0, and
+    --web-origin takes only origins.
+    """
+    from twisted.python.usage import UsageError
+
+    from chatroom.tap import Options
+
+    def parsed(*args: str) -> Options:
+        options = Options()
+        options.parseOptions(list(args))
+        return options
+
+    assert parsed().webDescription() == "tcp:8080"
+    assert parsed("-i", "::").webDescription() == "tcp:8080:interface=\\:\\:"
+    assert parsed("--port", "0").webDescription() == "tcp:0"
+    assert parsed("--web", "tcp:81").webDescription() == "tcp:81"
+    assert parsed("--no-web", "--web", "tcp:81").webDescription() is None
+    both = parsed("--web-origin", "https://a.example", "--web-origin", "http://b.example:8000")
+    assert both["web-origin"] == ["https://a.example", "http://b.example:8000"]
+    for bad in ["a.example", "javascript:alert(1)", "https://a b"]:
+        with pytest.raises(UsageError, match="is not an origin"):
+            parsed("--web-origin", bad)

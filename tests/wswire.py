@@ -10,7 +10,8 @@ from typing import cast
 
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet.defer import Deferred, DeferredQueue
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import SSL4ClientEndpoint, TCP4ClientEndpoint
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IStreamClientEndpoint
 
 WAIT = 10.0
 
@@ -88,16 +89,19 @@ async def connect(
     origin: str | None = "same",
     protocols: list[str] | None = None,
     path: str = "/ws",
+    tls: IOpenSSLClientConnectionCreator | None = None,
 ) -> WSClient:
     """
-    Open a WebSocket to 127.0.0.1:C{port}; C{origin} "same" sends the
-    server's own page's origin, L{None} sends none.
+    Open a WebSocket to 127.0.0.1:C{port} (with C{tls}: wss to localhost);
+    C{origin} "same" sends the server's own page's origin, L{None} sends none.
     """
     from twisted.internet import reactor
 
-    url = f"ws://127.0.0.1:{port}{path}"
+    host = "127.0.0.1" if tls is None else "localhost"
+    scheme = "http" if tls is None else "https"
+    url = f"{'ws' if tls is None else 'wss'}://{host}:{port}{path}"
     if origin == "same":
-        origin = f"http://127.0.0.1:{port}"
+        origin = f"{scheme}://{host}:{port}"
     factory = WebSocketClientFactory(
         url,
         origin=origin,
@@ -105,7 +109,11 @@ async def connect(
     )
     factory.protocol = WSClient
     factory.setProtocolOptions(autoPingInterval=0)
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=5)
+    endpoint: IStreamClientEndpoint
+    if tls is None:
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=5)
+    else:
+        endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", port, tls, timeout=5)
     client = cast(WSClient, await endpoint.connect(factory))
     opened = client.opened
     opened.addTimeout(WAIT, reactor)
