@@ -31,6 +31,7 @@ from chatroom.bench.serverprocess import (
     twistdArgv,
 )
 
+SIZE = (1000, 640)
 OUTPUT = Path(__file__).resolve().parent / "web-page.png"
 
 
@@ -68,7 +69,7 @@ def main(output: Path = OUTPUT) -> None:
                 time.sleep(0.05)
             url = f"http://127.0.0.1:{log.ports['WEB']}/"
             users = [Line(log.ports["TCP"], "Gökhan"), Line(log.ports["TCP"], "Алиса")]
-            driver = startChromium(1000, 640)
+            driver = startChromium(*SIZE)
             logIn(driver, url, "wendy", "a long passphrase", new=True)
             users[0].send("C PM", "D Hi wendy, welcome! Try clicking a name to send a DM.")
             waitForText(driver, "#conversation", "welcome!")
