@@ -24,7 +24,6 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
     ISystemHandle,
 )
-from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -98,7 +97,7 @@ class ListenerService(StreamServerEndpointService):
     def __init__(
         self,
         endpoint: IStreamServerEndpoint,
-        factory: Factory,
+        factory: IProtocolFactory,
         label: str,
         failedLate: Callable[[StartupError], None],
     ) -> None:

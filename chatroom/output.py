@@ -18,6 +18,7 @@ back further by Nagle's algorithm waiting for the client's delayed ack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from twisted.internet import tcp
@@ -28,6 +29,13 @@ from chatroom.codec import TERMINATOR
 #: The shortest time between two flushes while output keeps coming. Below
 #: about 2 ms nothing is gained: the reactor's timeouts round to milliseconds.
 FLUSH_INTERVAL = 0.002
+
+
+def asLine(frame: bytes) -> bytes:
+    """
+    C{frame} as a line of the TCP protocol.
+    """
+    return frame + TERMINATOR
 
 
 class Flushable(Protocol):
@@ -41,25 +49,45 @@ class Flusher:
     else as soon as it is.
     """
 
-    __slots__ = ("_call", "_clock", "_frame", "_interval", "_last", "_line", "_waiting")
+    __slots__ = (
+        "_call",
+        "_clock",
+        "_encode",
+        "_encoded",
+        "_frame",
+        "_interval",
+        "_last",
+        "_waiting",
+    )
 
-    def __init__(self, clock: IReactorTime, interval: float = FLUSH_INTERVAL) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        interval: float = FLUSH_INTERVAL,
+        encode: Callable[[bytes], bytes] = asLine,
+    ) -> None:
+        """
+        @param encode: what a frame is on this kind of connection: a line
+            (C{frame + TERMINATOR}, the default) or a WebSocket message.
+        """
         self._clock = clock
         self._interval = interval
+        self._encode = encode
         self._last = -interval  # never flushed: the first output goes at once
         self._waiting: list[Flushable] = []
         self._call: IDelayedCall | None = None
         self._frame: bytes | None = None
-        self._line = b""
+        self._encoded = b""
 
-    def line(self, frame: bytes) -> bytes:
+    def encoded(self, frame: bytes) -> bytes:
         """
-        C{frame} with its terminator, made once for a run of recipients.
+        C{frame} as written to the connections, made once for a run of
+        recipients (a broadcast sends the same frame to each in turn).
         """
         if frame is not self._frame:
             self._frame = frame
-            self._line = frame + TERMINATOR
-        return self._line
+            self._encoded = self._encode(frame)
+        return self._encoded
 
     def later(self, connection: Flushable) -> None:
         """

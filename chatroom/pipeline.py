@@ -197,6 +197,15 @@ class Session:
             reason = f"frames are at most {codec.MAX_CLIENT_FRAME} bytes"
             self._enqueue(FrameError(Err.TOO_LONG, reason, kind))
 
+    def invalid(self, error: FrameError) -> None:
+        """
+        The transport received something that cannot be a frame (a binary
+        WebSocket message): answered with C{error} in its turn, counted
+        like any frame.
+        """
+        if self._admit(error.kind):
+            self._enqueue(error)
+
     def endOfInput(self) -> None:
         """
         The client will send nothing more but still reads (a TCP half-close):

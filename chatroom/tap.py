@@ -40,6 +40,7 @@ from chatroom.store import BUSY_TIMEOUT, AccountStore, Store, openDatabase
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.timings import IDLE_TIMEOUT
+from chatroom.web import webSite
 
 
 def _positive(kind: type) -> Any:
@@ -102,6 +103,16 @@ class Options(usage.Options):
             (
                 "Endpoint description that replaces the TCP listener, "
                 "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS."
+            ),
+        ],
+        [
+            "web",
+            None,
+            None,
+            (
+                "Endpoint description for the web page and its WebSocket (default: "
+                "tcp:8080 on --interface, any free port when --port is 0), "
+                "e.g. ssl:8443:privateKey=key.pem:certKey=cert.pem for https and wss."
             ),
         ],
         [
@@ -218,7 +229,26 @@ class Options(usage.Options):
     optFlags: ClassVar[list[list[Any]]] = [
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
         ["no-udp", None, "Do not serve UDP."],
+        ["no-web", None, "Do not serve the web page and its WebSocket."],
     ]
+
+    #: The web page's port when --port is not 0.
+    webPort = 8080
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["web-origin"] = []
+
+    def opt_web_origin(self, origin: str) -> None:
+        """
+        Another origin (such as https://chat.example.org) whose pages may
+        use the WebSocket; repeat for more. The server's own page always may.
+        """
+        if not origin.startswith(("http://", "https://")) or " " in origin:
+            raise usage.UsageError(
+                f"--web-origin {origin!r} is not an origin (such as https://chat.example.org)"
+            )
+        self["web-origin"].append(origin)
 
     def postOptions(self) -> None:
         interface = self["interface"]
@@ -243,6 +273,23 @@ class Options(usage.Options):
         if self["tcp"]:
             return self["tcp"]
         description = f"tcp:{self['port']}"
+        if self["interface"]:
+            description += f":interface={quoteStringArgument(self['interface'])}"
+        return description
+
+    def webDescription(self) -> str | None:
+        """
+        The endpoint description the web listener uses, or L{None} for none.
+
+        A server told to take any free port (C{--port 0}, as tests and tools
+        do) takes any free one for the page too, so such servers never
+        contend for 8080.
+        """
+        if self["no-web"]:
+            return None
+        if self["web"]:
+            return self["web"]
+        description = f"tcp:{self.webPort if self['port'] else 0}"
         if self["interface"]:
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
@@ -329,7 +376,7 @@ def isURL(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
-def tcpEndpoint(reactor: Any, description: str) -> IStreamServerEndpoint:
+def tcpEndpoint(reactor: Any, description: str, option: str = "--tcp") -> IStreamServerEndpoint:
     """
     The TCP listener's endpoint, from its description.
 
@@ -341,7 +388,7 @@ def tcpEndpoint(reactor: Any, description: str) -> IStreamServerEndpoint:
     try:
         return serverFromString(reactor, description)
     except Exception as e:  # noqa: BLE001 -- each endpoint type fails in its own way
-        raise StartupError(f"cannot use --tcp {description}: {e}") from None
+        raise StartupError(f"cannot use {option} {description}: {e}") from None
 
 
 def makeService(config: Options) -> ServerService:
@@ -377,6 +424,8 @@ def buildService(
     @raise StartupError: if an option names something unusable.
     """
     tcp = tcpEndpoint(reactor, config.tcpDescription())
+    webDescription = config.webDescription()
+    web = None if webDescription is None else tcpEndpoint(reactor, webDescription, "--web")
     top = ServerService(reactor)
     accounts = None
     store = None
@@ -432,4 +481,9 @@ def buildService(
         udp = UDPListenerService(reactor, udpPort, config["interface"], datagrams)
         udp.setName("udp")
         udp.setServiceParent(top)
+    if web is not None:
+        site = webSite(chat, reactor, config["web-origin"], config["sendq"])
+        page = ListenerService(web, site, "WEB", top.failLate)
+        page.setName("web")
+        page.setServiceParent(top)
     return top

@@ -221,7 +221,7 @@ class ChatLineProtocol(FrameLines):
     # IChannel
 
     def send(self, frame: bytes) -> None:
-        line = self._flusher.line(frame)
+        line = self._flusher.encoded(frame)
         if self._pending is None:
             self._pending = [line]
             self._flusher.later(self)

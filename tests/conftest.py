@@ -21,7 +21,7 @@ from chatroom.room import Room
 from chatroom.tap import Options, buildService
 from chatroom.udp import UDPTimings
 
-pytest.register_assert_rewrite("wire", "udpwire")
+pytest.register_assert_rewrite("wire", "udpwire", "wswire")
 
 # Only now: the helpers' asserts are rewritten if registered before their import.
 import udpwire  # noqa: E402
@@ -57,6 +57,8 @@ class Server:
         self.port: int = top.getServiceNamed("tcp").port.getHost().port
         self.udp = None if options["no-udp"] else top.getServiceNamed("udp")
         self.udpPort: int = self.udp.port.getHost().port if self.udp else 0
+        self.web = None if options["no-web"] else top.getServiceNamed("web")
+        self.webPort: int = self.web.port.getHost().port if self.web else 0
 
     async def stop(self) -> None:
         if self.top.running:

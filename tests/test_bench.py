@@ -22,6 +22,7 @@ def test_quick_benchmark_runs(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(out.read_text())
     scenarios = [r["scenario"] for r in report["results"]]
+    assert any(s.startswith("fan-out 20 WEB") for s in scenarios), scenarios
     for kind in ["fan-out", "paced", "memory", "login storm", "UDP", "paced05", "curve"]:
         assert any(s.startswith(kind) for s in scenarios), scenarios
     for entry in report["results"]:

@@ -31,7 +31,10 @@ class Restartable:
 
     def start(self) -> None:
         self.server = twistdServer(
-            self.directory, f"--port={self.ports['TCP']}", f"--udp-port={self.ports['UDP']}"
+            self.directory,
+            f"--port={self.ports['TCP']}",
+            f"--udp-port={self.ports['UDP']}",
+            f"--web=tcp:{self.ports['WEB']}:interface=127.0.0.1",
         )
         assert self.server.ports == self.ports
 

@@ -72,7 +72,7 @@ async def test_a_real_server_starts_without_blocking_the_reactor(tmp_path: Path)
         ticker.stop()
     try:
         assert during > 1  # the reactor turned while twistd was starting
-        assert set(server.ports) == {"TCP", "UDP"}
+        assert set(server.ports) == {"TCP", "UDP", "WEB"}
         with socket.create_connection(("127.0.0.1", server.ports["TCP"]), timeout=WAIT) as c:
             assert c.makefile("rb").readline().rstrip() == b"C HELLO chatroom 1 TCP"
     finally:

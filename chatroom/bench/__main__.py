@@ -16,7 +16,7 @@ import resource
 import sys
 from typing import Any, TypedDict
 
-from chatroom.bench import compare, ngircd, scenarios
+from chatroom.bench import compare, ngircd, scenarios, web
 from chatroom.bench.scenarios import Result
 
 
@@ -32,6 +32,7 @@ class Plan(TypedDict):
     loss: list[tuple[int, int]]  # receivers, messages
     paced05: list[tuple[int, int, float]]  # receivers, messages a second, seconds; both servers
     curve: list[tuple[int, ...]]  # one run a server: the receiver counts to measure at
+    webfanout: list[tuple[int, int, int]]  # WebSocket receivers, TCP senders, messages
 
 
 FULL: Plan = {
@@ -50,6 +51,7 @@ FULL: Plan = {
     "loss": [(20, 1000)],
     "paced05": [(50, 2000, 10.0)],
     "curve": [(10, 100, 1000, 5000)],
+    "webfanout": [(100, 1, 2000), (1000, 1, 500)],  # beside fanout's TCP runs
 }
 
 QUICK: Plan = {
@@ -60,6 +62,7 @@ QUICK: Plan = {
     "loss": [(5, 50)],
     "paced05": [(5, 200, 1.0)],
     "curve": [(3, 10)],
+    "webfanout": [(20, 1, 50)],
 }
 
 
@@ -116,6 +119,10 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
     if wanted("fanout"):
         for receivers, udp, senders, messages in plan["fanout"]:
             results.append(await scenarios.fanOut(reactor, receivers, udp, senders, messages))
+            print(report(results[-1:]), flush=True)
+    if wanted("webfanout"):
+        for receivers, senders, messages in plan["webfanout"]:
+            results.append(await web.webFanOut(reactor, receivers, senders, messages))
             print(report(results[-1:]), flush=True)
     if wanted("paced"):
         for receivers, rate, seconds in plan["paced"]:
@@ -177,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
         "--only",
-        help="comma-separated scenarios: fanout, paced, memory, storm, loss, paced05, curve"
-        " (the last two run chatroom and ngIRCd side by side)",
+        help="comma-separated scenarios: fanout, webfanout, paced, memory, storm, loss, paced05,"
+        " curve (the last two run chatroom and ngIRCd side by side)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)

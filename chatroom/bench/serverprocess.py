@@ -85,7 +85,7 @@ def twistdArgv(*options: str, twistdOptions: Sequence[str] = ()) -> list[str]:
 
 def listeningPorts(text: str) -> dict[str, int]:
     """
-    The port for each label (C{TCP}, C{UDP}) that the log C{text} says is listening.
+    The port for each label (C{TCP}, C{UDP}, C{WEB}) that the log C{text} says is listening.
     """
     return {label: int(port) for label, port in LISTENING.findall(text)}
 
@@ -94,7 +94,12 @@ def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
     """
     The labels the server started by C{argv} listens for once it is ready.
     """
-    return frozenset({"TCP"} if "--no-udp" in argv else {"TCP", "UDP"})
+    labels = {"TCP"}
+    if "--no-udp" not in argv:
+        labels.add("UDP")
+    if "chatroom" in argv and "--no-web" not in argv:  # the plugin serves the page too
+        labels.add("WEB")
+    return frozenset(labels)
 
 
 def exitStatus(reason: Failure) -> int | None:

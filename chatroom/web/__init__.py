@@ -1,0 +1,9 @@
+"""
+The room in a browser: the page (L{chatroom.web.site}) and its WebSocket
+(L{chatroom.web.channel}), served by twisted.web on one listener.
+"""
+
+from chatroom.web.channel import SUBPROTOCOL, WebSocketChannel, WebSocketFactory
+from chatroom.web.site import webSite
+
+__all__ = ["SUBPROTOCOL", "WebSocketChannel", "WebSocketFactory", "webSite"]

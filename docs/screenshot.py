@@ -1,0 +1,98 @@
+"""
+Takes docs/web-page.png: the page in a real headless Chromium, a browser
+user chatting with a TCP user, on a throw-away server.
+
+    .venv/bin/python docs/screenshot.py [OUTPUT.png]
+
+Needs the test extra (selenium) and Debian's chromium and chromium-driver
+(.ci/system-packages installs them). Everything runs on 127.0.0.1, in a
+temporary directory; the server is stopped by its own PID.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from browser import byLabel, logIn, say, startChromium, waitForText
+
+from chatroom.bench.serverprocess import (
+    LOG_NAME,
+    START_TIMEOUT,
+    ServerLog,
+    expectedListeners,
+    twistdArgv,
+)
+
+SIZE = (1000, 640)
+OUTPUT = Path(__file__).resolve().parent / "web-page.png"
+
+
+class Line:
+    """
+    A TCP user, by hand over a plain socket.
+    """
+
+    def __init__(self, port: int, name: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.file = self.sock.makefile("rb")
+        self.send(f"C LOGIN {name}", "C PASS a long passphrase")
+
+    def send(self, *frames: str) -> None:
+        self.sock.sendall(b"".join(f.encode() + b"\n" for f in frames))
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+def main(output: Path = OUTPUT) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        argv = twistdArgv("--db=chat.sqlite", "--no-udp")
+        log = ServerLog(Path(directory) / LOG_NAME, expectedListeners(argv))
+        with log.create() as out:
+            server = subprocess.Popen(argv, cwd=directory, stdout=out, stderr=subprocess.STDOUT)
+        driver = None
+        users: list[Line] = []
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not log.scan():
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise log.notStarted("see its log")
+                time.sleep(0.05)
+            url = f"http://127.0.0.1:{log.ports['WEB']}/"
+            users = [Line(log.ports["TCP"], "Gökhan"), Line(log.ports["TCP"], "Алиса")]
+            driver = startChromium(*SIZE)
+            logIn(driver, url, "wendy", "a long passphrase", new=True)
+            users[0].send("C PM", "D Hi wendy, welcome! Try clicking a name to send a DM.")
+            waitForText(driver, "#conversation", "welcome!")
+            say(driver, "Thanks! Chatting from a browser, no install needed.")
+            users[1].send("C DM", "D wendy see you at five?")
+            waitForText(driver, "#conversation", "see you at five")
+            say(driver, "/dm Алиса yes, at five")
+            waitForText(driver, "#conversation", "yes, at five")
+            byLabel(driver, "Message").send_keys("typing…")
+            driver.save_screenshot(str(output))
+            print(f"wrote {output}")
+        finally:
+            for user in users:
+                user.close()
+            if driver is not None:
+                driver.quit()
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT)

@@ -1,0 +1,118 @@
+"""
+A real headless Chromium from the system's packages (Debian's chromium and
+chromium-driver, installed by .ci/system-packages), driven by selenium, and
+helpers that find the page's controls by their labels, as a person would.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+#: Seconds any wait for the page may take.
+WAIT = 15.0
+
+
+def needChromium() -> None:
+    """
+    Skip (with the reason) when Chromium is missing, except under CI, which must have it.
+    """
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must have Chromium: {', '.join(missing)} missing (.ci/system-packages)")
+    pytest.skip(f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)")
+
+
+def startChromium(width: int = 1100, height: int = 800) -> Any:
+    """
+    A headless Chromium, through its own chromedriver; quit it when done.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(WAIT)
+    return driver
+
+
+def freePort() -> int:
+    """
+    A port free on 127.0.0.1 right now, for a server that must keep its port across a restart.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def byLabel(driver: Any, label: str) -> Any:
+    """
+    The control whose <label> reads C{label}.
+    """
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//*[@id=//label[normalize-space()='{label}']/@for]")
+
+
+def waitFor(driver: Any, condition: Callable[[Any], Any], what: str) -> Any:
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, WAIT, poll_frequency=0.05).until(condition)
+    except TimeoutException:
+        raise AssertionError(
+            f"{what} never happened; the page says:\n{text(driver, 'body')}"
+        ) from None
+
+
+def text(driver: Any, selector: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def waitForText(driver: Any, selector: str, wanted: str) -> None:
+    waitFor(driver, lambda d: wanted in text(d, selector), f"{wanted!r} in {selector}")
+
+
+def logIn(driver: Any, url: str, name: str, password: str, new: bool) -> None:
+    """
+    Open the page and log in by its form; a new name types its password twice.
+    """
+    driver.get(url)
+    byLabel(driver, "Username").send_keys(name)
+    byLabel(driver, "Password").send_keys(password + "\n")
+    if new:
+        again = byLabel(driver, "Password again")
+        waitFor(driver, lambda d: again.is_displayed(), "the second password field")
+        again.send_keys(password + "\n")
+    waitForText(driver, "#status", f"Connected as {name}.")
+
+
+def say(driver: Any, line: str) -> None:
+    """
+    Type a line in the message box and press Enter.
+    """
+    box = byLabel(driver, "Message")
+    box.send_keys(line + "\n")
