@@ -263,16 +263,23 @@ async def memory(reactor: Any, steps: Sequence[int], transport: str = "TCP") -> 
     """
     server = await BenchServer.start(reactor)
     people: list[Any] = []
-    keepAlive = LoopingCall(lambda: [p.keepAlive() for p in people if p.welcomed.called])
+    udp = transport == "UDP"
+
+    def ping() -> None:
+        for person in people if udp else ():
+            if person.welcomed.called:
+                person.keepAlive()
+
+    keepAlive = LoopingCall(ping)
     keepAlive.clock = reactor
     addr = ("127.0.0.1", server.ports["UDP"])
 
     def newcomers(count: int) -> list[Any]:
-        if transport == "UDP":
+        if udp:
             return [UDPReceiver(f"idle{i}", addr) for i in range(len(people), count)]
         return [TCPReceiver(f"idle{i}") for i in range(len(people), count)]
 
-    start = _udp(reactor, addr) if transport == "UDP" else _tcp(reactor, server.ports["TCP"])
+    start = _udp(reactor, addr) if udp else _tcp(reactor, server.ports["TCP"])
     try:
         keepAlive.start(KEEPALIVE, now=False)
         people += newcomers(1)
