@@ -138,8 +138,12 @@ class ReliableLink:
         self._failed = failed
         self.nextSend = sendSeq
         self.expected = recvSeq
+        # Thousands of links sit idle between bursts, and Python's containers
+        # never shrink: a dict that held a burst's 64 frames keeps 3 KB, an
+        # empty deque costs 760 bytes. So the queue exists only while frames
+        # wait, and what a burst grew is replaced once drained (see tick).
         self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[bytes] | None = None
         self._queueBytes = 0
         self._reorder: dict[int, bytes] = {}
         self._reorderBytes = 0
@@ -172,6 +176,9 @@ class ReliableLink:
             return True
         if self._windowOpen() and not self._queue:
             self._transmitNew(frame, now)
+        elif self._queue is None:
+            self._queue = deque((frame,))
+            self._queueBytes = len(frame)
         elif len(self._queue) < QUEUE_LIMIT and self._queueBytes + len(frame) <= QUEUE_BYTES:
             self._queue.append(frame)
             self._queueBytes += len(frame)
@@ -223,10 +230,14 @@ class ReliableLink:
         if entry.retries == 0:  # Karn: retransmitted frames give no sample
             self._sample(now - entry.firstSent)
         self._passOver(seq, entry.sendOrder, now)
-        while self._queue and self._windowOpen() and not self.dead:
-            frame = self._queue.popleft()
-            self._queueBytes -= len(frame)
-            self._transmitNew(frame, now)
+        queue = self._queue
+        if queue is not None:
+            while queue and self._windowOpen() and not self.dead:
+                frame = queue.popleft()
+                self._queueBytes -= len(frame)
+                self._transmitNew(frame, now)
+            if not queue:
+                self._queue = None
         if not self._inFlight:
             self.nextDeadline = None
         return True
@@ -287,7 +298,13 @@ class ReliableLink:
 
         @return: how many frames were resent.
         """
-        if self.dead or self.nextDeadline is None or now < self.nextDeadline:
+        if self.nextDeadline is None:
+            # Nothing in flight: this is the tick that stops watching the link
+            # (once per burst), so the time to give back what the burst grew.
+            if not self._inFlight:
+                self._inFlight = OrderedDict()
+            return 0
+        if self.dead or now < self.nextDeadline:
             return 0
         nextDeadline = None
         budget = min(budget, RESEND_PER_TICK)
@@ -342,17 +359,23 @@ class ReliableLink:
             self._reorder[seq] = frame
         self._transmit(ackDatagram(seq))
         if offset == 0:
-            self._reorder[seq] = frame
-            self._reorderBytes += len(frame)
-            self._deliverReady()
+            # The usual case, the next frame in order: straight up, without
+            # growing the reorder dict (which would then never shrink).
+            self.expected = seq + 1
+            self._deliver(frame)
+            if self._reorder:
+                self._deliverReady()
         return True
 
     def _deliverReady(self) -> None:
-        while not self.dead and not self.paused and self.expected in self._reorder:
-            ready = self._reorder.pop(self.expected)
+        reorder = self._reorder
+        while not self.dead and not self.paused and self.expected in reorder:
+            ready = reorder.pop(self.expected)
             self._reorderBytes -= len(ready)
             self.expected += 1
             self._deliver(ready)
+        if not reorder and reorder is self._reorder:
+            self._reorder = {}  # a fresh one is 64 bytes; a drained one keeps its table
 
     def pause(self) -> None:
         """
@@ -372,7 +395,7 @@ class ReliableLink:
         """
         Everything we sent has been acknowledged.
         """
-        return not self._inFlight and not self._queue
+        return not self._inFlight and self._queue is None
 
     @property
     def inFlight(self) -> int:
@@ -380,15 +403,15 @@ class ReliableLink:
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return len(self._queue or ())
 
     def _fail(self, why: LinkFailure) -> None:
         if not self.dead:
             self.dead = True
             self._inFlight.clear()
-            self._queue.clear()
+            self._queue = None
             self._queueBytes = 0
-            self._reorder.clear()
+            self._reorder = {}
             self._reorderBytes = 0
             self.nextDeadline = None
             self._failed(why)
