@@ -1,0 +1,109 @@
+"""
+What an idle session keeps once a burst is over (issue 11's memory goal).
+
+Python's containers never shrink: a dict that held a burst keeps its table,
+and an empty deque is 760 bytes. Thousands of idle sessions each holding
+what their last burst grew is most of their memory, so an idle session must
+hold no inbox, no send queue, and only fresh (small) in-flight and reorder
+tables. The figures themselves are the benchmark's (``--only memory``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import OrderedDict
+
+import pytest_twisted
+from twisted.internet.task import deferLater
+from udpwire import logIn
+from wire import loggedIn
+
+from chatroom.reliable import WINDOW, ReliableLink
+
+#: More than the window: the link's queue is used, the in-flight table fills up.
+BURST = WINDOW + 36
+
+FRESH_ORDERED = sys.getsizeof(OrderedDict())
+FRESH_DICT = sys.getsizeof({})
+
+
+async def until(done, what: str, timeout: float = 10.0) -> None:
+    from twisted.internet import reactor
+
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await deferLater(reactor, 0.02, lambda: None)
+
+
+def assertIdle(link: ReliableLink) -> None:
+    assert link.idle and link.queued == 0
+    assert link._queue is None
+    assert sys.getsizeof(link._inFlight) == FRESH_ORDERED
+    assert sys.getsizeof(link._reorder) == FRESH_DICT
+
+
+@pytest_twisted.ensureDeferred
+async def test_idle_sessions_keep_nothing_their_last_burst_grew(startServer, udp):
+    """
+    Over real sockets: a TCP user pipelines a burst of public messages to a
+    UDP user (more than the window, so frames queue behind it). Once all are
+    acknowledged, neither session keeps an inbox, and the UDP link keeps no
+    queue and only fresh tables.
+    """
+    server = await startServer("--msg-rate=0")
+    bob = await udp.reliable(server.udpPort)
+    await logIn(bob, "bob")
+    alice = await loggedIn(server.port, "alice")
+    assert await bob.next() == "C JOIN alice TCP"
+    alice.send(*[line for i in range(BURST) for line in ("C PM", f"D burst {i}")])
+    for _ in range(BURST):
+        await alice.expect("C ACK PM", "C OK PM 1")
+    for i in range(BURST):
+        assert await bob.next() == f"D PM alice TCP burst {i}"
+    # A UDP session that sent a PING and got its PONG is as idle as before.
+    bob.send("C PING idle")
+    assert await bob.next() == "C PONG idle"
+    sessions = {s.name: s for s in server.chat.sessions}
+    channel = sessions["bob"].channel
+    protocol = server.udp.protocol
+    await until(lambda: channel not in protocol._sending, "the link to be idle and unwatched")
+    assertIdle(channel.link)
+    assert sessions["bob"].inbox is None
+    assert sessions["alice"].inbox is None
+
+
+def test_a_drained_in_flight_table_is_replaced_on_the_tick_that_stops_watching():
+    sent: list[bytes] = []
+    link = ReliableLink(sent.append, lambda frame: None, lambda why: None, 1000, 5000)
+    for i in range(BURST):
+        link.send(b"frame %d" % i, 0.0)
+    assert link.inFlight == WINDOW and link.queued == BURST - WINDOW
+    grown = link._inFlight
+    for seq in range(1000, 1000 + BURST):
+        assert link.ackReceived(seq, 0.01)
+    assert link.idle and link._queue is None
+    assert link._inFlight is grown  # replaced by the timer, never on an ack
+    assert link.tick(0.05) == 0
+    assertIdle(link)
+    # It works as before afterwards.
+    link.send(b"again", 0.1)
+    assert sent[-1] == b"%d again" % (1000 + BURST) and link.inFlight == 1
+
+
+def test_frames_in_order_leave_no_reorder_table_and_a_filled_gap_a_fresh_one():
+    delivered: list[bytes] = []
+    link = ReliableLink(lambda datagram: None, delivered.append, lambda why: None, 1000, 5000)
+    for seq in range(5000, 5000 + BURST):
+        assert link.frameReceived(seq, b"in order %d" % seq, 0.0)
+    assert len(delivered) == BURST
+    assert sys.getsizeof(link._reorder) == FRESH_DICT
+    # Out of order, then the gap filled: all delivered, in order, and the
+    # table that held them is not kept.
+    after = 5000 + BURST
+    for seq in range(after + 1, after + 40):
+        link.frameReceived(seq, b"%d" % seq, 0.0)
+    link.frameReceived(after, b"%d" % after, 0.0)
+    assert delivered[BURST:] == [b"%d" % seq for seq in range(after, after + 40)]
+    assertIdle(link)
