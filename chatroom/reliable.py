@@ -59,10 +59,20 @@ class LinkFailure(Enum):
 
 
 class _InFlight:
+    """
+    A frame sent and not yet acknowledged.
+
+    It keeps the frame, which a broadcast shares between every link, not its
+    datagram, which would be a copy per link: a burst to thousands of links
+    holds up to L{WINDOW} of these on each, and the memory that peak takes
+    stays with the process (Python's allocator rarely hands it back). The
+    datagram is made again on the rare retransmission.
+    """
+
     __slots__ = (
-        "datagram",
         "deadline",
         "firstSent",
+        "frame",
         "lastSent",
         "passed",
         "retries",
@@ -71,8 +81,8 @@ class _InFlight:
         "timeouts",
     )
 
-    def __init__(self, datagram: bytes, now: float, rto: float, order: int) -> None:
-        self.datagram = datagram
+    def __init__(self, frame: bytes, now: float, rto: float, order: int) -> None:
+        self.frame = frame
         self.sendOrder = order  # when it was last sent, counted in transmissions
         self.firstSent = now
         self.lastSent = now
@@ -203,10 +213,10 @@ class ReliableLink:
             return
         self.nextSend = seq + 1
         self._transmissions += 1
-        entry = _InFlight(frameDatagram(seq, frame), now, self.rto, self._transmissions)
+        entry = _InFlight(frame, now, self.rto, self._transmissions)
         self._inFlight[seq] = entry
         self._schedule(entry.deadline)
-        self._transmit(entry.datagram)
+        self._transmit(frameDatagram(seq, frame))
 
     def _schedule(self, deadline: float) -> None:
         if self.nextDeadline is None or deadline < self.nextDeadline:
@@ -259,18 +269,18 @@ class ReliableLink:
             if older.sendOrder < sendOrder:
                 older.passed += 1
                 if older.passed >= FAST_RETRANSMIT:
-                    resend.append(older)
-        for older in resend:
-            self._retransmit(older, now)
+                    resend.append((olderSeq, older))
+        for olderSeq, older in resend:
+            self._retransmit(olderSeq, older, now)
 
-    def _retransmit(self, entry: _InFlight, now: float) -> None:
+    def _retransmit(self, seq: int, entry: _InFlight, now: float) -> None:
         entry.retries += 1
         entry.passed = 0
         self._transmissions += 1
         entry.sendOrder = self._transmissions
         entry.lastSent = now
         self.retransmissions += 1
-        self._transmit(entry.datagram)
+        self._transmit(frameDatagram(seq, entry.frame))
 
     def _sample(self, rtt: float) -> None:
         # RFC 6298 section 2, with G (clock granularity) taken as zero.
@@ -309,7 +319,7 @@ class ReliableLink:
         nextDeadline = None
         budget = min(budget, RESEND_PER_TICK)
         allowed = budget
-        for entry in self._inFlight.values():
+        for seq, entry in self._inFlight.items():
             if entry.deadline <= now and budget:
                 budget -= 1
                 entry.silent = entry.silent + 1 if self.lastAcked <= entry.lastSent else 0
@@ -319,7 +329,7 @@ class ReliableLink:
                 entry.timeouts += 1
                 backoff = min(entry.timeouts, MAX_RETRIES)
                 entry.deadline = now + min(MAX_RTO, self.rto * 2**backoff)
-                self._retransmit(entry, now)
+                self._retransmit(seq, entry, now)
             if nextDeadline is None or entry.deadline < nextDeadline:
                 nextDeadline = entry.deadline
         # Expired frames left over for want of budget go on the next tick.
