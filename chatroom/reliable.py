@@ -23,6 +23,9 @@ from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
 _MAX_FRAME = MAX_DATAGRAM - len(b"%d " % (SEQ_LIMIT - 1,))
 
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
+#: The fewest frames a link may have in flight however many links share the
+#: budget (see L{SendWindow}): enough for fast retransmission to work.
+MIN_WINDOW = 8
 QUEUE_LIMIT = 4096  # frames waiting behind the window
 #: Bytes waiting behind the window: a peer that takes nothing cannot make
 #: us hold 4096 frames of 8 KiB (32 MiB) on its behalf. 4096 ordinary
@@ -93,6 +96,37 @@ class _InFlight:
         self.passed = 0  # later frames acknowledged since we last sent this one
 
 
+class SendWindow:
+    """
+    How many frames each link of one server may have in flight, shared by all
+    of them: L{WINDOW} (what the peer's reorder window takes) while there are
+    few links, halved as they grow so that all of them together hold about a
+    budget at most, never below L{MIN_WINDOW}.
+
+    A burst (a public message, or the join notices of a crowd logging in)
+    fills every link's window at once, and the memory of that peak stays with
+    the process long after the frames are acknowledged: Python's allocator
+    rarely hands it back. So the peak, not the idle sessions, decides the
+    server's memory, and the peak must not grow with the window times the
+    links. Fewer frames in flight per link cost nothing when there are
+    thousands: the server's CPU, not the round trip, limits them.
+    """
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: int = WINDOW) -> None:
+        self.frames = frames
+
+    def share(self, links: int, budget: int) -> None:
+        """
+        Share C{budget} frames in flight between C{links} links.
+        """
+        frames = WINDOW
+        while frames > MIN_WINDOW and frames * links > budget:
+            frames //= 2
+        self.frames = frames
+
+
 class ReliableLink:
     """
     One peer's reliable stream of frames, in both directions.
@@ -107,6 +141,8 @@ class ReliableLink:
     @param initialRTO: the retransmission timer before any round trip was
         measured.
     @param minRTO: the floor of the retransmission timer.
+    @param window: how many frames may be in flight, shared with other
+        links; L{WINDOW} if not given.
     """
 
     __slots__ = (
@@ -119,6 +155,7 @@ class ReliableLink:
         "_reorderBytes",
         "_transmissions",
         "_transmit",
+        "_window",
         "dead",
         "expected",
         "lastAcked",
@@ -142,8 +179,10 @@ class ReliableLink:
         now: float = 0.0,
         initialRTO: float = INITIAL_RTO,
         minRTO: float = MIN_RTO,
+        window: SendWindow | None = None,
     ) -> None:
         self._transmit = transmit
+        self._window = window if window is not None else SendWindow()
         self._deliver = deliver
         self._failed = failed
         self.nextSend = sendSeq
@@ -204,7 +243,7 @@ class ReliableLink:
         """
         if not self._inFlight:
             return True
-        return self.nextSend - next(iter(self._inFlight)) < WINDOW
+        return self.nextSend - next(iter(self._inFlight)) < self._window.frames
 
     def _transmitNew(self, frame: bytes, now: float) -> None:
         seq = self.nextSend

@@ -14,12 +14,14 @@ import sys
 import time
 from collections import OrderedDict
 
+import pytest
 import pytest_twisted
 from twisted.internet.task import deferLater
-from udpwire import logIn
-from wire import loggedIn
+from udpwire import ack, logIn
+from wire import connect, loggedIn
 
-from chatroom.reliable import WINDOW, ReliableLink
+from chatroom.codec import parseDatagram
+from chatroom.reliable import MIN_WINDOW, WINDOW, ReliableLink, SendWindow
 
 #: More than the window: the link's queue is used, the in-flight table fills up.
 BURST = WINDOW + 36
@@ -107,3 +109,58 @@ def test_frames_in_order_leave_no_reorder_table_and_a_filled_gap_a_fresh_one():
     link.frameReceived(after, b"%d" % after, 0.0)
     assert delivered[BURST:] == [b"%d" % seq for seq in range(after, after + 40)]
     assertIdle(link)
+
+
+@pytest.mark.parametrize(
+    "links, frames",
+    [(1, WINDOW), (256, WINDOW), (257, 32), (1000, 16), (1024, 16), (5000, MIN_WINDOW)],
+)
+def test_the_send_window_is_shared_out_as_links_grow(links, frames):
+    window = SendWindow()
+    window.share(links, 16384)
+    assert window.frames == frames
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_session_has_no_more_frames_in_flight_than_its_share(startServer, udp):
+    """
+    Over real sockets, with a budget of 8 frames in flight for all sessions:
+    a UDP client that acknowledges nothing gets 8 new frames of a burst of 30
+    (however often they are resent), and the rest once it acknowledges them.
+    """
+    server = await startServer("--msg-rate=0", "--no-accounts", udp={"inFlightBudget": 8})
+    bob = await udp.raw(server.udpPort)
+    bob.send(b"1000 C LOGIN bob")
+    helloSeq, hello = parseDatagram(await bob.next())
+    assert hello == b"C HELLO chatroom 1 UDP"
+    bob.send(ack(helloSeq))
+    answers = [await bob.next(), await bob.next()]  # in either order
+    assert b"A 1000" in answers
+    answers.remove(b"A 1000")
+    serverSeq, welcome = parseDatagram(answers[0])
+    assert serverSeq == helloSeq + 1 and welcome.startswith(b"C WELCOME bob UDP ")
+    bob.send(ack(serverSeq))
+    alice = await connect(server.port)
+    alice.send("C LOGIN alice")
+    await alice.expect("C HELLO chatroom 1 TCP")
+    assert (await alice.next()).startswith("C WELCOME alice TCP ")
+    alice.send(*[line for i in range(30) for line in ("C PM", f"D burst {i}")])
+    for _ in range(30):
+        await alice.expect("C ACK PM", "C OK PM 1")
+    await bob.nothingFor(0.5)  # long enough for resends, which bring nothing new
+    seen = {parseDatagram(d) for d in bob.pending()}
+    assert sorted(seen)[0] == (serverSeq + 1, b"C JOIN alice TCP")
+    assert len({seq for seq, _ in seen}) == 8
+    # Acknowledged, the rest follow, in order, once each.
+    frames: dict[int, bytes] = dict(seen)
+    deadline = time.monotonic() + 10
+    while len(frames) < 31:
+        assert time.monotonic() < deadline, f"only {len(frames)} of 31 frames"
+        for seq in list(frames):
+            bob.send(ack(seq))
+        for datagram in [await bob.next(), *bob.pending()]:
+            seq, frame = parseDatagram(datagram)
+            frames[seq] = frame
+    assert [frames[serverSeq + 2 + i] for i in range(30)] == [
+        b"D PM alice TCP burst %d" % i for i in range(30)
+    ]

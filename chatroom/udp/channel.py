@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from chatroom.codec import Reason
 from chatroom.pipeline import IChannel, Session
-from chatroom.reliable import LinkFailure, ReliableLink
+from chatroom.reliable import LinkFailure, ReliableLink, SendWindow
 from chatroom.udp.timings import UDPTimings
 
 Address = tuple[str, int]
@@ -67,6 +67,7 @@ class ChannelHost(Protocol):
     clock: IReactorTime
     log: Logger
     timings: UDPTimings
+    sendWindow: SendWindow  # shared by every channel's link
 
     def now(self) -> float: ...
 
@@ -123,6 +124,7 @@ class UDPChannel:
             now=now,
             initialRTO=timings.initialRTO,
             minRTO=timings.minRTO,
+            window=host.sendWindow,
         )
         self.session: Session | None = None
         self.state = OPEN
