@@ -126,6 +126,8 @@ class Roster:
     def _show(self, session: Session) -> None:
         self._unshow(session)
         shownKey = names.shownKey(session.name or "")
+        if shownKey == session.nameKey:
+            shownKey = session.nameKey  # most names: one string kept, not two
         self.shown[shownKey] = session
         self._shownBy[session] = shownKey
 

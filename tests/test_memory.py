@@ -20,8 +20,10 @@ from twisted.internet.task import deferLater
 from udpwire import ack, logIn
 from wire import connect, loggedIn
 
+from chatroom import names
 from chatroom.codec import parseDatagram
 from chatroom.reliable import MIN_WINDOW, WINDOW, ReliableLink, SendWindow
+from chatroom.roster import Roster
 
 #: More than the window: the link's queue is used, the in-flight table fills up.
 BURST = WINDOW + 36
@@ -74,6 +76,24 @@ async def test_idle_sessions_keep_nothing_their_last_burst_grew(startServer, udp
     assertIdle(channel.link)
     assert sessions["bob"].inbox is None
     assert sessions["alice"].inbox is None
+    # A name that is its own key is kept once, not as three equal strings.
+    alicePresent = sessions["alice"]
+    assert alicePresent.nameKey is alicePresent.name
+    assert server.chat.roster.shown["alice"] is alicePresent
+    assert server.chat.roster._shownBy[alicePresent] is alicePresent.name
+
+
+def test_a_name_shares_its_keys_when_they_are_equal():
+    name = "".join(["ali", "ce"])  # not the interned literal
+    assert names.key(name) is name and names.shownKey(name) is name
+    # Different keys stay different strings.
+    assert names.key("Alice") == "alice" and names.shownKey("Alice") == "Alice"
+    # The roster keeps one string when the shown key equals the name key.
+    roster = Roster()
+    session = type("S", (), {})()
+    session.name, session.nameKey = "idle123", names.key("idle123")
+    roster.enter(session)
+    assert roster._shownBy[session] is session.nameKey
 
 
 def test_a_drained_in_flight_table_is_replaced_on_the_tick_that_stops_watching():
