@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
+from chatroom.heap import HeapTrimmer, libcTrim
 from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.migrations import DatabaseError
 from chatroom.passwords import Passwords
@@ -294,6 +295,9 @@ def buildService(
     )
     chat.setName("chat")
     chat.setServiceParent(top)
+    heap = HeapTrimmer(reactor, libcTrim())
+    heap.setName("heap")
+    heap.setServiceParent(top)
     factory = ChatFactory(chat, reactor, config["sendq"])
     listener = ListenerService(tcp, factory, "TCP", top.failLate)
     listener.setName("tcp")

@@ -16,12 +16,13 @@ from collections import OrderedDict
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import deferLater
+from twisted.internet.task import Clock, deferLater
 from udpwire import ack, logIn
 from wire import connect, loggedIn
 
 from chatroom import names
 from chatroom.codec import parseDatagram
+from chatroom.heap import HeapTrimmer, libcTrim
 from chatroom.reliable import MIN_WINDOW, WINDOW, ReliableLink, SendWindow
 from chatroom.roster import Roster
 
@@ -184,3 +185,46 @@ async def test_a_session_has_no_more_frames_in_flight_than_its_share(startServer
     assert [frames[serverSeq + 2 + i] for i in range(30)] == [
         b"D PM alice TCP burst %d" % i for i in range(30)
     ]
+
+
+def test_the_heap_is_trimmed_every_interval_while_running():
+    clock = Clock()
+    calls: list[None] = []
+    trimmer = HeapTrimmer(clock, lambda: calls.append(None), interval=1.0)
+    clock.advance(5)
+    assert calls == []  # not before it starts
+    trimmer.startService()
+    clock.advance(0.5)
+    assert calls == []
+    clock.advance(0.5)
+    clock.advance(1.0)
+    assert len(calls) == 2 and trimmer.trims == 2
+    trimmer.stopService()
+    clock.advance(10)
+    assert len(calls) == 2
+
+
+def test_without_malloc_trim_the_trimmer_does_nothing():
+    clock = Clock()
+    trimmer = HeapTrimmer(clock, None)
+    trimmer.startService()
+    clock.advance(10)
+    assert trimmer.trims == 0 and clock.getDelayedCalls() == []
+    trimmer.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_running_server_trims_its_heap(startServer):
+    """
+    The real server, on this system's C library: glibc's malloc_trim is
+    found and called (elsewhere there is none to call, and nothing is).
+    """
+    server = await startServer()
+    trimmer = server.top.getServiceNamed("heap")
+    if libcTrim() is None:
+        assert trimmer.trim is None
+        return
+    await until(lambda: trimmer.trims >= 1, "a trim", timeout=10.0)
+    client = await loggedIn(server.port, "alice")  # and the server serves as before
+    client.send("C PING")
+    await client.expect("C PONG")
