@@ -119,7 +119,7 @@ def key(name: str) -> str:
         mapped = _CASE_MAPPED.enforce(normalise(name))
     except UnicodeError:
         mapped = normalise(name)
-    return skeleton(mapped.casefold())
+    return _same(name, skeleton(mapped.casefold()))
 
 
 def shownKey(name: str) -> str:
@@ -139,7 +139,15 @@ def shownKey(name: str) -> str:
         shown = _CASE_PRESERVED.enforce(normalise(name))
     except UnicodeError:
         shown = normalise(name)
-    return skeleton(shown)
+    return _same(name, skeleton(shown))
+
+
+def _same(name: str, key: str) -> str:
+    """
+    C{name} itself when it is its own key: each online session keeps its name
+    and its keys, and for most names they are one string rather than three.
+    """
+    return name if key == name else key
 
 
 def _allowed(char: str, first: bool) -> bool:

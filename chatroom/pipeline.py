@@ -150,7 +150,8 @@ class Session:
         self.awaiting: Awaiting | None = None
         self.wrongPasswords = 0
         # The reading side: each field has one writer, named beside it.
-        # Made when a frame must wait (behind a password check): most never do.
+        # Only while frames are queued (a deque is 760 bytes; an idle session
+        # has nothing queued): made by _enqueue, dropped by _drain once empty.
         self.inbox: deque[Frame | FrameError] | None = None
         self._bucket = bucket
         self._floodLimit = floodLimit
@@ -312,6 +313,8 @@ class Session:
                 self._handling = waiting
                 waiting.addErrback(self._owner.failed, self)
                 waiting.addBoth(self._resume)
+        if not self.inbox:
+            self.inbox = None
         if self._paused and len(self.inbox or ()) <= self._inboxHigh // 2 and not self.life.ended:
             self._setPaused(False)
         if self._inputEnded and not (self.inbox or self._handling or self.life.ended):

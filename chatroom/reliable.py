@@ -23,6 +23,9 @@ from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
 _MAX_FRAME = MAX_DATAGRAM - len(b"%d " % (SEQ_LIMIT - 1,))
 
 WINDOW = 64  # the receiver's reorder window, and so the sender's span
+#: The fewest frames a link may have in flight however many links share the
+#: budget (see L{SendWindow}): enough for fast retransmission to work.
+MIN_WINDOW = 8
 QUEUE_LIMIT = 4096  # frames waiting behind the window
 #: Bytes waiting behind the window: a peer that takes nothing cannot make
 #: us hold 4096 frames of 8 KiB (32 MiB) on its behalf. 4096 ordinary
@@ -59,10 +62,20 @@ class LinkFailure(Enum):
 
 
 class _InFlight:
+    """
+    A frame sent and not yet acknowledged.
+
+    It keeps the frame, which a broadcast shares between every link, not its
+    datagram, which would be a copy per link: a burst to thousands of links
+    holds up to L{WINDOW} of these on each, and the memory that peak takes
+    stays with the process (Python's allocator rarely hands it back). The
+    datagram is made again on the rare retransmission.
+    """
+
     __slots__ = (
-        "datagram",
         "deadline",
         "firstSent",
+        "frame",
         "lastSent",
         "passed",
         "retries",
@@ -71,8 +84,8 @@ class _InFlight:
         "timeouts",
     )
 
-    def __init__(self, datagram: bytes, now: float, rto: float, order: int) -> None:
-        self.datagram = datagram
+    def __init__(self, frame: bytes, now: float, rto: float, order: int) -> None:
+        self.frame = frame
         self.sendOrder = order  # when it was last sent, counted in transmissions
         self.firstSent = now
         self.lastSent = now
@@ -81,6 +94,37 @@ class _InFlight:
         self.timeouts = 0  # timer expiries: each doubles the timer
         self.silent = 0  # timeouts in a row with nothing heard from the peer
         self.passed = 0  # later frames acknowledged since we last sent this one
+
+
+class SendWindow:
+    """
+    How many frames each link of one server may have in flight, shared by all
+    of them: L{WINDOW} (what the peer's reorder window takes) while there are
+    few links, halved as they grow so that all of them together hold about a
+    budget at most, never below L{MIN_WINDOW}.
+
+    A burst (a public message, or the join notices of a crowd logging in)
+    fills every link's window at once, and the memory of that peak stays with
+    the process long after the frames are acknowledged: Python's allocator
+    rarely hands it back. So the peak, not the idle sessions, decides the
+    server's memory, and the peak must not grow with the window times the
+    links. Fewer frames in flight per link cost nothing when there are
+    thousands: the server's CPU, not the round trip, limits them.
+    """
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: int = WINDOW) -> None:
+        self.frames = frames
+
+    def share(self, links: int, budget: int) -> None:
+        """
+        Share C{budget} frames in flight between C{links} links.
+        """
+        frames = WINDOW
+        while frames > MIN_WINDOW and frames * links > budget:
+            frames //= 2
+        self.frames = frames
 
 
 class ReliableLink:
@@ -97,6 +141,8 @@ class ReliableLink:
     @param initialRTO: the retransmission timer before any round trip was
         measured.
     @param minRTO: the floor of the retransmission timer.
+    @param window: how many frames may be in flight, shared with other
+        links; L{WINDOW} if not given.
     """
 
     __slots__ = (
@@ -109,6 +155,7 @@ class ReliableLink:
         "_reorderBytes",
         "_transmissions",
         "_transmit",
+        "_window",
         "dead",
         "expected",
         "lastAcked",
@@ -132,14 +179,20 @@ class ReliableLink:
         now: float = 0.0,
         initialRTO: float = INITIAL_RTO,
         minRTO: float = MIN_RTO,
+        window: SendWindow | None = None,
     ) -> None:
         self._transmit = transmit
+        self._window = window if window is not None else SendWindow()
         self._deliver = deliver
         self._failed = failed
         self.nextSend = sendSeq
         self.expected = recvSeq
+        # Thousands of links sit idle between bursts, and Python's containers
+        # never shrink: a dict that held a burst's 64 frames keeps 3 KB, an
+        # empty deque costs 760 bytes. So the queue exists only while frames
+        # wait, and what a burst grew is replaced once drained (see tick).
         self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[bytes] | None = None
         self._queueBytes = 0
         self._reorder: dict[int, bytes] = {}
         self._reorderBytes = 0
@@ -172,6 +225,9 @@ class ReliableLink:
             return True
         if self._windowOpen() and not self._queue:
             self._transmitNew(frame, now)
+        elif self._queue is None:
+            self._queue = deque((frame,))
+            self._queueBytes = len(frame)
         elif len(self._queue) < QUEUE_LIMIT and self._queueBytes + len(frame) <= QUEUE_BYTES:
             self._queue.append(frame)
             self._queueBytes += len(frame)
@@ -187,7 +243,7 @@ class ReliableLink:
         """
         if not self._inFlight:
             return True
-        return self.nextSend - next(iter(self._inFlight)) < WINDOW
+        return self.nextSend - next(iter(self._inFlight)) < self._window.frames
 
     def _transmitNew(self, frame: bytes, now: float) -> None:
         seq = self.nextSend
@@ -196,10 +252,10 @@ class ReliableLink:
             return
         self.nextSend = seq + 1
         self._transmissions += 1
-        entry = _InFlight(frameDatagram(seq, frame), now, self.rto, self._transmissions)
+        entry = _InFlight(frame, now, self.rto, self._transmissions)
         self._inFlight[seq] = entry
         self._schedule(entry.deadline)
-        self._transmit(entry.datagram)
+        self._transmit(frameDatagram(seq, frame))
 
     def _schedule(self, deadline: float) -> None:
         if self.nextDeadline is None or deadline < self.nextDeadline:
@@ -223,10 +279,14 @@ class ReliableLink:
         if entry.retries == 0:  # Karn: retransmitted frames give no sample
             self._sample(now - entry.firstSent)
         self._passOver(seq, entry.sendOrder, now)
-        while self._queue and self._windowOpen() and not self.dead:
-            frame = self._queue.popleft()
-            self._queueBytes -= len(frame)
-            self._transmitNew(frame, now)
+        queue = self._queue
+        if queue is not None:
+            while queue and self._windowOpen() and not self.dead:
+                frame = queue.popleft()
+                self._queueBytes -= len(frame)
+                self._transmitNew(frame, now)
+            if not queue:
+                self._queue = None
         if not self._inFlight:
             self.nextDeadline = None
         return True
@@ -248,18 +308,18 @@ class ReliableLink:
             if older.sendOrder < sendOrder:
                 older.passed += 1
                 if older.passed >= FAST_RETRANSMIT:
-                    resend.append(older)
-        for older in resend:
-            self._retransmit(older, now)
+                    resend.append((olderSeq, older))
+        for olderSeq, older in resend:
+            self._retransmit(olderSeq, older, now)
 
-    def _retransmit(self, entry: _InFlight, now: float) -> None:
+    def _retransmit(self, seq: int, entry: _InFlight, now: float) -> None:
         entry.retries += 1
         entry.passed = 0
         self._transmissions += 1
         entry.sendOrder = self._transmissions
         entry.lastSent = now
         self.retransmissions += 1
-        self._transmit(entry.datagram)
+        self._transmit(frameDatagram(seq, entry.frame))
 
     def _sample(self, rtt: float) -> None:
         # RFC 6298 section 2, with G (clock granularity) taken as zero.
@@ -287,12 +347,18 @@ class ReliableLink:
 
         @return: how many frames were resent.
         """
-        if self.dead or self.nextDeadline is None or now < self.nextDeadline:
+        if self.nextDeadline is None:
+            # Nothing in flight: this is the tick that stops watching the link
+            # (once per burst), so the time to give back what the burst grew.
+            if not self._inFlight:
+                self._inFlight = OrderedDict()
+            return 0
+        if self.dead or now < self.nextDeadline:
             return 0
         nextDeadline = None
         budget = min(budget, RESEND_PER_TICK)
         allowed = budget
-        for entry in self._inFlight.values():
+        for seq, entry in self._inFlight.items():
             if entry.deadline <= now and budget:
                 budget -= 1
                 entry.silent = entry.silent + 1 if self.lastAcked <= entry.lastSent else 0
@@ -302,7 +368,7 @@ class ReliableLink:
                 entry.timeouts += 1
                 backoff = min(entry.timeouts, MAX_RETRIES)
                 entry.deadline = now + min(MAX_RTO, self.rto * 2**backoff)
-                self._retransmit(entry, now)
+                self._retransmit(seq, entry, now)
             if nextDeadline is None or entry.deadline < nextDeadline:
                 nextDeadline = entry.deadline
         # Expired frames left over for want of budget go on the next tick.
@@ -342,17 +408,23 @@ class ReliableLink:
             self._reorder[seq] = frame
         self._transmit(ackDatagram(seq))
         if offset == 0:
-            self._reorder[seq] = frame
-            self._reorderBytes += len(frame)
-            self._deliverReady()
+            # The usual case, the next frame in order: straight up, without
+            # growing the reorder dict (which would then never shrink).
+            self.expected = seq + 1
+            self._deliver(frame)
+            if self._reorder:
+                self._deliverReady()
         return True
 
     def _deliverReady(self) -> None:
-        while not self.dead and not self.paused and self.expected in self._reorder:
-            ready = self._reorder.pop(self.expected)
+        reorder = self._reorder
+        while not self.dead and not self.paused and self.expected in reorder:
+            ready = reorder.pop(self.expected)
             self._reorderBytes -= len(ready)
             self.expected += 1
             self._deliver(ready)
+        if not reorder and reorder is self._reorder:
+            self._reorder = {}  # a fresh one is 64 bytes; a drained one keeps its table
 
     def pause(self) -> None:
         """
@@ -372,7 +444,7 @@ class ReliableLink:
         """
         Everything we sent has been acknowledged.
         """
-        return not self._inFlight and not self._queue
+        return not self._inFlight and self._queue is None
 
     @property
     def inFlight(self) -> int:
@@ -380,15 +452,15 @@ class ReliableLink:
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return len(self._queue or ())
 
     def _fail(self, why: LinkFailure) -> None:
         if not self.dead:
             self.dead = True
             self._inFlight.clear()
-            self._queue.clear()
+            self._queue = None
             self._queueBytes = 0
-            self._reorder.clear()
+            self._reorder = {}
             self._reorderBytes = 0
             self.nextDeadline = None
             self._failed(why)

@@ -157,6 +157,8 @@ class Roster:
     def _show(self, session: Session) -> None:
         self._unshow(session)
         shownKey = names.shownKey(session.name or "")
+        if shownKey == session.nameKey:
+            shownKey = session.nameKey  # most names: one string kept, not two
         # A GHOST login reserves the name its own older session still
         # shows: that one keeps the shown key until it is replaced.
         if self.shown.setdefault(shownKey, session) is session:

@@ -20,6 +20,7 @@ from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
 from chatroom.cluster import NODE_TIMEOUT
+from chatroom.heap import HeapTrimmer, libcTrim
 from chatroom.history import HISTORY
 from chatroom.inbox import INBOX, INBOX_DAYS
 from chatroom.listeners import ListenerService, UDPListenerService
@@ -470,6 +471,9 @@ def buildService(
 
         roster.heard = chat.history.remember
         ClusterService(roster).setServiceParent(top)
+    heap = HeapTrimmer(reactor, libcTrim())
+    heap.setName("heap")
+    heap.setServiceParent(top)
     factory = ChatFactory(chat, reactor, config["sendq"])
     listener = ListenerService(tcp, factory, "TCP", top.failLate)
     listener.setName("tcp")

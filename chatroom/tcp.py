@@ -118,12 +118,19 @@ class ChatLineProtocol(FrameLines):
         self._inputEnded = False  # the client sent its FIN
         self._cut: IDelayedCall | None = None
         self._closeWaiters: list[Deferred[None]] | None = None
-        self.peer = self.host = "?"
+        self.host = "?"
+
+    @property
+    def peer(self) -> str:
+        """
+        C{host:port} for the console: made when a log line needs it rather
+        than kept by each of thousands of connections.
+        """
+        return "?" if self.transport is None else describe(self.transport.getPeer())
 
     def connectionMade(self) -> None:
         address = self.transport.getPeer()
-        self.peer = describe(address)
-        self.host = getattr(address, "host", self.peer)
+        self.host = getattr(address, "host", None) or describe(address)
         if ITCPTransport.providedBy(self.transport):
             # Flushes are already batched: never wait for an ack as well.
             self.transport.setTcpNoDelay(True)

@@ -12,7 +12,7 @@ from twisted.logger import Logger
 
 from chatroom import pipeline
 from chatroom.codec import parseDatagram
-from chatroom.reliable import LinkFailure
+from chatroom.reliable import LinkFailure, SendWindow
 from chatroom.udp import UDPTimings
 from chatroom.udp.channel import TRANSITIONS, ChannelState, UDPChannel
 
@@ -29,6 +29,7 @@ class Table:
     def __init__(self, clock: Clock, timings: UDPTimings) -> None:
         self.clock: IReactorTime = clock
         self.timings = timings
+        self.sendWindow = SendWindow()
         self.wire: list[bytes] = []
         self.tracked: set[UDPChannel] = set()
         self.closing: set[UDPChannel] = set()

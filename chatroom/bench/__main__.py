@@ -130,8 +130,9 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
             print(report(results[-1:]), flush=True)
     if wanted("memory"):
         for steps in plan["memory"]:
-            results.append(await scenarios.memory(reactor, steps))
-            print(report(results[-1:]), flush=True)
+            for transport in ("TCP", "UDP"):
+                results.append(await scenarios.memory(reactor, steps, transport))
+                print(report(results[-1:]), flush=True)
     if wanted("storm"):
         for count in plan["storm"]:
             results.append(await scenarios.loginStorm(reactor, count))

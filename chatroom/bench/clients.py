@@ -118,6 +118,11 @@ class UDPReceiver(DatagramProtocol):
     """
     A UDP session that logs in, acknowledges every frame and counts the
     public messages it receives, each once.
+
+    It remembers which frames it has seen as the next number it expects and
+    the few that came ahead of it, not as a set of every number: thousands of
+    receivers each hearing thousands of join notices would otherwise hold
+    millions of numbers.
     """
 
     transport: IUDPPort
@@ -131,8 +136,11 @@ class UDPReceiver(DatagramProtocol):
         self.welcomed: Deferred[None] = Deferred()
         self.deliveries = 0
         self.datagrams = 0
-        self._seen: set[int] = set()
-        self._login = b"%d C LOGIN %s" % (random.randrange(2**31), name.encode())
+        self._expected: int | None = None  # the server's next frame in order
+        self._ahead: set[int] = set()  # frames seen beyond it
+        self._seq = random.randrange(2**31)
+        self._login = b"%d C LOGIN %s" % (self._seq, name.encode())
+        self._ping: bytes | None = None  # a keepalive not yet acknowledged
 
     def startProtocol(self) -> None:
         self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -142,17 +150,44 @@ class UDPReceiver(DatagramProtocol):
         if not self.welcomed.called:
             self.transport.write(self._login, self.server)
 
+    def keepAlive(self) -> None:
+        """
+        Send C{C PING}, as a client that has sent nothing for 15 s must
+        (PROTOCOL.md section 5); one not yet acknowledged is sent again.
+        """
+        if self._ping is None:
+            self._seq += 1
+            self._ping = b"%d C PING" % self._seq
+        self.transport.write(self._ping, self.server)
+
+    def _fresh(self, seq: int) -> bool:
+        """
+        Whether frame C{seq} is new: each is counted once however often it comes.
+        """
+        if self._expected is None:
+            self._expected = seq  # the HELLO, the server's first frame
+        if seq < self._expected or seq in self._ahead:
+            return False
+        if seq > self._expected:
+            self._ahead.add(seq)
+            return True
+        self._expected += 1
+        while self._expected in self._ahead:
+            self._ahead.discard(self._expected)
+            self._expected += 1
+        return True
+
     def datagramReceived(self, data: bytes, addr: Any) -> None:
         self.datagrams += 1
         space = data.find(b" ")
-        head = data[:space]
+        head = data[:space] if space >= 0 else data
         if head == b"A":
+            if self._ping is not None and data[space + 1 :] == b"%d" % self._seq:
+                self._ping = None
             return
         self.transport.write(b"A " + head, addr)
-        seq = int(head)
-        if seq in self._seen:
+        if not self._fresh(int(head)):
             return
-        self._seen.add(seq)
         frame = data[space + 1 :]
         if frame.startswith(b"D PM "):
             self.deliveries += 1

@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from chatroom.codec import Reason
 from chatroom.pipeline import IChannel, Session
-from chatroom.reliable import LinkFailure, ReliableLink
+from chatroom.reliable import LinkFailure, ReliableLink, SendWindow
 from chatroom.udp.timings import UDPTimings
 
 Address = tuple[str, int]
@@ -67,6 +67,7 @@ class ChannelHost(Protocol):
     clock: IReactorTime
     log: Logger
     timings: UDPTimings
+    sendWindow: SendWindow  # shared by every channel's link
 
     def now(self) -> float: ...
 
@@ -101,7 +102,6 @@ class UDPChannel:
         "closeBy",
         "host",
         "link",
-        "peer",
         "session",
         "state",
     )
@@ -113,7 +113,6 @@ class UDPChannel:
     ) -> None:
         self._host = host
         self.address = address
-        self.peer = f"{address[0]}:{address[1]}"
         self.host = address[0]
         timings = host.timings
         self.link = ReliableLink(
@@ -125,11 +124,20 @@ class UDPChannel:
             now=now,
             initialRTO=timings.initialRTO,
             minRTO=timings.minRTO,
+            window=host.sendWindow,
         )
         self.session: Session | None = None
         self.state = OPEN
         self.closeBy: float | None = None
-        self._waiters: list[Deferred[None]] = []
+        self._waiters: list[Deferred[None]] | None = None  # made by close()
+
+    @property
+    def peer(self) -> str:
+        """
+        C{host:port}, made when the console needs it rather than kept by
+        each of thousands of sessions.
+        """
+        return f"{self.address[0]}:{self.address[1]}"
 
     def _move(self, event: ChannelInput) -> bool:
         """
@@ -166,6 +174,8 @@ class UDPChannel:
         if self.state is FORGOTTEN:
             return succeed(None)
         waiter: Deferred[None] = Deferred()
+        if self._waiters is None:
+            self._waiters = []
         self._waiters.append(waiter)
         if self._move(ChannelInput.CLOSE):
             self.closeBy = self._host.now() + self._host.closeGrace()
@@ -254,7 +264,7 @@ class UDPChannel:
         self._host.release(self)
         if self.session is not None:
             self.session.channelClosed(why or Reason.CLOSED)
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters or [], None
         for waiter in waiters:
             waiter.callback(None)
 

@@ -15,6 +15,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
 from chatroom.codec import MAX_CLIENT_FRAME, Reason, parseDatagram
+from chatroom.reliable import SendWindow
 from chatroom.room import Room
 from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
@@ -46,6 +47,7 @@ class ChatDatagramProtocol(DatagramProtocol):
         self.timings = timings = timings or UDPTimings()
         self.handshakes = Handshakes(secret or os.urandom(16), timings)
         self.channels: dict[Address, UDPChannel] = {}
+        self.sendWindow = SendWindow()  # every channel's, shared as they come and go
         self._heard: OrderedDict[Address, float] = OrderedDict()  # oldest first
         self._sending: set[UDPChannel] = set()  # channels with frames in flight
         self._closing: set[UDPChannel] = set()
@@ -120,6 +122,7 @@ class ChatDatagramProtocol(DatagramProtocol):
         now = self.now()
         channel = UDPChannel(self, addr, provisional.serverSeq + 1, provisional.clientSeq, now)
         self.channels[addr] = channel
+        self.sendWindow.share(len(self.channels), self.timings.inFlightBudget)
         self._heard[addr] = now
         channel.open(self.service)
         for seq in sorted(provisional.frames):
@@ -141,6 +144,7 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     def release(self, channel: UDPChannel) -> None:
         del self.channels[channel.address]
+        self.sendWindow.share(len(self.channels), self.timings.inFlightBudget)
         self._heard.pop(channel.address, None)
         self._sending.discard(channel)
         self._closing.discard(channel)

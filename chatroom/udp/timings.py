@@ -42,6 +42,10 @@ class UDPTimings:
     #: round-trip estimates), resending everything at once would only
     #: deepen the queues.
     resendsPerTick: int = 512
+    #: Frames in flight on all sessions together before each session's
+    #: window (64 frames) is halved, down to 8 (see L{reliable.SendWindow}):
+    #: what a burst to every session may hold at once.
+    inFlightBudget: int = 16384
     #: Each link's retransmission timer before a round trip was measured.
     initialRTO: float = reliable.INITIAL_RTO
     #: The floor of each link's retransmission timer.
