@@ -403,3 +403,50 @@ def test_each_senders_order_holds_across_nodes(cluster, plan):
         assert heard == [sent[0] if expected[0] else [], sent[1] if expected[1] else []]
         person.oks = 0
     assert total > 0
+
+
+def test_ghost_across_nodes(cluster):
+    """
+    C{LOGIN alice GHOST} on node B while alice is present on node A: a wrong password touches
+    nothing; while the password is being checked nobody else can take the name; the right one
+    ends A's session (BYE REPLACED), everyone on every node sees LEAVE … REPLACED once, then
+    the new session's JOIN.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    carol = cluster.login(a, "carol")
+    alice.expect("C JOIN carol TCP")
+    bob = cluster.login(b, "bob")
+    for watcher in (alice, carol):
+        watcher.expect("C JOIN bob TCP")
+    again = Client(b.ports["TCP"])
+    cluster.clients.append(again)
+    again.expect("C HELLO chatroom 1 TCP")
+    again.send("C LOGIN alice GHOST")
+    again.expect("C PASSWORD EXISTING")
+    again.send("C PASS wrong")
+    again.expect("C ERR BAD_PASSWORD wrong password")
+    assert alice.quiet(0.5) == [] and bob.quiet(0.1) == [] and carol.quiet(0.1) == []
+    bob.send("C WHO")
+    bob.expect("C USERS alice:TCP bob:TCP carol:TCP")
+    again.send("C LOGIN alice GHOST")
+    again.expect("C PASSWORD EXISTING")
+    # Meanwhile the name stays taken, on either node.
+    for node in (a, b):
+        rival = Client(node.ports["TCP"])
+        cluster.clients.append(rival)
+        rival.expect("C HELLO chatroom 1 TCP")
+        rival.send("C LOGIN alice")
+        rival.expect("C ERR NAME_TAKEN alice is already in use")
+    again.send("C PASS pw")
+    again.expect("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    alice.expect("C BYE REPLACED")
+    for watcher in (bob, carol):
+        watcher.expect("C LEAVE alice TCP REPLACED", "C JOIN alice TCP")
+        assert watcher.quiet(0.5) == []
+    carol.send("C WHO")
+    carol.expect("C USERS alice:TCP bob:TCP carol:TCP")
+    again.send("C PM", "D back on b")
+    again.expect("C ACK PM", "C OK PM 2")
+    carol.expect("D PM alice TCP back on b")
+    bob.expect("D PM alice TCP back on b")
