@@ -135,7 +135,8 @@ class Login:
         session.name = spelling
         session.nameKey = nameKey
         session.replacing = replacing
-        reserving = roster.reserve(session)
+        # A GHOST for a name present on another node: the cluster knows.
+        reserving = roster.reserve(session, ghost and self.accounts is not None)
         if reserving is not None:
             return self._reserving(session, reserving, refusal)
         if self.accounts is None:
@@ -276,8 +277,29 @@ class Login:
                     Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
                 )
                 return None
+            claiming = self.room.roster.claim(session, spelling)
+            if claiming is not None:  # a GHOST of a session on another node
+                return claiming.addCallbacks(
+                    answer(ticket, claimed, spelling), answer(ticket, unclaimed)
+                )
             # The session's next frames wait until its stored messages are handed over.
             return self.room.welcome(session, spelling)
+
+        def claimed(other: str | None, spelling: str) -> Deferred | None:
+            if other is None:
+                return self.room.welcome(session, spelling)
+            self.giveUp(session)
+            session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
+            return None
+
+        def unclaimed(failure: Failure) -> Failure | None:
+            self.giveUp(session)
+            failure.trap(Unavailable)
+            self.room.log.warn(
+                "{label}: GHOST not done: {why}", label=session.label, why=failure.value
+            )
+            session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
+            return None
 
         answer = session.life.answer
         return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))

@@ -17,11 +17,18 @@ readers. Each call may take at most the busy timeout counted from when it was as
 the server (C{statement_timeout}); a server that cannot be reached, or that cut the connection,
 or a call that timed out, fails with L{Unavailable}, and the next call connects again, so the
 store recovers by itself when PostgreSQL is back.
+
+A server that stops answering altogether (frozen, or its machine gone without a word) cannot
+enforce its own timeout: the reactor then gives up on the call a little after its deadline
+(L{Unavailable}; its thread stays stuck until the server answers), and closing the store cuts
+the sockets of calls still stuck after L{CLOSE_TIMEOUT}, so a node always stops.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -32,9 +39,10 @@ from importlib.resources.abc import Traversable
 from typing import Any, TypeVar
 
 import psycopg
-from twisted.internet.defer import Deferred, DeferredList, fail, succeed
+from twisted.internet.defer import Deferred, DeferredList, TimeoutError, fail, succeed
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from chatroom import names
@@ -42,6 +50,13 @@ from chatroom.migrations import DatabaseError, targetVersion
 from chatroom.store import BUSY_TIMEOUT, READERS, Account, Unavailable
 
 T = TypeVar("T")
+
+#: Seconds past a call's deadline after which the reactor stops waiting for a server that
+#: could not even say it timed out.
+GRACE = 1.0
+
+#: Seconds closing the store waits for running calls before cutting their connections.
+CLOSE_TIMEOUT = 2.0
 
 #: Advisory lock keys (any two numbers of our own): one node at a time upgrades the schema or
 #: registers a name.
@@ -200,6 +215,8 @@ class PostgresStore:
         self._schemaChecked = False
         self._closing = False
         self._running: set[Deferred[None]] = set()
+        # Connections in the middle of a call, so that closing can cut a stuck one.
+        self._busy: set[psycopg.Connection[Any]] = set()
 
     # Threads
 
@@ -224,6 +241,8 @@ class PostgresStore:
         remaining = int((deadline - time.monotonic()) * 1000)
         if remaining <= 0:
             raise Unavailable("the database did not answer in time")
+        with self._lock:
+            self._busy.add(db)
         try:
             with db.transaction():
                 db.execute("SELECT set_config('statement_timeout', %s, true)", (str(remaining),))
@@ -232,6 +251,24 @@ class PostgresStore:
             raise  # our own doing, not the database's state
         except psycopg.Error as e:
             raise Unavailable(f"the database: {_oneLine(e)}") from e
+        finally:
+            with self._lock:
+                self._busy.discard(db)
+
+    def _cut(self) -> None:
+        """
+        Shut down the sockets of the calls still running: their threads, blocked on a server
+        that does not answer, get an error and end.
+        """
+        with self._lock:
+            stuck = list(self._busy)
+        for db in stuck:
+            try:
+                # shutdown() acts on the socket itself, so a duplicate descriptor will do.
+                with socket.socket(fileno=os.dup(db.pgconn.socket)) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, psycopg.Error):
+                pass  # closed meanwhile: that thread is not stuck
 
     def _write(self, deadline: float, f: Callable[[Any], T]) -> T:
         if self._writer is None or self._writer.closed:
@@ -258,9 +295,13 @@ class PostgresStore:
                     self._idleReaders.append(db)
 
     def _submit(self, pool: ThreadPool, job: Callable[..., T], *args: object) -> Deferred[T]:
+        """
+        Run C{job} on C{pool}; its answer, or L{Unavailable} if none comes in time (the
+        thread may still be stuck: L{close} sees to it).
+        """
         if self._closing or not pool.started:
             return fail(Unavailable("the store is closed"))
-        d = deferToThreadPool(self._reactor, pool, job, *args)
+        thread = deferToThreadPool(self._reactor, pool, job, *args)
         done: Deferred[None] = Deferred()
         self._running.add(done)
 
@@ -269,7 +310,12 @@ class PostgresStore:
             done.callback(None)
             return result
 
-        return d.addBoth(finished)
+        thread.addBoth(finished)
+        answer: Deferred[T] = Deferred()
+        thread.chainDeferred(answer)  # a late answer, after the timeout, is dropped
+        seconds = self.busyTimeout + GRACE
+        answer.addTimeout(seconds, self._reactor)  # type: ignore[arg-type]
+        return answer.addErrback(_frozen, seconds)
 
     # The store's interface
 
@@ -330,7 +376,10 @@ class PostgresStore:
             self._readPool.stop()
             return result
 
-        d = DeferredList(list(self._running))
+        # Calls still stuck in a frozen server by then are cut, so that their threads end.
+        cutting = self._reactor.callLater(CLOSE_TIMEOUT, self._cut)  # type: ignore[attr-defined]
+        d: Deferred[Any] = DeferredList(list(self._running))
+        d.addCallback(lambda _: cutting.active() and cutting.cancel())
         d.addCallback(lambda _: deferToThreadPool(self._reactor, self._pool, disconnect))
         return d.addBoth(stopped).addCallback(lambda _: None)
 
@@ -404,6 +453,15 @@ class PostgresStore:
             )
 
         return self.write(update)
+
+
+def _frozen(failure: Failure, seconds: float) -> Failure:
+    """
+    A call the reactor stopped waiting for is L{Unavailable}, like one the server refused.
+    """
+    if failure.check(TimeoutError):
+        return Failure(Unavailable(f"the database did not answer within {seconds:g} s"))
+    return failure
 
 
 def _oneLine(error: BaseException, url: str = "") -> str:

@@ -39,10 +39,11 @@ class IRoster(Interface):
         is C{name} for uniqueness: the same key, or the same shown key.
         """
 
-    def reserve(session: Session) -> Deferred[str | None] | None:
+    def reserve(session: Session, ghost: bool = False) -> Deferred[str | None] | None:
         """
         Hold C{session.nameKey} for a login under way (1.1: a C{GHOST}
-        login holds it beside the present session it may replace).
+        login holds it beside the present session it may replace; with
+        C{ghost}, that session may be on another node, see L{claim}).
 
         L{None} when held at once; else a Deferred that fires with L{None}
         once held, or with the name, as shown, of whoever holds it on
@@ -53,6 +54,19 @@ class IRoster(Interface):
     def release(session: Session) -> None:
         """
         Give back what C{session} reserved, if it still holds it.
+        """
+
+    def claim(session: Session, name: str) -> Deferred[str | None] | None:
+        """
+        C{session}'s password was right for C{name} (as registered): before
+        it enters as C{name}, end the session
+        its C{GHOST} login replaces on another node (C{BYE REPLACED}
+        there, C{LEAVE … REPLACED} to everyone) and take its name, at once.
+
+        L{None} if there is nothing to end elsewhere; else a Deferred that
+        fires with L{None} once the name is C{session}'s, or with the name,
+        as shown, of whoever else holds it, or fails with
+        L{chatroom.store.Unavailable}.
         """
 
     def enter(session: Session) -> None:
@@ -133,7 +147,7 @@ class Roster:
                 return session
         return None
 
-    def reserve(self, session: Session) -> None:
+    def reserve(self, session: Session, ghost: bool = False) -> None:
         assert session.nameKey is not None
         self.reserved[session.nameKey] = session
         self._show(session)
@@ -143,6 +157,9 @@ class Roster:
         if session.nameKey is not None and self.reserved.get(session.nameKey) is session:
             del self.reserved[session.nameKey]
         self._unshow(session)
+
+    def claim(self, session: Session, name: str) -> None:
+        return None  # one process: GHOST replaces in the room (Room.replace)
 
     def enter(self, session: Session) -> None:
         assert session.nameKey is not None

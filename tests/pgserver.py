@@ -10,6 +10,7 @@ own, and it is stopped by that PID).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -63,6 +64,7 @@ class PostgresServer:
         self.port = _freePort()
         self.process: subprocess.Popen[bytes] | None = None
         self._asUser: dict[str, Any] = {}
+        self._paused: list[int] = []
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
             self._asUser = {"user": "postgres", "group": "postgres", "extra_groups": []}
@@ -144,6 +146,37 @@ class PostgresServer:
             process.kill()
             process.wait(timeout=WAIT)
 
+    def _processes(self) -> list[int]:
+        """
+        The postmaster's PID and its children's (each connection's backend, the writers):
+        ours, found through /proc.
+        """
+        assert self.process is not None
+        pids = [self.process.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def pause(self) -> None:
+        """
+        Freeze the server (SIGSTOP to the postmaster and its children): connections stay
+        open, nothing answers.
+        """
+        self._paused = self._processes()
+        for pid in self._paused:
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in self._paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._paused = []
+
     def createDatabase(self, name: str) -> str:
         """
         A fresh, empty database; its URL.
@@ -165,5 +198,6 @@ class PostgresServer:
         return self.url(name)
 
     def remove(self) -> None:
+        self.resume()
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -67,6 +67,7 @@ def redis() -> Iterator[redisserver.RedisServer]:
 def cluster(postgres, redis, tmp_path) -> Iterator[Cluster]:
     db = postgres.createDatabase(f"cluster{os.getpid()}_{next(_names)}")
     nodes = Cluster(tmp_path, db, redis)
+    nodes.postgres = postgres
     try:
         yield nodes
     finally:
@@ -84,6 +85,7 @@ class Cluster:
         self.redis = redis
         self.nodes: list = []
         self.clients: list[Client] = []
+        self.postgres: pgserver.PostgresServer | None = None
 
     def node(self, *options: str):
         where = self.directory / f"node{len(self.nodes)}"
@@ -403,3 +405,165 @@ def test_each_senders_order_holds_across_nodes(cluster, plan):
         assert heard == [sent[0] if expected[0] else [], sent[1] if expected[1] else []]
         person.oks = 0
     assert total > 0
+
+
+def test_ghost_across_nodes(cluster):
+    """
+    C{LOGIN alice GHOST} on node B while alice is present on node A: a wrong password touches
+    nothing; while the password is being checked nobody else can take the name; the right one
+    ends A's session (BYE REPLACED), everyone on every node sees LEAVE … REPLACED once, then
+    the new session's JOIN.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    carol = cluster.login(a, "carol")
+    alice.expect("C JOIN carol TCP")
+    bob = cluster.login(b, "bob")
+    for watcher in (alice, carol):
+        watcher.expect("C JOIN bob TCP")
+    again = Client(b.ports["TCP"])
+    cluster.clients.append(again)
+    again.expect("C HELLO chatroom 1 TCP")
+    again.send("C LOGIN alice GHOST")
+    again.expect("C PASSWORD EXISTING")
+    again.send("C PASS wrong")
+    again.expect("C ERR BAD_PASSWORD wrong password")
+    assert alice.quiet(0.5) == [] and bob.quiet(0.1) == [] and carol.quiet(0.1) == []
+    bob.send("C WHO")
+    bob.expect("C USERS alice:TCP bob:TCP carol:TCP")
+    again.send("C LOGIN alice GHOST")
+    again.expect("C PASSWORD EXISTING")
+    # Meanwhile the name stays taken, on either node.
+    for node in (a, b):
+        rival = Client(node.ports["TCP"])
+        cluster.clients.append(rival)
+        rival.expect("C HELLO chatroom 1 TCP")
+        rival.send("C LOGIN alice")
+        rival.expect("C ERR NAME_TAKEN alice is already in use")
+    again.send("C PASS pw")
+    again.expect("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
+    alice.expect("C BYE REPLACED")
+    for watcher in (bob, carol):
+        watcher.expect("C LEAVE alice TCP REPLACED", "C JOIN alice TCP")
+        assert watcher.quiet(0.5) == []
+    carol.send("C WHO")
+    carol.expect("C USERS alice:TCP bob:TCP carol:TCP")
+    again.send("C PM", "D back on b")
+    again.expect("C ACK PM", "C OK PM 2")
+    carol.expect("D PM alice TCP back on b")
+    bob.expect("D PM alice TCP back on b")
+
+
+def _tryLogin(node, name: str, password: str = "pw") -> tuple[Client, str]:
+    """
+    A login on C{node}: the client, and the answer to C{LOGIN} or, past it, to C{PASS}.
+    """
+    client = Client(node.ports["TCP"])
+    client.expect("C HELLO chatroom 1 TCP")
+    client.send(f"C LOGIN {name}")
+    answer = client.next()
+    if answer.startswith("C PASSWORD "):
+        client.send(f"C PASS {password}")
+        answer = client.next()
+    return client, answer
+
+
+def test_postgresql_restarted_under_the_cluster(cluster):
+    """
+    PostgreSQL stopped: a login needing the accounts gets ERR UNAVAILABLE, connected users stay;
+    PostgreSQL back: the same nodes, not restarted, log people in and keep DMs again.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    cluster.login(b, "bob").close()
+    alice.expect("C JOIN bob TCP", "C LEAVE bob TCP CLOSED")
+    postgres = cluster.postgres
+    postgres.stop()
+    try:
+        client, answer = _tryLogin(b, "bob")
+        cluster.clients.append(client)
+        assert answer.startswith("C ERR UNAVAILABLE "), answer
+        alice.send("C DM", "D bob while the database is away")
+        alice.expect("C USERS alice:TCP")
+        assert alice.next().startswith("C ERR UNAVAILABLE ")
+    finally:
+        postgres.start()
+    deadline = time.monotonic() + WAIT
+    while True:  # the first calls after the restart may still meet the old connections
+        client, answer = _tryLogin(b, "bob")
+        cluster.clients.append(client)
+        if answer.startswith("C WELCOME bob TCP") or time.monotonic() > deadline:
+            break
+        assert answer.startswith("C ERR UNAVAILABLE "), answer
+        time.sleep(0.2)
+    assert answer.startswith("C WELCOME bob TCP"), answer
+    alice.expect("C JOIN bob TCP")
+    client.send("C EX")
+    client.expect("C BYE EXIT")
+    alice.expect("C LEAVE bob TCP EXIT")
+    alice.send("C DM", "D bob kept after the restart")
+    alice.expect("C USERS alice:TCP", "C OK DM bob STORED")
+
+
+def test_a_dm_to_a_node_killed_mid_way_is_kept(cluster):
+    """
+    A DM handed to the target's node, which dies (kill -9) before answering: the sender gets
+    C{OK DM … STORED} once the node is declared dead, and the target has it at its next login.
+    """
+    a, b = cluster.node(), cluster.node()
+    alice = cluster.login(a, "alice")
+    bob = cluster.login(b, "bob")
+    alice.expect("C JOIN bob TCP")
+    os.kill(b.pid, signal.SIGSTOP)  # subscribed still: Redis hands it the DM, it cannot answer
+    try:
+        alice.send("C DM", "D bob are you there?")
+        alice.expect("C USERS alice:TCP bob:TCP")
+        assert alice.quiet(0.5) == []  # waiting for bob's node
+    finally:
+        b.stop(signal.SIGKILL)
+    bob.close()
+    assert sorted([alice.next(), alice.next()]) == [
+        "C LEAVE bob TCP TIMEOUT",
+        "C OK DM bob STORED",
+    ]
+    bob = cluster.login(a, "bob")
+    bob.expect("C INBOX 1")
+    assert bob.next().endswith(" alice TCP are you there?")
+
+
+def test_a_frozen_postgresql_does_not_hang_a_node(cluster):
+    """
+    PostgreSQL frozen (SIGSTOP): a login gets ERR UNAVAILABLE within the store's deadline instead
+    of waiting for ever, and a node asked to stop meanwhile stops within a bound; thawed
+    (SIGCONT), the other node logs people in again.
+    """
+    a, b = cluster.node("--db-timeout=2"), cluster.node("--db-timeout=2")
+    alice = cluster.login(a, "alice")
+    cluster.login(b, "bob").close()
+    alice.expect("C JOIN bob TCP", "C LEAVE bob TCP CLOSED")
+    postgres = cluster.postgres
+    postgres.pause()
+    try:
+        for node in (a, b):
+            asked = time.monotonic()
+            client, answer = _tryLogin(node, "bob")
+            cluster.clients.append(client)
+            took = time.monotonic() - asked
+            assert answer.startswith("C ERR UNAVAILABLE "), answer
+            print(f"ERR UNAVAILABLE {took:.2f} s after LOGIN on a frozen PostgreSQL")
+        # A's threads are stuck in PostgreSQL now; it still stops, in bounded time.
+        asked = time.monotonic()
+        code = a.stop(signal.SIGTERM)
+        print(f"node stopped in {time.monotonic() - asked:.2f} s with PostgreSQL frozen")
+        # twistd ends by SIGTERM's default action once shut down; not SIGKILLed for hanging.
+        assert code == -signal.SIGTERM and "Server Shut Down." in a.log(), a.log()
+    finally:
+        postgres.resume()
+    deadline = time.monotonic() + WAIT
+    while True:
+        client, answer = _tryLogin(b, "bob")
+        cluster.clients.append(client)
+        if answer.startswith("C WELCOME bob TCP") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert answer.startswith("C WELCOME bob TCP"), answer

@@ -88,6 +88,12 @@ class ClusterRoster:
         self._departed = False
         self._ids = itertools.count()
         self._replies: dict[str, Deferred[str | None]] = {}
+        # GHOST logins (by session) that may replace a session of another
+        # node: its node and name, as Redis showed them at LOGIN.
+        self._ghosts: dict[Session, tuple[str, str]] = {}
+        # Sessions of ours replaced from another node: their LEAVE went to
+        # every node from Redis already.
+        self._replaced: set[Session] = set()
         self._roomChannel = prefix + "room"
         self._nodeChannel = f"{prefix}node:{self.node}"
         timeout = min(REPLY_TIMEOUT, nodeTimeout / 4)
@@ -250,18 +256,26 @@ class ClusterRoster:
             f"{self.prefix}shown:{names.shownKey(session.name or '')}",
         )
 
-    def reserve(self, session: Session) -> Deferred[str | None] | None:
+    def reserve(self, session: Session, ghost: bool = False) -> Deferred[str | None] | None:
         self.local.reserve(session)
         if session.replacing is not None:
             return None  # a GHOST of a session of ours: the node holds the name already
         if not self.up:
             self.local.release(session)
             return self._refused()
-        d = self._ask(scripts.RESERVE, self._keys(session), (session.name,))
+        args = (session.name, session.nameKey, "1" if ghost else "0")
+        d = self._ask(scripts.RESERVE, self._keys(session), args)
 
-        def answered(value: str | None) -> str | None:
+        def answered(value: str | list[str] | None) -> str | None:
             if value is None:
                 return None
+            if isinstance(value, list):
+                # Present on another node; replaceable if the same account.
+                node, name = value
+                if names.caseless(name) == names.caseless(session.name or ""):
+                    self._ghosts[session] = (node, name)
+                    return None
+                value = f"{node}\t{name}"
             self.local.release(session)
             return value.partition("\t")[2]
 
@@ -284,7 +298,33 @@ class ClusterRoster:
             free.append(shownKey)
         return free
 
+    def claim(self, session: Session, name: str) -> Deferred[str | None] | None:
+        ghost = self._ghosts.pop(session, None)
+        if ghost is None:
+            return None
+        if not self.up:
+            return self._refused()
+        node, old = ghost
+        keys = (
+            f"{self.prefix}name:{session.nameKey}",
+            f"{self.prefix}shown:{names.shownKey(name)}",
+            f"{self.prefix}shown:{names.shownKey(old)}",
+        )
+        d = self._ask(scripts.TAKEOVER, keys, (name, session.nameKey, old))
+
+        def answered(value: str | list[str] | None) -> str | None:
+            if isinstance(value, list):
+                # Ours first: the replaced session's node and the others
+                # hear it from Redis, in the room's order.
+                self.log.info("cluster: {name} on {node} replaced from here", name=old, node=node)
+                self.local.broadcast(codec.command("LEAVE", *value, Reason.REPLACED), None)
+                return None
+            return None if value is None else value.partition("\t")[2]
+
+        return d.addCallback(answered)
+
     def release(self, session: Session) -> None:
+        self._ghosts.pop(session, None)
         held = session.nameKey is not None and self.local.reserved.get(session.nameKey) is session
         self.local.release(session)
         if held and not self._departed:
@@ -324,6 +364,8 @@ class ClusterRoster:
         return self._run(scripts.USERS, (), ()).addCallback(listed)
 
     def broadcast(self, frame: bytes, sender: Session | None) -> int:
+        if sender is not None and sender in self._replaced:
+            return 0  # its LEAVE … REPLACED came from Redis to every node
         count = self.local.broadcast(frame, sender)
         if not self._departed:
             message = json.dumps(["frame", self.node, frame.decode("utf-8")])
@@ -397,6 +439,8 @@ class ClusterRoster:
             elif kind == "back" and message[1] != self.node:
                 for name, transport in message[2]:
                     self.local.broadcast(codec.command("JOIN", name, transport), None)
+            elif kind == "ghost":
+                self._ghosted(*message[1:6])
             elif kind == "dm":
                 self._directHere(*message[1:5])
             elif kind == "dmok":
@@ -405,6 +449,23 @@ class ClusterRoster:
                     waiting.callback(message[2])
         except Exception:  # noqa: BLE001 -- one bad message must not stop the others
             self.log.failure("cluster: message on {channel}", channel=channel)
+
+    def _ghosted(self, old: str, new: str, nameKey: str, name: str, transport: str) -> None:
+        """
+        A C{GHOST} login on node C{new} replaced C{name}, present on node
+        C{old}: if that is us, its session ends; everyone but the users of
+        C{new} (told already) hear it left.
+        """
+        if old == self.node:
+            session = self.local.find(nameKey)
+            if session is not None and session.name == name:
+                self._replaced.add(session)
+                try:
+                    session.close(codec.command("BYE", Reason.REPLACED), Reason.REPLACED)
+                finally:
+                    self._replaced.discard(session)
+        if new != self.node:
+            self.local.broadcast(codec.command("LEAVE", name, transport, Reason.REPLACED), None)
 
     def _directHere(self, ident: str, origin: str, nameKey: str, frame: str) -> None:
         target = self.local.find(nameKey)

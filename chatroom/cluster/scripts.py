@@ -13,7 +13,7 @@ Keys (all under a prefix, C{chatroom:} by default):
   - C{reaped:<node>}: a node declared dead (kept an hour), so that it knows,
     if it comes back, that its users were announced gone.
 
-Channels: C{room} (public messages, joins and leaves, JSON) and C{node:<node>}
+Channels: C{room} (public messages, joins and leaves, GHOST replacements, JSON) and C{node:<node>}
 (direct messages to that node's users, and the replies to them).
 """
 
@@ -36,14 +36,27 @@ local function late()
 end
 """
 
-#: KEYS: name key, shown key; ARGV: prefix, node, name, deadline. Nil if now
-#: held by the node, else the C{node\\tname} value of the key that someone
-#: else holds (-1: too late).
+#: KEYS: name key, shown key; ARGV: prefix, node, name, name key, ghost (1 or
+#: 0), deadline. Nil if now held by the node, else the C{node\\tname} value
+#: of the key that someone else holds (-1: too late). A C{GHOST} login for a
+#: name present on another node holds nothing yet: C{{node, name}} of the
+#: session it may replace (L{TAKEOVER}, once the password is right).
 RESERVE = (
     _HELPERS
     + _LATE
     + """
 if late() then return -1 end
+local held = redis.call('GET', KEYS[1])
+if ARGV[5] == '1' and other(held) then
+  local v = redis.call('HGET', P .. 'present', ARGV[4])
+  local shown = redis.call('GET', KEYS[2])
+  if v then
+    local e = cjson.decode(v)
+    if held == e[1] .. '\\t' .. e[2] and (not other(shown) or shown == held) then
+      return {e[1], e[2]}
+    end
+  end
+end
 for i = 1, 2 do
   local v = redis.call('GET', KEYS[i])
   if other(v) then return v end
@@ -53,6 +66,51 @@ for i = 1, 2 do
   redis.call('SADD', P .. 'held:' .. node, KEYS[i])
 end
 return false
+"""
+)
+
+#: KEYS: name key, shown key, the replaced session's shown key; ARGV: prefix,
+#: node, name, name key, replaced name, deadline. A C{GHOST} login whose
+#: password was right takes the name from the session present on another
+#: node as C{replaced name}, in one step: that session is no longer present,
+#: its node's holds are gone, this node holds the name, and every node hears
+#: C{ghost} (its node closes it; all say C{LEAVE … REPLACED}). Nil if the name
+#: is now held by this node and nobody was replaced (they had left), the
+#: C{{name, transport}} of the session replaced, or the C{node\\tname}
+#: value of a key someone else holds (nothing changed; -1: too late).
+TAKEOVER = (
+    _HELPERS
+    + _LATE
+    + """
+if late() then return -1 end
+local held = redis.call('GET', KEYS[1])
+local shown = redis.call('GET', KEYS[2])
+local gone = nil
+if other(held) then
+  local v = redis.call('HGET', P .. 'present', ARGV[4])
+  if not v then return held end
+  gone = cjson.decode(v)
+  if held ~= gone[1] .. '\\t' .. gone[2] or gone[2] ~= ARGV[5] then return held end
+end
+if other(shown) and shown ~= held then return shown end
+if gone then
+  redis.call('HDEL', P .. 'present', ARGV[4])
+  redis.call('SREM', P .. 'members:' .. gone[1], ARGV[4])
+  for _, k in ipairs(KEYS) do
+    if redis.call('GET', k) == held then
+      redis.call('DEL', k)
+      redis.call('SREM', P .. 'held:' .. gone[1], k)
+    end
+  end
+end
+for i = 1, 2 do
+  redis.call('SET', KEYS[i], node .. '\\t' .. ARGV[3])
+  redis.call('SADD', P .. 'held:' .. node, KEYS[i])
+end
+if not gone then return false end
+local said = {'ghost', gone[1], node, ARGV[4], gone[2], gone[3]}
+redis.call('PUBLISH', P .. 'room', cjson.encode(said))
+return {gone[2], gone[3]}
 """
 )
 
