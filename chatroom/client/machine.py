@@ -17,7 +17,7 @@ from typing import Protocol
 
 from chatroom import codec
 from chatroom.client.style import Painter, plain
-from chatroom.client.text import _
+from chatroom.client.text import N_, _, ngettext
 from chatroom.codec import Err, Reason
 
 #: Answers to the operation prompt that leave, besides EX (any case).
@@ -29,35 +29,39 @@ LEAVE_WORDS = frozenset({"ex", "exit", "quit", "goodbye", "görüşürüz", "!q"
 GHOST_WORD = "!ghost"
 
 #: Answers to the "end the other session?" question that mean yes.
-YES_WORDS = frozenset({"y", "yes"})
+YES_WORDS = frozenset({"y", "yes", "e", "evet"})
 
 #: Answers to "send that to everyone?" that mean no (Enter means yes).
-NO_WORDS = frozenset({"n", "no"})
+NO_WORDS = frozenset({"n", "no", "h", "hayır", "hayir"})
+
+#: The server's greeting (C{C WELCOME}'s text), translated when the user's
+#: language is not English.
+GREETING = N_("Welcome {name}, you are connected via {transport}.")
 
 #: How many earlier public messages are shown on arrival: a screenful.
 HISTORY_ON_ARRIVAL = 20
 
 #: Why others leave (C{C LEAVE}'s reason), as the notice tells it.
 DEPARTURES = {
-    Reason.EXIT: "{who} has left the chat.",
-    "CLOSED": "{who} has left the chat (connection closed).",
-    "TIMEOUT": "{who} has left the chat (timed out).",
-    "DROPPED": "{who} has left the chat (dropped by the server).",
-    Reason.REPLACED: "{who} has left the chat (logged in again).",
+    Reason.EXIT: N_("{who} has left the chat."),
+    "CLOSED": N_("{who} has left the chat (connection closed)."),
+    "TIMEOUT": N_("{who} has left the chat (timed out)."),
+    "DROPPED": N_("{who} has left the chat (dropped by the server)."),
+    Reason.REPLACED: N_("{who} has left the chat (logged in again)."),
 }
 
-HELP = """\
+HELP = N_("""\
 At "Operation [PM/DM/EX]:" you can type
   PM <text>          send <text> to everyone (PM alone asks for the text)
   DM <name> <text>   send <text> to <name> only (DM alone shows who is online and asks)
   WHO                see who is online
   HELP or ?          this help
-  EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)"""
+  EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)""")
 
-HELP_AT_TERMINAL = """\
+HELP_AT_TERMINAL = N_("""\
 Anything else you type is offered as a public message: Enter sends it, n keeps it back.
 A paste of several lines sends one message per line, in order.
-Ctrl-C cancels the question being asked; at "Operation" it leaves."""
+Ctrl-C cancels the question being asked; at "Operation" it leaves.""")
 
 # Where the conversation is.
 CONNECTING = "CONNECTING"  # waiting for the transport
@@ -208,14 +212,14 @@ class ClientMachine:
         if self.state == DONE:
             return
         if self.state == LEAVING:
-            self._finish("Bye.", 0)
+            self._finish(_("Bye."), 0)
         elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
             # The server closes the session at the third wrong password.
-            self._finish("Wrong password, too many times.", 1)
+            self._finish(_("Wrong password, too many times."), 1)
         elif self.state in LOGIN_PROMPTS and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
         else:
-            self._finish("Lost connection to the server.", 1)
+            self._finish(_("Lost connection to the server."), 1)
 
     def frameReceived(self, line: str) -> None:
         self._lastError = None
@@ -280,13 +284,13 @@ class ClientMachine:
             return
         self.state = PASSWORD
         if self._newAccount:
-            self.view.ask(f"Choose a password for {self.name}: ", secret=True)
+            self.view.ask(_("Choose a password for {name}: ").format(name=self.name), secret=True)
         else:
-            self.view.ask("Password: ", secret=True)
+            self.view.ask(_("Password: "), secret=True)
 
     def _gotPassword(self, password: str) -> None:
         if not password:
-            self.view.show("The password cannot be empty.")
+            self.view.show(_("The password cannot be empty."))
             self._onPASSWORD("NEW" if self._newAccount else "EXISTING")
             return
         if self._newAccount and self.terminal:
@@ -320,7 +324,15 @@ class ClientMachine:
         self._password = None
         self._ghost = False
         self.welcomed = True
-        self.view.show(parts[2] if len(parts) == 3 else f"Welcome {self.name}.")
+        # The server greets in English, the protocol's language; in another
+        # language the client's own greeting says the same.
+        greeting = _(GREETING)
+        if len(parts) == 3 and greeting == GREETING:
+            self.view.show(parts[2])
+        elif len(parts) >= 2:
+            self.view.show(greeting.format(name=self.name, transport=parts[1]))
+        else:
+            self.view.show(_("Welcome {name}.").format(name=self.name))
         self._arrive()
 
     # Arriving: who is here, what was said, what was kept for us.
@@ -405,7 +417,7 @@ class ClientMachine:
             return
         self.name = name.strip()
         if not self.name:
-            self.view.ask("Username: ")
+            self.view.ask(_("Username: "))
             return
         self._password = None
         self._ghost = False
@@ -415,7 +427,7 @@ class ClientMachine:
         if answer.strip().casefold() in YES_WORDS:
             self._replace()
         else:
-            self.view.show("Please enter a different username.")
+            self.view.show(_("Please enter a different username."))
             self._askName()
 
     def _replace(self) -> None:
@@ -437,7 +449,7 @@ class ClientMachine:
 
     def _askOperation(self, default: str = "") -> None:
         self.state = OPERATION
-        self._ask("Operation [PM/DM/EX]: ", default)
+        self._ask(_("Operation [PM/DM/EX]: "), default)
 
     def _ask(self, prompt: str, default: str = "") -> None:
         if default:
@@ -487,7 +499,11 @@ class ClientMachine:
             self._offer(operation)
         else:
             if operation:
-                self.view.show(f"Unknown operation {operation!r}: type PM, DM or EX.")
+                self.view.show(
+                    _("Unknown operation {operation}: type PM, DM or EX.").format(
+                        operation=repr(operation)
+                    )
+                )
             self._askOperation()
 
     def _offer(self, text: str) -> None:
@@ -525,7 +541,7 @@ class ClientMachine:
             self._sendAwaited()
         else:
             self.state = PM_TEXT
-            self.view.ask("Message: ")
+            self.view.ask(_("Message: "))
 
     def _gotPublicText(self, text: str) -> None:
         self._gotText(None, text)
@@ -554,7 +570,7 @@ class ClientMachine:
                 self._sendAwaited()
             else:
                 self.state = DM_TEXT
-                self.view.ask("Message: ")
+                self.view.ask(_("Message: "))
             return
         others = []
         for entry in listed.split(" "):
@@ -562,12 +578,12 @@ class ClientMachine:
             if who and who.casefold() != self.name.casefold():
                 others.append(f"{who}[{transport}]")
         if not others:
-            self.view.show("Nobody else is online.")
+            self.view.show(_("Nobody else is online."))
             self._askOperation()
             return
-        self.view.show("Online: " + ", ".join(others))
+        self.view.show(_("Online: {names}").format(names=", ".join(others)))
         self.state = DM_TARGET
-        self.view.ask("To: ")
+        self.view.ask(_("To: "))
 
     def _showWho(self, listed: str) -> None:
         people = []
@@ -593,12 +609,12 @@ class ClientMachine:
             self._askOperation()
             return
         if " " in target:
-            self.view.show(f"{target} is not online.")
+            self.view.show(_("{name} is not online.").format(name=target))
             self._askOperation()
             return
         self._target = target
         self.state = DM_TEXT
-        self.view.ask("Message: ")
+        self.view.ask(_("Message: "))
 
     def _gotDirectText(self, text: str) -> None:
         self._gotText(self._target, text)
@@ -621,7 +637,7 @@ class ClientMachine:
             return
         lines = _lines(text) if "\n" in text else [text]
         if not lines or not lines[0]:
-            self.view.show("Empty messages are not sent.")
+            self.view.show(_("Empty messages are not sent."))
             self._askOperation()
             return
         self._queue(target, *lines)
@@ -653,7 +669,7 @@ class ClientMachine:
         self._awaiting = None  # a new C PM or C DM comes first
         self._target = target or ""
         self.state = PM_TEXT if target is None else DM_TEXT
-        self._ask("Message: ", text)
+        self._ask(_("Message: "), text)
 
     def _sendNext(self) -> None:
         """
@@ -692,19 +708,20 @@ class ClientMachine:
         me = f"{self.name}[{self.transport}]"
         if kind == "PM":
             count = int(detail) if detail.isdigit() else 0
-            result = f"Sent to {count} user{'' if count == 1 else 's'}."
+            result = ngettext("Sent to {count} user.", "Sent to {count} users.", count).format(
+                count=count
+            )
             if text is None:
                 self.view.show(result)
             else:
-                self.view.show(
-                    self._stamp(f"{self.paint('own', me + ' (you)')} : {text} · {result}")
-                )
+                you = _("{who}[{transport}] (you)").format(who=self.name, transport=self.transport)
+                self.view.show(self._stamp(f"{self.paint('own', you)} : {text} · {result}"))
         elif kind == "DM":
             target, _space, stored = detail.partition(" ")
             if stored == "STORED":
                 result = _("Kept for {name}, who is offline.").format(name=target)
             else:
-                result = f"Delivered to {target}."
+                result = _("Delivered to {name}.").format(name=target)
             if text is None:
                 self.view.show(result)
             else:
@@ -722,20 +739,23 @@ class ClientMachine:
         if self.state in (LEAVING, DONE):
             return
         if not self.sessionAlive:
-            self._finish("Bye.", 0)
+            self._finish(_("Bye."), 0)
             return
         self.state = LEAVING
         self.view.send("C EX")
 
     def _onBYE(self, rest: str) -> None:
         if rest == Reason.SHUTDOWN:
-            self._finish("The server is shutting down.", 0)
+            self._finish(_("The server is shutting down."), 0)
         elif rest == Reason.REPLACED:
             self._finish(
-                f"You logged in as {self.name} somewhere else, which ended this session.", 0
+                _("You logged in as {name} somewhere else, which ended this session.").format(
+                    name=self.name
+                ),
+                0,
             )
         else:
-            self._finish("Bye.", 0)
+            self._finish(_("Bye."), 0)
 
     def _finish(self, text: str, status: int) -> None:
         if self.state != DONE:
@@ -771,7 +791,7 @@ class ClientMachine:
         if kind == "PM":
             self._live(self._stamp(f"{sender}[{transport}] : {text}"))
         elif kind == "DM":
-            mark = self.paint("direct", "(direct)")
+            mark = self.paint("direct", _("(direct)"))
             self._live(self._stamp(f"{sender}[{transport}] {mark} : {text}"))
 
     def _earlier(self, when: datetime, sender: str, transport: str, text: str) -> None:
@@ -803,7 +823,7 @@ class ClientMachine:
     # Errors, in plain words.
 
     def _onERR(self, rest: str) -> None:
-        word, _, text = rest.partition(" ")
+        word, _space, text = rest.partition(" ")
         try:
             code: Err | None = Err(word)
         except ValueError:
@@ -812,20 +832,20 @@ class ClientMachine:
         if code is Err.NAME_TAKEN and self.offerGhost and not self._ghost:
             # Perhaps by the user's own other session (a vanished UDP
             # client, another terminal): offer to end it.
-            self.view.show(f"The username {self.name} is already in use.")
+            self.view.show(_("The username {name} is already in use.").format(name=self.name))
             self.state = REPLACING
-            self.view.ask("If that is you, end your other session and log in here? [y/N]: ")
+            self.view.ask(_("If that is you, end your other session and log in here? [y/N]: "))
         elif code is Err.NAME_TAKEN:
             self._ghost = False
-            self.view.show("That username is already taken, please enter a different one.")
+            self.view.show(_("That username is already taken, please enter a different one."))
             self._askName()
         elif code is Err.BAD_NAME:
-            self.view.show(f"That username cannot be used: {text}.")
+            self.view.show(_("That username cannot be used: {why}.").format(why=text))
             self._askName()
         elif code is Err.BAD_PASSWORD:
             self._badPassword(text)
         elif code is Err.FULL:
-            self._finish("The server is full; please try again later.", 1)
+            self._finish(_("The server is full; please try again later."), 1)
         elif code is Err.STATE and self.state in LOGIN_PROMPTS and not self.welcomed:
             # At a prompt nothing we sent is unanswered, so this answers no
             # request: it is the login deadline, and the server closes the
@@ -838,14 +858,14 @@ class ClientMachine:
                 self.view.show(_explain(word, text))
             self._arrived(self._arrival[0] if self._arrival else "")
         elif code is Err.NO_SUCH_USER:
-            self.view.show(f"{self._target} is not online.")
+            self.view.show(_("{name} is not online.").format(name=self._target))
             self._notSent()
         elif code is Err.UNAVAILABLE and not self.welcomed:
             # Starting the login again at once would only hit the same
             # locked or unreadable database, as fast as the server answers.
-            self._finish("The server cannot log you in right now; please try again later.", 1)
+            self._finish(_("The server cannot log you in right now; please try again later."), 1)
         elif code is Err.RATE and not self.welcomed:
-            self._finish("Too many attempts to log in from here; try again in a minute.", 1)
+            self._finish(_("Too many attempts to log in from here; try again in a minute."), 1)
         elif self.state in (LOGGING_IN, PASS_SENT):
             # Something went wrong with the login itself (the server could
             # not check the password, or could not read it): start again.
@@ -873,13 +893,17 @@ class ClientMachine:
         self._outbox.clear()
         self._text = None
         if left:
-            self.view.show(_("{count} more line(s) not sent.").format(count=left))
+            self.view.show(
+                ngettext(
+                    "{count} more line was not sent.", "{count} more lines were not sent.", left
+                ).format(count=left)
+            )
         self._askOperation()
 
     def _askName(self) -> None:
         self.state = NAMING
         self._password = None
-        self.view.ask("Username: ")
+        self.view.ask(_("Username: "))
 
     def _badPassword(self, text: str) -> None:
         # For an existing account BAD_PASSWORD means a wrong password; for a
@@ -887,7 +911,7 @@ class ClientMachine:
         # The third wrong one is told by the server closing the session
         # (see connectionLost), not by its text.
         self._password = None
-        self.view.show(f"{text.capitalize()}." if self._newAccount else "Wrong password.")
+        self.view.show(f"{text.capitalize()}." if self._newAccount else _("Wrong password."))
         # The protocol starts a login again from LOGIN (with GHOST if asked).
         self._logIn()
 
@@ -901,10 +925,10 @@ def _lines(text: str) -> list[str]:
 
 def _explain(code: str, text: str) -> str:
     explained: dict[str, str] = {
-        Err.RATE: "You are sending too fast; that was not sent. Wait a moment and try again.",
-        Err.TOO_LONG: "That message is too long; it was not sent.",
-        Err.BAD_TEXT: "Empty messages are not sent.",
-        Err.BAD_FRAME: f"The server could not read that: {text}.",
+        Err.RATE: _("You are sending too fast; that was not sent. Wait a moment and try again."),
+        Err.TOO_LONG: _("That message is too long; it was not sent."),
+        Err.BAD_TEXT: _("Empty messages are not sent."),
+        Err.BAD_FRAME: _("The server could not read that: {why}.").format(why=text),
         Err.INBOX_FULL: _("That user's kept messages are full; it was not sent."),
     }
-    return explained.get(code, f"The server said: {text or code}.")
+    return explained.get(code, _("The server said: {why}.").format(why=text or code))

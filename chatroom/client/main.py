@@ -27,6 +27,7 @@ from chatroom import names
 from chatroom.client.machine import ClientMachine
 from chatroom.client.style import Painter, painterFor, plain
 from chatroom.client.terminal import INTERRUPTED, UI, Interrupted, LineUI, TerminalUI
+from chatroom.client.text import UnknownLanguage, _, available, install, translationFor
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 
 #: How long leaving may wait for the server's BYE.
@@ -76,7 +77,17 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("port", type=int, help="the server's port (TCP, or UDP with --udp)")
     parser.add_argument("username", help="your name in the room (1-32 letters, digits, _ - .)")
     parser.add_argument("--udp", action="store_true", help="connect over UDP instead of TCP")
+    parser.add_argument(
+        "--lang",
+        metavar="LANGUAGE",
+        help=f"the language of prompts and notices: {', '.join(available())}"
+        " (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG; English otherwise)",
+    )
     args = parser.parse_args(argv)
+    try:
+        args.translation = translationFor(args.lang)
+    except UnknownLanguage as e:
+        parser.error(f"--lang: {e}")
     if not 0 < args.port < 65536:
         parser.error(f"{args.port} is not a port number")
     try:
@@ -154,24 +165,32 @@ class ChatClient:
                 if answered or not self.udp:
                     self.machine.connectionLost()
                 else:
-                    self._noAnswer("did not answer; giving up")
+                    self._noAnswer(_("did not answer; giving up"))
 
         def refused() -> None:
             if self._session is session:
                 if answered:
                     self.machine.connectionLost()
                 else:
-                    self._noAnswer("does not answer (nothing is listening on that UDP port)")
+                    self._noAnswer(_("does not answer (nothing is listening on that UDP port)"))
 
         return Listener(frame, lost, refused)
 
     def _noAnswer(self, why: str) -> None:
-        self.ui.show(f"The server at {self.host} port {self.port} {why}.")
+        self.ui.show(
+            _("The server at {host} port {port} {why}.").format(
+                host=self.host, port=self.port, why=why
+            )
+        )
         self.finish(1)
 
     def _stillWaiting(self) -> None:
         self._waitNotice = None
-        self.ui.show(f"Still waiting for the server at {self.host} port {self.port} to answer...")
+        self.ui.show(
+            _("Still waiting for the server at {host} port {port} to answer...").format(
+                host=self.host, port=self.port
+            )
+        )
 
     def _cancelWaitNotice(self) -> None:
         notice, self._waitNotice = self._waitNotice, None
@@ -224,10 +243,14 @@ class ChatClient:
 
     def _cannotConnect(self, failure: Failure) -> None:
         if failure.check(CancelledError, ConnectingCancelledError):
-            reason = f"no answer within {CONNECT_LIMIT:g} seconds"
+            reason = _("no answer within {seconds:g} seconds").format(seconds=CONNECT_LIMIT)
         else:
             reason = failure.getErrorMessage()
-        self.ui.show(f"Cannot connect to {self.host} port {self.port}: {reason}")
+        self.ui.show(
+            _("Cannot connect to {host} port {port}: {why}").format(
+                host=self.host, port=self.port, why=reason
+            )
+        )
         self.finish(1)
 
     def _closeLink(self) -> None:
@@ -260,7 +283,7 @@ class ChatClient:
                     self.machine.answer(text)
             # A bug of ours must not leave a dead terminal: say so, and leave.
             except Exception as e:  # noqa: BLE001
-                self.ui.show(f"Internal error: {e!r}; leaving.")
+                self.ui.show(_("Internal error: {error}; leaving.").format(error=repr(e)))
                 self.finish(1)
 
     def reconnect(self) -> None:
@@ -291,6 +314,8 @@ class ChatClient:
 
 def main(argv: list[str] | None = None) -> int:
     args = parseArguments(sys.argv[1:] if argv is None else argv)
+    # Once, before any sentence is made (see chatroom.client.text).
+    install(args.translation)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):  # as a process's own streams are
             stream.reconfigure(errors="replace")
