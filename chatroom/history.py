@@ -130,6 +130,13 @@ class History:
         if self._call is None:
             self._call = self._clock.callLater(self._interval, self._flush)
 
+    def remember(self, said: Said) -> None:
+        """
+        A public message said on another node (several nodes): in memory
+        only, since its own node writes it to the shared database.
+        """
+        self.tail.append(said)
+
     def last(self, count: int) -> list[Said]:
         """
         The newest C{count} messages (at most L{size}), oldest first.

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.accounts import AlreadyRegistered, LookAlike
 from chatroom.codec import Err, Frame, Reason
-from chatroom.lifecycle import LOGGING_IN, Phase
+from chatroom.lifecycle import LOGGING_IN, Phase, Ticket
 from chatroom.limits import FailureWindow
 from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
 from chatroom.pipeline import Session
@@ -135,11 +135,54 @@ class Login:
         session.name = spelling
         session.nameKey = nameKey
         session.replacing = replacing
-        roster.reserve(session)
+        reserving = roster.reserve(session)
+        if reserving is not None:
+            return self._reserving(session, reserving, refusal)
         if self.accounts is None:
             self.room.welcome(session, spelling)
             return None
+        return self._lookUp(session, session.life.wait(Phase.LOOKING_UP), refusal)
+
+    def _reserving(
+        self, session: Session, reserving: Deferred[str | None], refusal: str | None
+    ) -> Deferred:
+        """
+        The name is being reserved on every node (L{chatroom.cluster}): look
+        the account up once it is ours; a name held elsewhere is taken.
+        """
+        assert self.accounts is not None  # a cluster shares its accounts
+        spelling = session.name
         ticket = session.life.wait(Phase.LOOKING_UP)
+
+        def reserved(holder: str | None) -> Deferred | None:
+            if holder is None:
+                return self._lookUp(session, ticket, refusal)
+            self.giveUp(session)
+            if names.caseless(holder) != names.caseless(spelling or ""):
+                session.error(Err.NAME_TAKEN, f"{spelling} looks like {holder}, already in use")
+            else:
+                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
+            return None
+
+        def failed(failure: Failure) -> Failure | None:
+            self.giveUp(session)
+            failure.trap(Unavailable)
+            self.room.log.warn(
+                "{label}: name not reserved: {why}", label=session.label, why=failure.value
+            )
+            session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
+            return None
+
+        answer = session.life.answer
+        return reserving.addCallbacks(answer(ticket, reserved), answer(ticket, failed))
+
+    def _lookUp(self, session: Session, ticket: Ticket, refusal: str | None) -> Deferred:
+        """
+        Ask the account store about the name just reserved.
+        """
+        assert self.accounts is not None and session.name is not None
+        spelling = session.name
+        replacing = session.replacing
 
         def answered(registered: bool) -> None:
             if replacing is not None and not registered:  # cannot be: present means registered

@@ -368,24 +368,44 @@ class Room(Service):
         session.awaiting = Awaiting.PUBLIC
         session.send(codec.command("ACK", "PM"))
 
-    def _directStart(self, session: Session, frame: Frame) -> None:
+    def _directStart(self, session: Session, frame: Frame) -> Deferred[None] | None:
         session.awaiting = Awaiting.DIRECT
-        self._sendUserList(session)
+        return self._sendUserList(session)
 
-    def _who(self, session: Session, frame: Frame) -> None:
+    def _who(self, session: Session, frame: Frame) -> Deferred[None] | None:
         session.awaiting = None
-        self._sendUserList(session)
+        return self._sendUserList(session)
 
-    def _sendUserList(self, session: Session) -> None:
+    def _sendUserList(self, session: Session) -> Deferred[None] | None:
         """
         Send who is online, sorted case-insensitively, in as many
         C{C USERS} frames as it takes (1.1): a frame of 70 long non-ASCII
         names would be over the clients' limit, and one of 560 over what a
-        datagram can carry.
+        datagram can carry. On several nodes the list comes from Redis.
         """
-        entries = [f"{s.name}:{s.channel.transportName}" for s in self.roster.present()]
+        entries = self.roster.entries()
+        if isinstance(entries, Deferred):
+            return entries.addCallbacks(
+                self._sendEntries, self._clusterUnavailable, (session,), {}, (session, "C USERS")
+            )
+        self._sendEntries(entries, session)
+        return None
+
+    def _sendEntries(self, entries: list[str], session: Session) -> None:
         for frame in codec.listFrames("USERS", entries):
             session.send(frame)
+
+    def _clusterUnavailable(self, failure: Failure, session: Session, what: str) -> None:
+        """
+        Redis (several nodes) did not answer: the client is told, nothing
+        was half done.
+        """
+        failure.trap(Unavailable)
+        session.awaiting = None
+        self.log.warn(
+            "{label}: {what} not done: {why}", label=session.label, what=what, why=failure.value
+        )
+        session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
 
     def _history(self, session: Session, frame: Frame) -> None:
         """
@@ -418,23 +438,32 @@ class Room(Service):
         assert name is not None  # named by welcome, on entering ACTIVE
         awaiting, session.awaiting = session.awaiting, None
         if awaiting is Awaiting.PUBLIC:
-            self._public(session, name, frame.rest)
+            return self._public(session, name, frame.rest)
         elif awaiting is Awaiting.DIRECT:
             return self._direct(session, name, frame)
         else:
             session.error(Err.STATE, "send C PM or C DM first")
         return None
 
-    def _public(self, session: Session, name: str, text: str) -> None:
+    def _public(self, session: Session, name: str, text: str) -> Deferred[None] | None:
         if not text:
             session.error(Err.BAD_TEXT, "the message is empty")
-            return
+            return None
         transport = session.channel.transportName
-        count = self.roster.broadcast(codec.data("PM", name, transport, text), session)
+        said = (int(self.clock.seconds() * 1000), name, transport, text)
+        count = self.roster.say(codec.data("PM", name, transport, text), session, said)
+        if isinstance(count, Deferred):  # several nodes: said once Redis has it
+            return count.addCallbacks(
+                self._said, self._clusterUnavailable, (session, said), {}, (session, "C PM")
+            )
+        self._said(count, session, said)
+        return None
+
+    def _said(self, count: int, session: Session, said: Said) -> None:
         session.send(codec.command("OK", "PM", str(count)))
         if self.history.size:
-            self.history.add(int(self.clock.seconds() * 1000), name, transport, text)
-        self.log.public(name, transport, text)
+            self.history.add(*said)
+        self.log.public(*said[1:])
 
     def _direct(self, session: Session, name: str, frame: Frame) -> Deferred[None] | None:
         parts = frame.words(1)
@@ -442,6 +471,17 @@ class Room(Service):
             session.error(Err.BAD_TEXT, "send D <username> <text>")
             return None
         target = self.roster.find(names.key(parts[0]))
+        if target is None:
+            message = codec.data("DM", name, session.channel.transportName, parts[1])
+            handed = self.roster.elsewhere(names.key(parts[0]), message)
+            if handed is not None:  # several nodes: on another, or nowhere
+                return handed.addCallbacks(
+                    self._handedOver,
+                    self._clusterUnavailable,
+                    (session, name, parts[0], parts[1]),
+                    {},
+                    (session, "C DM"),
+                )
         if target is None and self.inbox is not None:
             return self._keepDirect(session, name, parts[0], parts[1])
         if target is None:
@@ -457,6 +497,25 @@ class Room(Service):
             transport=transport,
             target=target.label,
         )
+        return None
+
+    def _handedOver(
+        self, shown: str | None, session: Session, name: str, recipient: str, text: str
+    ) -> Deferred[None] | None:
+        """
+        A direct message to another node's user: C{shown} is their name once
+        their session has it; L{None} if nobody had it (left meanwhile, or
+        their node died): then it is kept for them, as for anyone offline.
+        """
+        if shown is not None:
+            session.send(codec.command("OK", "DM", shown))
+            self.log.info(
+                "{name} sent a direct message to {target} on another node", name=name, target=shown
+            )
+            return None
+        if self.inbox is not None:
+            return self._keepDirect(session, name, recipient, text)
+        session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
         return None
 
     def _keepDirect(self, session: Session, name: str, recipient: str, text: str) -> Deferred[None]:

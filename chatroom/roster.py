@@ -3,7 +3,9 @@ Presence: who is in the room, which names are held by logins under way, and
 sending one frame to everyone present.
 
 The room reaches all of it through L{IRoster} only, so that presence shared
-between several nodes can replace L{Roster}, the in-process one, later.
+between several nodes (L{chatroom.cluster.roster.ClusterRoster}, on Redis)
+can replace L{Roster}, the in-process one. What needs the other nodes may
+answer with a Deferred there; L{Roster} answers at once, as it always did.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from zope.interface import Interface, implementer
 from chatroom import names
 
 if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
+    from chatroom.history import Said
     from chatroom.pipeline import Session
 
 
@@ -34,10 +39,15 @@ class IRoster(Interface):
         is C{name} for uniqueness: the same key, or the same shown key.
         """
 
-    def reserve(session: Session) -> None:
+    def reserve(session: Session) -> Deferred[str | None] | None:
         """
         Hold C{session.nameKey} for a login under way (1.1: a C{GHOST}
         login holds it beside the present session it may replace).
+
+        L{None} when held at once; else a Deferred that fires with L{None}
+        once held, or with the name, as shown, of whoever holds it on
+        another node (then nothing is held), or fails with
+        L{chatroom.store.Unavailable}.
         """
 
     def release(session: Session) -> None:
@@ -65,10 +75,29 @@ class IRoster(Interface):
         Every session present, sorted case-insensitively by name.
         """
 
+    def entries() -> list[str] | Deferred[list[str]]:
+        """
+        C{name:transport} of everyone present, sorted as L{present}.
+        """
+
     def broadcast(frame: bytes, sender: Session | None) -> int:
         """
         Send C{frame}, encoded once, to everyone present but C{sender};
         returns how many got it.
+        """
+
+    def say(frame: bytes, sender: Session, said: Said) -> int | Deferred[int]:
+        """
+        L{broadcast} a public message (C{said}, for other nodes' history);
+        how many got it, or a Deferred of that (failing with
+        L{chatroom.store.Unavailable} if it reached nobody).
+        """
+
+    def elsewhere(nameKey: str, frame: bytes) -> Deferred[str | None] | None:
+        """
+        Hand a direct message to C{nameKey}, not present here, on another
+        node: a Deferred of their name once they have it (L{None}: nobody
+        has it); L{None} if there are no other nodes.
         """
 
 
@@ -108,6 +137,7 @@ class Roster:
         assert session.nameKey is not None
         self.reserved[session.nameKey] = session
         self._show(session)
+        return None
 
     def release(self, session: Session) -> None:
         if session.nameKey is not None and self.reserved.get(session.nameKey) is session:
@@ -145,6 +175,15 @@ class Roster:
             self.online.values(),
             key=lambda s: (names.caseless(s.name or ""), f"{s.name}:{s.channel.transportName}"),
         )
+
+    def entries(self) -> list[str]:
+        return [f"{s.name}:{s.channel.transportName}" for s in self.present()]
+
+    def say(self, frame: bytes, sender: Session, said: Said) -> int:
+        return self.broadcast(frame, sender)
+
+    def elsewhere(self, nameKey: str, frame: bytes) -> None:
+        return None
 
     def broadcast(self, frame: bytes, sender: Session | None) -> int:
         # The hot path of a public message: no more than a loop of sends.

@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 
 from chatroom.accounts import Accounts, AccountStoreService, HashingPool
+from chatroom.cluster import NODE_TIMEOUT
 from chatroom.history import HISTORY
 from chatroom.inbox import INBOX, INBOX_DAYS
 from chatroom.listeners import ListenerService, UDPListenerService
@@ -190,6 +191,22 @@ class Options(usage.Options):
             _positive(float),
         ],
         [
+            "redis",
+            None,
+            None,
+            (
+                "redis://host:port URL: join the nodes sharing that Redis in one room"
+                " (needs --db postgresql://...)."
+            ),
+        ],
+        [
+            "node-timeout",
+            None,
+            NODE_TIMEOUT,
+            "With --redis: seconds after which the others announce a silent node's users gone.",
+            _positive(float),
+        ],
+        [
             "max-clients",
             None,
             MAX_CLIENTS,
@@ -212,6 +229,8 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
                 ) from None
+        if self["redis"] is not None:
+            checkCluster(self["redis"], self["db"], self["no-accounts"])
         if self["db"] != ":memory:" and not isURL(self["db"]):
             # twistd --rundir changes directory after this: the file is
             # where the operator was when they named it, and only there.
@@ -227,6 +246,30 @@ class Options(usage.Options):
         if self["interface"]:
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
+
+
+def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
+    """
+    C{--redis} joins nodes that must share their accounts: refuse it with
+    a file of this machine's, or without accounts.
+    """
+    if not isURL(db):
+        raise usage.UsageError(
+            "--redis needs --db postgresql://...: the nodes must share their accounts,"
+            " and an SQLite file cannot be shared"
+        )
+    if noAccounts:
+        raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
+    try:
+        from chatroom.cluster.engine import RedisURL
+    except ImportError:
+        raise usage.UsageError(
+            "--redis needs txredisapi (pip install 'chatroom[cluster]')"
+        ) from None
+    try:
+        RedisURL(redis)
+    except ValueError as e:
+        raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None
 
 
 def checkDatabase(path: str, timeout: float = BUSY_TIMEOUT) -> None:
@@ -349,9 +392,16 @@ def buildService(
         hashing = HashingPool(reactor)
         hashing.setServiceParent(top)
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
+    roster = None
+    if config["redis"] is not None:
+        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.roster import ClusterRoster
+
+        roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
     chat = Room(
         reactor,
         accounts,
+        roster=roster,
         maxClients=config["max-clients"],
         loginTimeout=config["login-timeout"],
         msgRate=config["msg-rate"],
@@ -366,6 +416,11 @@ def buildService(
     )
     chat.setName("chat")
     chat.setServiceParent(top)
+    if roster is not None:
+        from chatroom.cluster.roster import ClusterService
+
+        roster.heard = chat.history.remember
+        ClusterService(roster).setServiceParent(top)
     factory = ChatFactory(chat, reactor, config["sendq"])
     listener = ListenerService(tcp, factory, "TCP", top.failLate)
     listener.setName("tcp")

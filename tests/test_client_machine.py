@@ -40,6 +40,12 @@ class View:
     def reconnect(self) -> None:
         self.reconnects += 1
 
+    def away(self, why: str) -> None:
+        raise AssertionError("only a machine that comes back goes away")
+
+    def back(self) -> None:
+        raise AssertionError("only a machine that comes back goes away")
+
     def finish(self, status: int) -> None:
         self.status = status
 
@@ -725,9 +731,9 @@ def test_colours_only_when_painted():
         def isatty(self) -> bool:
             return True
 
-    assert painterFor(Tty(), {}) is ansi  # type: ignore[arg-type]
-    assert painterFor(Tty(), {"NO_COLOR": "1"}) is plain  # type: ignore[arg-type]
-    assert painterFor(Tty(), {"TERM": "dumb"}) is plain  # type: ignore[arg-type]
+    assert painterFor(Tty(), {}) is ansi
+    assert painterFor(Tty(), {"NO_COLOR": "1"}) is plain
+    assert painterFor(Tty(), {"TERM": "dumb"}) is plain
     view = View()
     machine = ClientMachine(view, "alice", "TCP", clock=clock, paint=ansi)
     machine.connected()

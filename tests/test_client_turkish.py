@@ -20,6 +20,8 @@ import pexpect
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from test_client_e2e import freeUDPPort
+from test_client_reconnect import Restartable, say
 from test_client_terminal import Screen
 from wire import ClientProcess, installed, twistdServer
 
@@ -235,3 +237,65 @@ def test_a_turkish_session_on_a_terminal(server):
     finally:
         bob.stop()
         ayse.child.close(force=True)
+
+
+def test_the_command_line_speaks_turkish():
+    """
+    The language is chosen before the command line is read, so its help
+    and its errors are Turkish too (argparse's own headings excepted).
+    """
+    status, out = _client(0, "ayşe", "", "--help", "--lang", "tr")
+    assert status == 0, out
+    for line in ["Bir chatroom sunucusunun odasında", "sunucunun adı ya da adresi", "Çıkış durumu"]:
+        assert line in out, out
+    assert "Exit status" not in out
+    status, out = _client(9, "ayşe", "", "--tls", "--udp", LANG="tr_TR.UTF-8")
+    assert status == 2, out
+    assert "--tls yalnızca TCP üzerinde çalışır: --udp seçeneğini kullanmayın" in out, out
+    assert "Traceback" not in out
+
+
+def test_a_udp_port_nobody_listens_on_in_turkish():
+    status, out = _client(freeUDPPort(), "ayşe", "", "--udp", "--lang", "tr")
+    assert status == 1, out
+    assert "yanıt vermiyor (o UDP portunu dinleyen yok)." in out, out
+
+
+@pytest.fixture
+def restartable(tmp_path):
+    server = Restartable(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_coming_back_in_turkish(restartable):
+    """
+    Reconnecting (h13-join) speaks Turkish: the countdown, the return, what
+    was missed; only the other people's words stay as they were said.
+    """
+    client = ClientProcess(
+        "127.0.0.1", str(restartable.ports["TCP"]), "ayşe", "--reconnect", "--lang", "tr"
+    )
+    try:
+        client.type("gizli")
+        client.waitFor("İşlem [PM/DM/EX]:")
+        restartable.stop()
+        client.waitFor("Sunucu kapanıyor.")
+        client.waitFor("1 sn sonra yeniden bağlanılacak (deneme 1/")
+        client.waitFor("8 sn sonra yeniden bağlanılacak (deneme 4/")  # time for bob
+        restartable.start()
+        say(restartable, "bob", "siz yokken")
+        client.waitFor("sn sonra odaya geri döndünüz.")
+        client.waitFor("Siz yokken söylenenler:")
+        client.waitFor("(önceden) bob[TCP] : siz yokken")
+        restartable.server.waitForLog("ayşe [TCP] has connected.")
+        client.type("PM", "geri döndüm")
+        client.waitFor("0 kullanıcıya gönderildi.")
+        client.type("EX")
+        assert client.wait() == 0
+        assert client.lines[-1] == "Hoşça kalın."
+    finally:
+        client.stop()
+    out = "\n".join(client.lines)
+    for english in ["Reconnecting", "Back in the room", "Said while", "Operation", "Sent to"]:
+        assert english not in out, out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gettext
 import io
 import socket
 import sys
@@ -18,16 +19,19 @@ from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
     connectProtocol,
+    wrapClientTLS,
 )
 from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
 
 from chatroom import names
+from chatroom.client import tls
 from chatroom.client.machine import ClientMachine
+from chatroom.client.reconnect import Reconnector
 from chatroom.client.style import Painter, painterFor, plain
 from chatroom.client.terminal import INTERRUPTED, UI, Interrupted, LineUI, TerminalUI
-from chatroom.client.text import UnknownLanguage, _, available, install, translationFor
+from chatroom.client.text import N_, UnknownLanguage, _, available, install, translationFor
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 
 #: How long leaving may wait for the server's BYE.
@@ -39,7 +43,10 @@ CONNECT_LIMIT = 30.0
 #: After this long without a word from a UDP server, say that we wait.
 WAIT_NOTICE = 3.0
 
-DESCRIPTION = """\
+#: The exit status when the server's TLS certificate is not trusted.
+UNTRUSTED = 3
+
+DESCRIPTION = N_("""\
 Chat in a chatroom server's room, over TCP (the default) or UDP.
 
 You log in as USERNAME: the first time, you choose its password; after
@@ -61,39 +68,103 @@ Without a terminal, each line of standard input answers the next prompt:
 
   printf 'secret\\nPM\\nhello\\nEX\\n' | chatclient 127.0.0.1 9000 alice
 
+At a terminal, a lost connection (or a server that shuts down) is not the
+end: the client reconnects, waiting 1, 2, 4 ... up to 30 seconds between
+attempts (about four minutes in all; Ctrl-C leaves), logs in again with the
+password you gave (held in memory only) and shows what was said meanwhile.
+--no-reconnect turns that off; --reconnect turns it on for piped input.
+
+With --tls, the server's certificate is checked against the system's
+trusted authorities, or against those in --cafile FILE; --insecure skips
+the check (for a test server with a self-signed certificate only).
+
 Exit status: 0 after leaving (or when the server shuts down, or when you
-logged in again elsewhere), 1 when the connection is lost or refused, 2 for
-a bad command line.
-"""
+logged in again elsewhere), 1 when the connection is lost or refused (or
+cannot be made again), 2 for a bad command line, 3 when the server's TLS
+certificate is not trusted.
+""")
+
+
+def chosenLanguage(argv: list[str]) -> gettext.NullTranslations:
+    """
+    The translation C{--lang} or the environment asks for, found before the
+    rest of the command line is read, so that its help and its errors speak
+    that language too. A C{--lang} that cannot be used means English here:
+    L{parseArguments} then refuses it.
+    """
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        language = early.parse_known_args(argv)[0].lang
+        return translationFor(language)
+    except (argparse.ArgumentError, UnknownLanguage):
+        return translationFor("en")
 
 
 def parseArguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="chatclient",
-        description=DESCRIPTION,
+        description=_(DESCRIPTION),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("host", help="the server's name or address")
-    parser.add_argument("port", type=int, help="the server's port (TCP, or UDP with --udp)")
-    parser.add_argument("username", help="your name in the room (1-32 letters, digits, _ - .)")
-    parser.add_argument("--udp", action="store_true", help="connect over UDP instead of TCP")
+    parser.add_argument("host", help=_("the server's name or address"))
+    parser.add_argument("port", type=int, help=_("the server's port (TCP, or UDP with --udp)"))
+    parser.add_argument("username", help=_("your name in the room (1-32 letters, digits, _ - .)"))
+    parser.add_argument("--udp", action="store_true", help=_("connect over UDP instead of TCP"))
     parser.add_argument(
         "--lang",
         metavar="LANGUAGE",
-        help=f"the language of prompts and notices: {', '.join(available())}"
-        " (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG; English otherwise)",
+        help=_(
+            "the language of prompts and notices: {languages} (default: from LANGUAGE,"
+            " LC_ALL, LC_MESSAGES or LANG; English otherwise)"
+        ).format(languages=", ".join(available())),
+    )
+    parser.add_argument("--tls", action="store_true", help=_("connect over TLS (TCP only)"))
+    parser.add_argument(
+        "--cafile", metavar="FILE", help=_("trust the certificates in this PEM file (with --tls)")
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help=_("do not check the server's certificate (with --tls; test servers only)"),
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--reconnect",
+        dest="reconnect",
+        action="store_true",
+        default=None,
+        help=_("come back after a lost connection (the default at a terminal)"),
+    )
+    again.add_argument(
+        "--no-reconnect",
+        dest="reconnect",
+        action="store_false",
+        help=_("end when the connection is lost (the default for piped input)"),
     )
     args = parser.parse_args(argv)
     try:
-        args.translation = translationFor(args.lang)
+        translationFor(args.lang)  # chosenLanguage took English for one it cannot use
     except UnknownLanguage as e:
         parser.error(f"--lang: {e}")
     if not 0 < args.port < 65536:
-        parser.error(f"{args.port} is not a port number")
+        parser.error(_("{port} is not a port number").format(port=args.port))
+    if args.tls and args.udp:
+        parser.error(_("--tls works over TCP only: leave out --udp"))
+    if (args.cafile is not None or args.insecure) and not args.tls:
+        parser.error(_("--cafile and --insecure go with --tls"))
+    if args.cafile is not None and args.insecure:
+        parser.error(_("--insecure checks no certificate: leave out --cafile"))
+    args.tlsOptions = None
+    if args.tls:
+        try:
+            args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
+        except tls.BadCAFile as e:
+            parser.error(_("--cafile: {why}").format(why=e))
     try:
         args.username = names.validate(args.username)
     except names.BadName as e:
-        parser.error(f"that username cannot be used: {e}")
+        parser.error(_("that username cannot be used: {why}").format(why=e))
     return args
 
 
@@ -117,6 +188,8 @@ class ChatClient:
         offerGhost: bool = False,
         terminal: bool = False,
         paint: Painter = plain,
+        comesBack: bool = False,
+        tlsOptions: Any = None,
     ) -> None:
         """
         @param offerGhost: a person answers at a terminal: offer to end
@@ -124,15 +197,21 @@ class ChatClient:
         @param terminal: a person answers at a terminal (see
             L{ClientMachine.terminal}).
         @param paint: how lines are coloured, if at all.
+        @param comesBack: reconnect after a lost session (L{Reconnector}).
+        @param tlsOptions: connect over TLS with these client options.
         """
         self.reactor = reactor
         self.host = host
         self.port = port
         self.udp = udp
         self.ui = ui
+        self.tlsOptions = tlsOptions
+        self.paint = paint
         self.machine = ClientMachine(
             self, name, "UDP" if udp else "TCP", offerGhost, terminal=terminal, paint=paint
         )
+        self.machine.comesBack = comesBack
+        self.reconnector = Reconnector(reactor, self._notice, self._connect, self._gaveUp)
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
@@ -165,24 +244,49 @@ class ChatClient:
                 if answered or not self.udp:
                     self.machine.connectionLost()
                 else:
-                    self._noAnswer(_("did not answer; giving up"))
+                    self._noAnswer(_("The server at {host} port {port} did not answer; giving up."))
 
         def refused() -> None:
             if self._session is session:
                 if answered:
                     self.machine.connectionLost()
                 else:
-                    self._noAnswer(_("does not answer (nothing is listening on that UDP port)"))
+                    self._noAnswer(
+                        _(
+                            "The server at {host} port {port} does not answer"
+                            " (nothing is listening on that UDP port)."
+                        )
+                    )
 
-        return Listener(frame, lost, refused)
+        def tlsFailed(reason: Failure) -> None:
+            if self._session is session:
+                self._untrusted(reason)
 
-    def _noAnswer(self, why: str) -> None:
+        return Listener(frame, lost, refused, tlsFailed)
+
+    def _noAnswer(self, sentence: str) -> None:
+        """
+        A UDP server that never answered: C{sentence} says how, with the
+        C{host} and C{port} fields.
+        """
+        if self.machine.away:
+            self.away(_("the server does not answer"))
+            return
+        self.ui.show(sentence.format(host=self.host, port=self.port))
+        self.finish(1)
+
+    def _untrusted(self, reason: Failure) -> None:
+        """
+        TLS failed: the certificate is not trusted (or the server does not
+        speak TLS). Trying again would only fail again.
+        """
         self.ui.show(
-            _("The server at {host} port {port} {why}.").format(
-                host=self.host, port=self.port, why=why
+            _("TLS with {host} port {port} failed: {why}.").format(
+                host=self.host, port=self.port, why=tls.describe(reason)
             )
         )
-        self.finish(1)
+        self.ui.show(tls.advice(reason))
+        self.finish(UNTRUSTED)
 
     def _stillWaiting(self) -> None:
         self._waitNotice = None
@@ -215,11 +319,16 @@ class ChatClient:
         A literal address is connected to directly; only a name needs
         HostnameEndpoint (and its resolver thread).
         """
+        endpoint: Any
         if isIPAddress(self.host):
-            return TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
-        if isIPv6Address(self.host):
-            return TCP6ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
-        return HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
+            endpoint = TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
+        elif isIPv6Address(self.host):
+            endpoint = TCP6ClientEndpoint(self.reactor, self.host, self.port, timeout=10)
+        else:
+            endpoint = HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
+        if self.tlsOptions is not None:
+            return wrapClientTLS(self.tlsOptions, endpoint)
+        return endpoint
 
     def _connectUDP(self, listener: Listener) -> None:
         try:
@@ -246,6 +355,9 @@ class ChatClient:
             reason = _("no answer within {seconds:g} seconds").format(seconds=CONNECT_LIMIT)
         else:
             reason = failure.getErrorMessage()
+        if self.machine.away:
+            self.away(reason)
+            return
         self.ui.show(
             _("Cannot connect to {host} port {port}: {why}").format(
                 host=self.host, port=self.port, why=reason
@@ -283,16 +395,39 @@ class ChatClient:
                     self.machine.answer(text)
             # A bug of ours must not leave a dead terminal: say so, and leave.
             except Exception as e:  # noqa: BLE001
-                self.ui.show(_("Internal error: {error}; leaving.").format(error=repr(e)))
+                self.ui.show(_("Internal error: {error!r}; leaving.").format(error=e))
                 self.finish(1)
 
     def reconnect(self) -> None:
         self._connect()
 
+    def away(self, why: str) -> None:
+        """
+        The session is over (or an attempt to come back failed): close what
+        is left of it, and try again after a while.
+        """
+        self._session = None  # the old session's late events are not ours
+        self.reactor.callLater(0, self._closeLink)  # after its last frame is acked
+        self.reconnector.lost(why)
+
+    def back(self) -> None:
+        self.reconnector.succeeded()
+
+    def _notice(self, text: str) -> None:
+        """
+        The reconnector's lines (the loss, the countdown), coloured as notices.
+        """
+        self.ui.show(self.paint("notice", text))
+
+    def _gaveUp(self, why: str) -> None:
+        self.ui.show(why)
+        self.finish(1)
+
     def finish(self, status: int) -> None:
         if self.status is not None:
             return
         self.status = status
+        self.reconnector.stop()
         self._cancelWaitNotice()
         self.reactor.callLater(0, self._closeLink)  # after this frame is acked
         self.ui.close().addBoth(lambda _: self.done.callback(status))
@@ -313,9 +448,10 @@ class ChatClient:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parseArguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     # Once, before any sentence is made (see chatroom.client.text).
-    install(args.translation)
+    install(chosenLanguage(argv))
+    args = parseArguments(argv)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):  # as a process's own streams are
             stream.reconfigure(errors="replace")
@@ -334,6 +470,13 @@ def main(argv: list[str] | None = None) -> int:
     def begin() -> None:
         nonlocal client
         ui: UI = TerminalUI() if interactive else LineUI(IReactorFromThreads(reactor))
+        if args.insecure:
+            ui.show(
+                _(
+                    "Warning: --insecure: the server's certificate is not checked, so anyone"
+                    " on the way could read and change this chat."
+                )
+            )
         client = ChatClient(
             reactor,
             args.host,
@@ -344,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
             offerGhost=interactive,
             terminal=interactive,
             paint=painterFor(sys.stdout) if interactive else plain,
+            comesBack=interactive if args.reconnect is None else args.reconnect,
+            tlsOptions=args.tlsOptions,
         )
         client.done.addBoth(lambda _: reactor.stop())
         client.start()

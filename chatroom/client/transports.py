@@ -19,6 +19,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatroom import codec
+from chatroom.client.tls import isTLSFailure
 from chatroom.codec import parseDatagram
 from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.sockets import IUDPPort, SocketAddress
@@ -40,11 +41,14 @@ class Listener:
         frame: Callable[[str], object],
         lost: Callable[[], object],
         refused: Callable[[], object] | None = None,
+        tlsFailed: Callable[[Failure], object] | None = None,
     ) -> None:
         self.frame = frame
         self.lost = lost
         #: Nothing listens on the server's port (UDP: ICMP port unreachable).
         self.refused = refused or lost
+        #: TLS failed, most often because the server's certificate is not trusted.
+        self.tlsFailed = tlsFailed or (lambda reason: lost())
 
 
 def _text(line: bytes) -> str:
@@ -70,7 +74,10 @@ class TCPClientProtocol(LineReceiver):
         pass  # longer than any server frame: not ours to show
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.listener.lost()
+        if isTLSFailure(reason):
+            self.listener.tlsFailed(reason)
+        else:
+            self.listener.lost()
 
     def sendFrame(self, frame: str) -> None:
         self.transport.write(frame.encode("utf-8") + b"\n")

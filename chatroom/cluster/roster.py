@@ -1,0 +1,434 @@
+"""
+Presence shared by several nodes through Redis: L{ClusterRoster}, the other
+L{IRoster}.
+
+Each node keeps its own sessions in an in-process L{Roster} (delivery to them
+costs what it costs on one node) and tells Redis what the others must know:
+which names are held, who is present, what was said. Every change is one Lua
+script, so a name is taken by one node or the other, never both; a public
+message crosses Redis once, on the room's channel, and each node hands it to
+its own sessions; a direct message goes to the channel of the target's node,
+which answers once its session has it.
+
+While Redis is away the node says so once, refuses what needs Redis with
+L{Unavailable} (the room answers C{ERR UNAVAILABLE}), keeps its sessions, and
+when Redis answers again, tells it who is here before serving again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatroom import codec, names
+from chatroom.cluster import NODE_TIMEOUT, scripts
+from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
+from chatroom.codec import Reason
+from chatroom.history import Said
+from chatroom.roster import IRoster, Roster
+from chatroom.store import Unavailable
+
+if TYPE_CHECKING:
+    from chatroom.pipeline import Session
+
+#: Key and channel prefix in Redis.
+PREFIX = "chatroom:"
+
+
+def nodeName() -> str:
+    """
+    A name for this node, new at each start: host, process, and a random part.
+    """
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
+
+
+@implementer(IRoster)
+class ClusterRoster:
+    """
+    The room's presence, shared with the other nodes of the cluster.
+
+    @ivar local: this node's own sessions.
+    @ivar heard: called with each public message said on another node (the
+        room's history remembers it).
+    @ivar up: whether Redis answers: without it, nothing that needs Redis
+        is done, and the room answers C{ERR UNAVAILABLE}.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        reactor: Any,
+        url: RedisURL,
+        nodeTimeout: float = NODE_TIMEOUT,
+        node: str | None = None,
+        prefix: str = PREFIX,
+    ) -> None:
+        self.reactor = reactor
+        self.url = url
+        self.node = node or nodeName()
+        self.prefix = prefix
+        self.nodeTimeout = nodeTimeout
+        self.local = Roster()
+        self.heard: Callable[[Said], None] = lambda said: None
+        self.up = False
+        self._wasUp: bool | None = None
+        self._joined = False
+        self._departed = False
+        self._ids = itertools.count()
+        self._replies: dict[str, Deferred[str | None]] = {}
+        self._roomChannel = prefix + "room"
+        self._nodeChannel = f"{prefix}node:{self.node}"
+        timeout = min(REPLY_TIMEOUT, nodeTimeout / 4)
+        self.engine = Engine(
+            reactor,
+            url,
+            [self._roomChannel, self._nodeChannel],
+            self._message,
+            self._changed,
+            timeout,
+        )
+        self._beat = LoopingCall(self._heartbeat)
+        self._beat.clock = reactor
+        self._beating: Deferred[Any] | None = None
+
+    # Starting and stopping (L{ClusterService}).
+
+    def start(self) -> None:
+        self.engine.start()
+        self._beat.start(self.nodeTimeout / 4, now=False)
+
+    def depart(self) -> Deferred[Any]:
+        """
+        Stopping cleanly: the node's users leave the room for the others
+        (C{LEAVE … SHUTDOWN}), its names are free, and Redis is left.
+        """
+        self._departed = True
+        if self._beat.running:
+            self._beat.stop()
+        d = self._run(scripts.DEPART, (), ()) if self.up else succeed(None)
+        d.addErrback(lambda f: self.log.warn("cluster: could not say goodbye: {why}", why=f.value))
+        d.addBoth(lambda _: self.engine.stop())
+        return d
+
+    # Redis coming and going.
+
+    def _changed(self) -> None:
+        if not self.engine.connected:
+            if self.up:
+                self._down("connection lost")
+        elif not self.up and self._beating is None:
+            self._heartbeat()
+
+    def _down(self, why: object) -> None:
+        self.up = False
+        if self._wasUp is not False:
+            self._wasUp = False
+            self.log.warn(
+                "cluster: Redis at {url} unavailable ({why}); logins and messages get"
+                " ERR UNAVAILABLE until it is back",
+                url=self.url.redacted(),
+                why=why,
+            )
+
+    def _heartbeat(self) -> Deferred[Any] | None:
+        if self._beating is not None or self._departed:
+            return None
+        if not self.engine.connected:
+            self._down("cannot connect")
+            return None
+        d = self._run(scripts.BEAT, (), (int(self.nodeTimeout * 1000),))
+        d.addCallback(self._beaten)
+        d.addErrback(self._beatFailed)
+        d.addBoth(self._beatDone)
+        self._beating = d
+        return None
+
+    def _beatDone(self, result: object) -> None:
+        self._beating = None
+
+    def _beaten(self, state: str) -> Deferred[Any] | None:
+        if self.up and state == "ok":
+            return None
+        # Back (or new): Redis must know who is here before anything else.
+        return self._rejoin(announce=state == "reaped").addCallback(self._rejoined, state)
+
+    def _rejoined(self, ignored: object, state: str) -> None:
+        self.up = True
+        if not self._joined:
+            self._joined = True
+            self.log.info(
+                "cluster: node {node} joined through Redis at {url}",
+                node=self.node,
+                url=self.url.redacted(),
+            )
+        elif self._wasUp is False:
+            self.log.info(
+                "cluster: Redis is back ({state}); {count} users here announced again",
+                state=state,
+                count=len(self.local.online),
+            )
+        self._wasUp = True
+
+    def _beatFailed(self, failure: Failure) -> None:
+        if failure.check(Unavailable):
+            self._down(failure.value)
+            return
+        self.log.failure("cluster: heartbeat", failure)
+        self._down(failure.value)
+
+    def _rejoin(self, announce: bool) -> Deferred[Any]:
+        users = [
+            [key, names.shownKey(s.name or ""), s.name, s.channel.transportName]
+            for key, s in self.local.online.items()
+        ]
+        d = self._run(scripts.REJOIN, (), (json.dumps(users), "1" if announce else "0"))
+
+        def taken(result: str) -> None:
+            for key in json.loads(result) or []:
+                session = self.local.online.get(key)
+                if session is not None:
+                    self.log.warn("cluster: {name} was taken meanwhile by another node", name=key)
+                    session.close(codec.command("BYE", Reason.REPLACED), Reason.REPLACED)
+
+        return d.addCallback(taken)
+
+    def _run(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
+        return self.engine.run(script, keys, (self.prefix, self.node, *args))
+
+    def _ask(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
+        """
+        L{_run} a script a client waits for: if Redis runs it only after we
+        gave up waiting (it was paused), it does nothing.
+        """
+        deadline = int((self.reactor.seconds() + self.engine.timeout) * 1000)
+
+        def inTime(result: Any) -> Any:
+            if result == -1:
+                raise Unavailable("Redis answered too late")
+            return result
+
+        return self._run(script, keys, (*args, deadline)).addCallback(inTime)
+
+    def _fire(self, script: str, keys: Any, args: Any) -> None:
+        """
+        A change the others should know of, that no client waits for: if
+        Redis is away it is lost, and the rejoin that follows sets it right.
+        """
+        if not self.up:
+            return
+        self._run(script, keys, args).addErrback(self._failedQuietly)
+
+    def _failedQuietly(self, failure: Failure) -> None:
+        if failure.check(Unavailable):
+            self._down(failure.value)
+        else:
+            self.log.failure("cluster: updating Redis", failure)
+
+    def _refused(self) -> Deferred[Any]:
+        return fail(Unavailable("Redis is unavailable"))
+
+    # IRoster.
+
+    def holder(self, name: str, asking: Session | None) -> Session | None:
+        return self.local.holder(name, asking)
+
+    def _keys(self, session: Session) -> tuple[str, str]:
+        return (
+            f"{self.prefix}name:{session.nameKey}",
+            f"{self.prefix}shown:{names.shownKey(session.name or '')}",
+        )
+
+    def reserve(self, session: Session) -> Deferred[str | None] | None:
+        self.local.reserve(session)
+        if session.replacing is not None:
+            return None  # a GHOST of a session of ours: the node holds the name already
+        if not self.up:
+            self.local.release(session)
+            return self._refused()
+        d = self._ask(scripts.RESERVE, self._keys(session), (session.name,))
+
+        def answered(value: str | None) -> str | None:
+            if value is None:
+                return None
+            self.local.release(session)
+            return value.partition("\t")[2]
+
+        def failed(failure: Failure) -> Failure:
+            self.local.release(session)
+            return failure
+
+        return d.addCallbacks(answered, failed)
+
+    def _freeable(self, session: Session) -> list[str]:
+        """
+        The keys of C{session}'s name that no other session here holds.
+        """
+        nameKey, shownKey = self._keys(session)
+        free = []
+        key = session.nameKey
+        if key not in self.local.online and key not in self.local.reserved:
+            free.append(nameKey)
+        if names.shownKey(session.name or "") not in self.local.shown:
+            free.append(shownKey)
+        return free
+
+    def release(self, session: Session) -> None:
+        held = session.nameKey is not None and self.local.reserved.get(session.nameKey) is session
+        self.local.release(session)
+        if held and not self._departed:
+            self._fire(scripts.FREE, self._freeable(session), ())
+
+    def enter(self, session: Session) -> None:
+        self.local.enter(session)
+        if self._departed:
+            return
+        self._fire(
+            scripts.ENTER,
+            self._keys(session),
+            (session.name, session.nameKey, session.channel.transportName),
+        )
+
+    def leave(self, session: Session) -> None:
+        self.local.leave(session)
+        if self._departed:
+            return
+        self._fire(scripts.LEAVE, self._freeable(session), (session.nameKey,))
+
+    def find(self, nameKey: str) -> Session | None:
+        return self.local.find(nameKey)
+
+    def present(self) -> list[Session]:
+        return self.local.present()
+
+    def entries(self) -> Deferred[list[str]]:
+        if not self.up:
+            return self._refused()
+
+        def listed(values: list[str]) -> list[str]:
+            people = [json.loads(v) for v in values]
+            people.sort(key=lambda e: (names.caseless(e[1]), f"{e[1]}:{e[2]}"))
+            return [f"{name}:{transport}" for _, name, transport in people]
+
+        return self._run(scripts.USERS, (), ()).addCallback(listed)
+
+    def broadcast(self, frame: bytes, sender: Session | None) -> int:
+        count = self.local.broadcast(frame, sender)
+        if not self._departed:
+            message = json.dumps(["frame", self.node, frame.decode("utf-8")])
+            if self.up:
+                self.engine.publish(self._roomChannel, message).addErrback(self._failedQuietly)
+        return count
+
+    def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
+        """
+        A public message: published once, then delivered here; the count is
+        the whole room's.
+        """
+        if not self.up:
+            return self._refused()
+        message = json.dumps(["pm", self.node, *said])
+
+        def published(present: int) -> int:
+            self.local.broadcast(frame, sender)
+            return max(0, int(present) - 1)
+
+        return self._ask(scripts.PUBLIC, (), (message,)).addCallback(published)
+
+    def elsewhere(self, nameKey: str, frame: bytes) -> Deferred[str | None]:
+        """
+        Hand a direct message to C{nameKey} on the node it is on; fires with
+        their name once that node gave it to their session, or L{None} if
+        they are nowhere (or their node died before it answered: the room
+        keeps the message for them then).
+        """
+        if not self.up:
+            return self._refused()
+        ident = f"{self.node}/{next(self._ids)}"
+        message = json.dumps(["dm", ident, self.node, nameKey, frame.decode("utf-8")])
+        waiting: Deferred[str | None] = Deferred()
+        self._replies[ident] = waiting
+
+        def sent(result: list[Any] | None) -> Any:
+            if result is None or int(result[1]) == 0:
+                self._replies.pop(ident, None)
+                return None  # not present, or its node is gone
+            waiting.addTimeout(self.nodeTimeout, self.reactor, onTimeoutCancel=lambda *_: None)
+            return waiting
+
+        def failed(failure: Failure) -> Failure:
+            self._replies.pop(ident, None)
+            return failure
+
+        def cleanup(result: Any) -> Any:
+            self._replies.pop(ident, None)
+            return result
+
+        d: Deferred[Any] = self._ask(scripts.DIRECT, (), (nameKey, message))
+        d.addCallbacks(sent, failed)
+        return d.addBoth(cleanup)
+
+    # Messages from Redis.
+
+    def _message(self, channel: str, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            kind = message[0]
+            if kind == "frame" and message[1] != self.node:
+                self.local.broadcast(message[2].encode("utf-8"), None)
+            elif kind == "pm" and message[1] != self.node:
+                at, name, transport, text = message[2:6]
+                self.local.broadcast(codec.data("PM", name, transport, text), None)
+                self.heard((at, name, transport, text))
+            elif kind == "gone" and message[1] != self.node:
+                for name, transport in message[3]:
+                    self.local.broadcast(codec.command("LEAVE", name, transport, message[2]), None)
+            elif kind == "back" and message[1] != self.node:
+                for name, transport in message[2]:
+                    self.local.broadcast(codec.command("JOIN", name, transport), None)
+            elif kind == "dm":
+                self._directHere(*message[1:5])
+            elif kind == "dmok":
+                waiting = self._replies.pop(message[1], None)
+                if waiting is not None and not waiting.called:
+                    waiting.callback(message[2])
+        except Exception:  # noqa: BLE001 -- one bad message must not stop the others
+            self.log.failure("cluster: message on {channel}", channel=channel)
+
+    def _directHere(self, ident: str, origin: str, nameKey: str, frame: str) -> None:
+        target = self.local.find(nameKey)
+        shown = None
+        if target is not None:
+            target.send(frame.encode("utf-8"))
+            shown = target.name
+        reply = json.dumps(["dmok", ident, shown])
+        d = self.engine.publish(f"{self.prefix}node:{origin}", reply)
+        d.addErrback(self._failedQuietly)
+
+
+class ClusterService(Service):
+    """
+    Joins the cluster when the server starts; leaves it, cleanly, when it stops.
+    """
+
+    def __init__(self, roster: ClusterRoster) -> None:
+        self.roster = roster
+
+    def startService(self) -> None:
+        super().startService()
+        self.roster.start()
+
+    def stopService(self) -> Deferred[Any]:
+        super().stopService()
+        return self.roster.depart()
