@@ -4,6 +4,7 @@ these tests keep that list whole as the package grows.
 """
 
 from configparser import ConfigParser
+from fnmatch import fnmatch
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
@@ -35,3 +36,22 @@ def test_twisted_plugins_is_listed_but_shadows_nothing():
     assert "twisted.plugins" in _listed()
     assert not (TOP / "twisted" / "__init__.py").exists()
     assert not (TOP / "twisted" / "plugins" / "__init__.py").exists()
+
+
+def test_translations_are_package_data():
+    """
+    chatclient's catalogues (.po and the .mo read at run time) are data, not
+    modules: only setup.cfg's package_data puts them in an install.
+    """
+    config = ConfigParser()
+    config.read(TOP / "setup.cfg")
+    patterns = config["options.package_data"]["chatroom.client"].replace(",", " ").split()
+    client = TOP / "chatroom" / "client"
+    catalogues = [
+        path.relative_to(client).as_posix()
+        for path in (client / "locale").rglob("*")
+        if path.suffix in (".po", ".mo")
+    ]
+    assert any(path.endswith("tr/LC_MESSAGES/chatroom.mo") for path in catalogues)
+    for path in catalogues:
+        assert any(fnmatch(path, pattern) for pattern in patterns), path

@@ -20,7 +20,7 @@ from chatroom.client.conversation import (
     REPLACING,
     Conversation,
 )
-from chatroom.client.text import _
+from chatroom.client.text import N_, _
 from chatroom.codec import Err
 
 #: The answer to "Username:" (any case) that logs in with the same name
@@ -29,7 +29,11 @@ from chatroom.codec import Err
 GHOST_WORD = "!ghost"
 
 #: Answers to the "end the other session?" question that mean yes.
-YES_WORDS = frozenset({"y", "yes"})
+YES_WORDS = frozenset({"y", "yes", "e", "evet"})
+
+#: The server's greeting (C{C WELCOME}'s text), translated when the user's
+#: language is not English.
+GREETING = N_("Welcome {name}, you are connected via {transport}.")
 
 
 class LoggingIn(Conversation):
@@ -100,10 +104,15 @@ class LoggingIn(Conversation):
             self._password = None  # held only to come back after a lost session
         self._ghost = False
         self.welcomed = True
+        # The server greets in English, the protocol's language; in another
+        # language the client's own greeting says the same.
+        greeting = _(GREETING)
         if self.away:
             self._cameBack()
-        elif len(parts) == 3:
+        elif len(parts) == 3 and greeting == GREETING:
             self.view.show(parts[2])
+        elif len(parts) >= 2:
+            self.view.show(greeting.format(name=self.name, transport=parts[1]))
         else:
             self.view.show(_("Welcome {name}.").format(name=self.name))
         self._arrive()

@@ -46,7 +46,7 @@ from chatroom.client.conversation import (
 )
 from chatroom.client.login import LoggingIn
 from chatroom.client.outbox import Sending, messageProblem
-from chatroom.client.text import _
+from chatroom.client.text import N_, _
 from chatroom.codec import Err, Reason
 
 __all__ = [
@@ -61,25 +61,25 @@ __all__ = [
 
 #: Why others leave (C{C LEAVE}'s reason), as the notice tells it.
 DEPARTURES = {
-    Reason.EXIT: "{who} has left the chat.",
-    "CLOSED": "{who} has left the chat (connection closed).",
-    "TIMEOUT": "{who} has left the chat (timed out).",
-    "DROPPED": "{who} has left the chat (dropped by the server).",
-    Reason.REPLACED: "{who} has left the chat (logged in again).",
+    Reason.EXIT: N_("{who} has left the chat."),
+    "CLOSED": N_("{who} has left the chat (connection closed)."),
+    "TIMEOUT": N_("{who} has left the chat (timed out)."),
+    "DROPPED": N_("{who} has left the chat (dropped by the server)."),
+    Reason.REPLACED: N_("{who} has left the chat (logged in again)."),
 }
 
-HELP = """\
+HELP = N_("""\
 At "Operation [PM/DM/EX]:" you can type
   PM <text>          send <text> to everyone (PM alone asks for the text)
   DM <name> <text>   send <text> to <name> only (DM alone shows who is online and asks)
   WHO                see who is online
   HELP or ?          this help
-  EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)"""
+  EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)""")
 
-HELP_AT_TERMINAL = """\
+HELP_AT_TERMINAL = N_("""\
 Anything else you type is offered as a public message: Enter sends it, n keeps it back.
 A paste of several lines sends one message per line, in order.
-Ctrl-C cancels the question being asked; at "Operation" it leaves."""
+Ctrl-C cancels the question being asked; at "Operation" it leaves.""")
 
 
 class ClientMachine(ComingBack, Arriving, Sending, LoggingIn):

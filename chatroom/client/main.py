@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gettext
 import io
 import socket
 import sys
@@ -30,7 +31,7 @@ from chatroom.client.machine import ClientMachine
 from chatroom.client.reconnect import Reconnector
 from chatroom.client.style import Painter, painterFor, plain
 from chatroom.client.terminal import INTERRUPTED, UI, Interrupted, LineUI, TerminalUI
-from chatroom.client.text import _
+from chatroom.client.text import N_, UnknownLanguage, _, available, install, translationFor
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 
 #: How long leaving may wait for the server's BYE.
@@ -45,7 +46,7 @@ WAIT_NOTICE = 3.0
 #: The exit status when the server's TLS certificate is not trusted.
 UNTRUSTED = 3
 
-DESCRIPTION = """\
+DESCRIPTION = N_("""\
 Chat in a chatroom server's room, over TCP (the default) or UDP.
 
 You log in as USERNAME: the first time, you choose its password; after
@@ -81,7 +82,23 @@ Exit status: 0 after leaving (or when the server shuts down, or when you
 logged in again elsewhere), 1 when the connection is lost or refused (or
 cannot be made again), 2 for a bad command line, 3 when the server's TLS
 certificate is not trusted.
-"""
+""")
+
+
+def chosenLanguage(argv: list[str]) -> gettext.NullTranslations:
+    """
+    The translation C{--lang} or the environment asks for, found before the
+    rest of the command line is read, so that its help and its errors speak
+    that language too. A C{--lang} that cannot be used means English here:
+    L{parseArguments} then refuses it.
+    """
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        language = early.parse_known_args(argv)[0].lang
+        return translationFor(language)
+    except (argparse.ArgumentError, UnknownLanguage):
+        return translationFor("en")
 
 
 def parseArguments(argv: list[str]) -> argparse.Namespace:
@@ -94,6 +111,14 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("port", type=int, help=_("the server's port (TCP, or UDP with --udp)"))
     parser.add_argument("username", help=_("your name in the room (1-32 letters, digits, _ - .)"))
     parser.add_argument("--udp", action="store_true", help=_("connect over UDP instead of TCP"))
+    parser.add_argument(
+        "--lang",
+        metavar="LANGUAGE",
+        help=_(
+            "the language of prompts and notices: {languages} (default: from LANGUAGE,"
+            " LC_ALL, LC_MESSAGES or LANG; English otherwise)"
+        ).format(languages=", ".join(available())),
+    )
     parser.add_argument("--tls", action="store_true", help=_("connect over TLS (TCP only)"))
     parser.add_argument(
         "--cafile", metavar="FILE", help=_("trust the certificates in this PEM file (with --tls)")
@@ -118,6 +143,10 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
         help=_("end when the connection is lost (the default for piped input)"),
     )
     args = parser.parse_args(argv)
+    try:
+        translationFor(args.lang)  # chosenLanguage took English for one it cannot use
+    except UnknownLanguage as e:
+        parser.error(f"--lang: {e}")
     if not 0 < args.port < 65536:
         parser.error(_("{port} is not a port number").format(port=args.port))
     if args.tls and args.udp:
@@ -419,7 +448,10 @@ class ChatClient:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parseArguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Once, before any sentence is made (see chatroom.client.text).
+    install(chosenLanguage(argv))
+    args = parseArguments(argv)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):  # as a process's own streams are
             stream.reconfigure(errors="replace")

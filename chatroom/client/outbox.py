@@ -22,10 +22,10 @@ from chatroom.client.conversation import (
     WAIT_USERS,
     Conversation,
 )
-from chatroom.client.text import _
+from chatroom.client.text import _, ngettext
 
 #: Answers to "send that to everyone?" that mean no (Enter means yes).
-NO_WORDS = frozenset({"n", "no"})
+NO_WORDS = frozenset({"n", "no", "h", "hayır", "hayir"})
 
 
 def messageProblem(frame: str) -> str | None:
@@ -170,10 +170,9 @@ class Sending(Conversation):
         me = f"{self.name}[{self.transport}]"
         if kind == "PM":
             count = int(detail) if detail.isdigit() else 0
-            if count == 1:
-                result = _("Sent to 1 user.")
-            else:
-                result = _("Sent to {count} users.").format(count=count)
+            result = ngettext("Sent to {count} user.", "Sent to {count} users.", count).format(
+                count=count
+            )
             if text is None:
                 self.view.show(result)
             else:
@@ -208,5 +207,9 @@ class Sending(Conversation):
         self._outbox.clear()
         self._text = None
         if left:
-            self.view.show(_("{count} more line(s) not sent.").format(count=left))
+            self.view.show(
+                ngettext(
+                    "{count} more line not sent.", "{count} more lines not sent.", left
+                ).format(count=left)
+            )
         self._askOperation()
