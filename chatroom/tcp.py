@@ -247,7 +247,8 @@ class ChatLineProtocol(FrameLines):
             writeNow(self.transport, data)  # type: ignore[arg-type]
         else:
             self.transport.write(data)
-        self._sendq.wrote(len(data))
+        if self._sendq.blocked:  # only a client that stopped reading is counted
+            self._sendq.wrote(len(data))
 
     def close(self) -> Deferred[None]:
         self.flush()
