@@ -36,8 +36,9 @@ from chatroom.room import (
     MSG_RATE,
     Room,
 )
+from chatroom.sqlitestore import AccountStore, openDatabase
 from chatroom.startup import ServerService, StartupError, reportStartupErrors
-from chatroom.store import BUSY_TIMEOUT, AccountStore, Store, openDatabase
+from chatroom.store import BUSY_TIMEOUT, Store
 from chatroom.tcp import SENDQ, ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.timings import IDLE_TIMEOUT
