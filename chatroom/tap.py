@@ -348,16 +348,16 @@ def checkDatabase(path: str, timeout: float = BUSY_TIMEOUT) -> None:
 
 def _checkPostgres(url: str, timeout: float) -> None:
     try:
-        from chatroom import pgstore
+        from chatroom import pgconnect
     except ImportError:
         raise StartupError(
             f"cannot use --db {url.split('//', 1)[0]}//...: PostgreSQL needs psycopg"
             " (pip install 'chatroom[postgresql]')"
         ) from None
     try:
-        pgstore.checkURL(url, timeout)
+        pgconnect.checkURL(url, timeout)
     except DatabaseError as e:
-        raise StartupError(f"cannot use --db {pgstore.redacted(url)}: {e}") from None
+        raise StartupError(f"cannot use --db {pgconnect.redacted(url)}: {e}") from None
 
 
 def openStore(reactor: Any, db: str, timeout: float) -> Store:
