@@ -5,8 +5,9 @@ chatroom nodes.
 
 It answers the same calls as the SQLite store (L{chatroom.store.Store}), and the room, the
 accounts, the history and the inbox run the same query functions on it. Those functions speak
-SQLite's dialect; the differences are few, and all of them are here: C{?} and C{:name}
-placeholders become psycopg's C{%s} and C{%(name)s} (L{_Connection}); every call is one
+SQLite's dialect; the differences are few, and all of them are here or in
+L{chatroom.pgconnect}: C{?} and C{:name} placeholders become psycopg's C{%s} and C{%(name)s}
+(L{chatroom.pgconnect.Connection}); every call is one
 transaction, so L{chatroom.store.atomically} adds none; ids are identity columns
 (C{schema/postgresql}); registering locks the accounts' skeletons for the transaction and
 ignores a taken name (C{ON CONFLICT}), since other nodes may register at the same moment.
@@ -27,15 +28,10 @@ the sockets of calls still stuck after L{CLOSE_TIMEOUT}, so a node always stops.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable, Iterable
-from functools import lru_cache
-from importlib import resources
-from importlib.resources.abc import Traversable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
@@ -46,7 +42,8 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from chatroom import names
-from chatroom.migrations import DatabaseError, targetVersion
+from chatroom.migrations import DatabaseError
+from chatroom.pgconnect import Connection, connect, oneLine, redacted
 from chatroom.store import BUSY_TIMEOUT, READERS, Account, Unavailable
 
 T = TypeVar("T")
@@ -58,138 +55,9 @@ GRACE = 1.0
 #: Seconds closing the store waits for running calls before cutting their connections.
 CLOSE_TIMEOUT = 2.0
 
-#: Advisory lock keys (any two numbers of our own): one node at a time upgrades the schema or
+#: Advisory lock key (another of our own, beside L{chatroom.pgconnect}'s): one node at a time
 #: registers a name.
-_SCHEMA_LOCK = 0x636861_01
 _ACCOUNTS_LOCK = 0x636861_02
-
-# A quoted string or identifier (left alone), a ? or a :name placeholder, or a % (escaped).
-_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?|(?<!:):([A-Za-z_]\w*)|%""")
-
-
-def redacted(url: str) -> str:
-    """
-    C{url} fit for a log or an error message: any password replaced by C{***}.
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-    except ValueError:
-        return url.split("//", 1)[0] + "//(a URL that cannot be read)"
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}:***@{host}"
-    query = urllib.parse.urlencode(
-        [
-            (key, "***" if key == "password" else value)
-            for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        ]
-    )
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def schemaFiles() -> Traversable:
-    """
-    The packaged PostgreSQL schemas: C{vN.sql} and C{upgrade-to-vN.sql}, as for SQLite.
-    """
-    return resources.files("chatroom.schema").joinpath("postgresql")
-
-
-@lru_cache(maxsize=256)
-def _translated(sql: str) -> str:
-    """
-    C{sql} with SQLite's placeholders (C{?}, C{:name}) as psycopg's (C{%s}, C{%(name)s}).
-    """
-
-    def one(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "?":
-            return "%s"
-        if token == "%":
-            return "%%"
-        if match.group(1) is not None:
-            return f"%({match.group(1)})s"
-        return token.replace("%", "%%")  # a quoted string: psycopg reads % even there
-
-    return _TOKEN.sub(one, sql)
-
-
-class _Connection:
-    """
-    A psycopg connection as the query functions (written for sqlite3) use one.
-    """
-
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.connection = connection
-
-    def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
-        return self.connection.execute(_translated(sql), parameters)
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
-        cursor = self.connection.cursor()
-        cursor.executemany(_translated(sql), parameters)
-        return cursor
-
-    def atomically(self, f: Callable[[Any], T]) -> T:
-        # Every call of the store is a transaction already.
-        return f(self)
-
-
-def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
-    """
-    Bring the database to the newest schema in C{schemas}, creating it if empty, each step in
-    a transaction of its own; a database newer than this chatroom is refused. Nodes starting
-    together take turns.
-
-    @param db: a connection in autocommit mode.
-    @return: the version the database now holds.
-    @raise DatabaseError: if the database cannot be brought to the newest schema.
-    """
-    target = targetVersion(schemas)
-    with db.transaction():
-        db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-        exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
-        row = db.execute("SELECT version FROM version").fetchone() if exists and exists[0] else None
-        current = None if row is None else int(row[0])
-        if current is not None and current > target:
-            raise DatabaseError(
-                f"database schema v{current} is newer than this chatroom (v{target})"
-            )
-        if current is None:
-            steps = [(target, schemas.joinpath(f"v{target}.sql"))]
-        else:
-            steps = [
-                (version, schemas.joinpath(f"upgrade-to-v{version}.sql"))
-                for version in range(current + 1, target + 1)
-            ]
-        for version, script in steps:
-            if not script.is_file():
-                raise DatabaseError(f"no way from schema v{current} to v{version} ({script.name})")
-            # One savepoint per step: a failed step leaves the version before it.
-            with db.transaction():
-                db.execute(script.read_text("utf-8"))
-                db.execute("DELETE FROM version")
-                db.execute("INSERT INTO version VALUES (%s)", (version,))
-    return target
-
-
-def connect(
-    url: str, timeout: float, schemas: Traversable | None = None
-) -> psycopg.Connection[Any]:
-    """
-    A connection to C{url}, its schema brought up to date.
-
-    @raise psycopg.Error: if PostgreSQL cannot be reached or refuses us.
-    @raise DatabaseError: if the schema cannot be used.
-    """
-    db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout)))
-    try:
-        ensureSchema(db, schemaFiles() if schemas is None else schemas)
-    except BaseException:
-        db.close()
-        raise
-    return db
 
 
 class PostgresStore:
@@ -230,7 +98,7 @@ class PostgresStore:
                 db = connect(self.url, self.busyTimeout)
                 self._schemaChecked = True
         except psycopg.Error as e:
-            raise Unavailable(f"cannot reach the database: {_oneLine(e, self.url)}") from e
+            raise Unavailable(f"cannot reach the database: {oneLine(e, self.url)}") from e
         db.read_only = readOnly
         return db
 
@@ -246,11 +114,11 @@ class PostgresStore:
         try:
             with db.transaction():
                 db.execute("SELECT set_config('statement_timeout', %s, true)", (str(remaining),))
-                return f(_Connection(db))
+                return f(Connection(db))
         except (psycopg.IntegrityError, psycopg.ProgrammingError, psycopg.DataError):
             raise  # our own doing, not the database's state
         except psycopg.Error as e:
-            raise Unavailable(f"the database: {_oneLine(e)}") from e
+            raise Unavailable(f"the database: {oneLine(e)}") from e
         finally:
             with self._lock:
                 self._busy.discard(db)
@@ -351,7 +219,7 @@ class PostgresStore:
         try:
             self._writer = connect(self.url, self.busyTimeout)
         except (psycopg.Error, DatabaseError) as e:
-            raise Unavailable(_oneLine(e, self.url)) from None
+            raise Unavailable(oneLine(e, self.url)) from None
         self._schemaChecked = True
         self._pool.start()
         self._readPool.start()
@@ -390,7 +258,7 @@ class PostgresStore:
         The account registered under C{nameKey} (see L{chatroom.names.caseless}).
         """
 
-        def query(db: _Connection) -> Account | None:
+        def query(db: Connection) -> Account | None:
             row = db.execute(
                 "SELECT name, password_hash FROM accounts WHERE name_key = ?", (nameKey,)
             ).fetchone()
@@ -403,7 +271,7 @@ class PostgresStore:
         The name of an account with this skeleton or this shown skeleton, if there is one.
         """
 
-        def query(db: _Connection) -> str | None:
+        def query(db: Connection) -> str | None:
             row = db.execute(
                 "SELECT name FROM accounts WHERE skeleton = ? OR shown_skeleton = ? LIMIT 1",
                 (skeleton, shownSkeleton),
@@ -418,7 +286,7 @@ class PostgresStore:
         on this node or any other. Fires once the row is committed.
         """
 
-        def insert(db: _Connection) -> bool:
+        def insert(db: Connection) -> bool:
             # Registrations take turns (one lock for the transaction): the look-alike check and
             # the insert are atomic even against another node's registration.
             db.execute("SELECT pg_advisory_xact_lock(?)", (_ACCOUNTS_LOCK,))
@@ -447,7 +315,7 @@ class PostgresStore:
         Replace an account's hash (when its hashing parameters are raised).
         """
 
-        def update(db: _Connection) -> None:
+        def update(db: Connection) -> None:
             db.execute(
                 "UPDATE accounts SET password_hash = ? WHERE name_key = ?", (passwordHash, nameKey)
             )
@@ -462,41 +330,3 @@ def _frozen(failure: Failure, seconds: float) -> Failure:
     if failure.check(TimeoutError):
         return Failure(Unavailable(f"the database did not answer within {seconds:g} s"))
     return failure
-
-
-def _oneLine(error: BaseException, url: str = "") -> str:
-    """
-    libpq's message on one line (it spreads hints over several), without C{url} (libpq quotes
-    a URL it cannot read whole, password and all).
-    """
-    message = str(error)
-    if url:
-        message = message.replace(url, redacted(url))
-    return " ".join(message.split())
-
-
-def checkURL(url: str, timeout: float) -> None:
-    """
-    Fail now, with one clear line, if C{url} cannot be used: not a valid URL, or no PostgreSQL
-    answers there, or its schema is newer than ours. Creates nothing: the server may yet fail
-    to start (the store creates the schema when it opens).
-
-    @raise DatabaseError: saying what is wrong, the password left out.
-    """
-    try:
-        psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.Error as e:
-        raise DatabaseError(f"not a valid PostgreSQL URL: {_oneLine(e, url)}") from None
-    target = targetVersion(schemaFiles())
-    try:
-        with psycopg.connect(url, connect_timeout=max(1, round(timeout))) as db:
-            exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
-            row = (
-                db.execute("SELECT max(version) FROM version").fetchone()
-                if exists and exists[0]
-                else None
-            )
-    except psycopg.Error as e:
-        raise DatabaseError(_oneLine(e, url)) from None
-    if row is not None and row[0] is not None and row[0] > target:
-        raise DatabaseError(f"database schema v{row[0]} is newer than this chatroom (v{target})")

@@ -1,7 +1,7 @@
 """
 The room: who may connect, the verbs (one table: arguments, required phase,
-handler), public and direct messages, join and leave notices, and the console
-log of it all.
+handler), join and leave notices, and the console log of it all; what the
+verbs do once allowed (public and direct messages) is L{chatroom.talk}'s.
 
 It sees decoded frames from the L{chatroom.pipeline} and reaches presence
 only through an L{IRoster}; logging in is L{chatroom.login}'s.
@@ -23,13 +23,14 @@ from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
 from chatroom.history import HISTORY, History, Said, timestamp
-from chatroom.inbox import INBOX, INBOX_DAYS, Inbox, InboxFull
+from chatroom.inbox import INBOX, INBOX_DAYS, Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
-from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, Awaiting, IChannel, Session
+from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, IChannel, Session
 from chatroom.roster import IRoster, Roster
 from chatroom.store import Store, Unavailable
+from chatroom.talk import Talking
 
 # Defaults, written once: the twistd options show and use these.
 LOGIN_TIMEOUT = 30.0
@@ -73,7 +74,7 @@ class Verb:
     handler: Handler
 
 
-class Room(Service):
+class Room(Talking, Service):
     """
     One chat room: every session and every rule but logging in.
 
@@ -361,191 +362,3 @@ class Room(Service):
             session.error(Err.BAD_FRAME, f"{item.verb} takes at most one word")
             return None
         return verb.handler(session, item)
-
-    # Talking.
-
-    def _publicStart(self, session: Session, frame: Frame) -> None:
-        session.awaiting = Awaiting.PUBLIC
-        session.send(codec.command("ACK", "PM"))
-
-    def _directStart(self, session: Session, frame: Frame) -> Deferred[None] | None:
-        session.awaiting = Awaiting.DIRECT
-        return self._sendUserList(session)
-
-    def _who(self, session: Session, frame: Frame) -> Deferred[None] | None:
-        session.awaiting = None
-        return self._sendUserList(session)
-
-    def _sendUserList(self, session: Session) -> Deferred[None] | None:
-        """
-        Send who is online, sorted case-insensitively, in as many
-        C{C USERS} frames as it takes (1.1): a frame of 70 long non-ASCII
-        names would be over the clients' limit, and one of 560 over what a
-        datagram can carry. On several nodes the list comes from Redis.
-        """
-        entries = self.roster.entries()
-        if isinstance(entries, Deferred):
-            return entries.addCallbacks(
-                self._sendEntries, self._clusterUnavailable, (session,), {}, (session, "C USERS")
-            )
-        self._sendEntries(entries, session)
-        return None
-
-    def _sendEntries(self, entries: list[str], session: Session) -> None:
-        for frame in codec.listFrames("USERS", entries):
-            session.send(frame)
-
-    def _clusterUnavailable(self, failure: Failure, session: Session, what: str) -> None:
-        """
-        Redis (several nodes) did not answer: the client is told, nothing
-        was half done.
-        """
-        failure.trap(Unavailable)
-        session.awaiting = None
-        self.log.warn(
-            "{label}: {what} not done: {why}", label=session.label, what=what, why=failure.value
-        )
-        session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
-
-    def _history(self, session: Session, frame: Frame) -> None:
-        """
-        C{C HISTORY [n]} (1.1): the last C{n} public messages, at most (and
-        by default) as many as are kept, oldest first; from memory.
-        """
-        count = self.history.size
-        if frame.rest:
-            if not (frame.rest.isascii() and frame.rest.isdigit()):
-                session.error(Err.BAD_FRAME, "C HISTORY takes a number of messages, 0 or more")
-                return
-            if len(frame.rest) < 10:
-                count = min(count, int(frame.rest))
-        said = self.history.last(count)
-        session.send(codec.command("HISTORY", str(len(said))))
-        for at, sender, transport, text in said:
-            session.send(codec.data("HISTORY", timestamp(at), sender, transport, text))
-
-    def _ping(self, session: Session, frame: Frame) -> None:
-        session.send(codec.command("PONG", frame.rest) if frame.rest else codec.command("PONG"))
-
-    def _exit(self, session: Session, frame: Frame) -> None:
-        session.close(codec.command("BYE", Reason.EXIT), Reason.EXIT)
-
-    def _data(self, session: Session, frame: Frame) -> Deferred[None] | None:
-        if session.life.phase is not Phase.ACTIVE:
-            session.error(Err.STATE, "log in first")
-            return None
-        name = session.name
-        assert name is not None  # named by welcome, on entering ACTIVE
-        awaiting, session.awaiting = session.awaiting, None
-        if awaiting is Awaiting.PUBLIC:
-            return self._public(session, name, frame.rest)
-        elif awaiting is Awaiting.DIRECT:
-            return self._direct(session, name, frame)
-        else:
-            session.error(Err.STATE, "send C PM or C DM first")
-        return None
-
-    def _public(self, session: Session, name: str, text: str) -> Deferred[None] | None:
-        if not text:
-            session.error(Err.BAD_TEXT, "the message is empty")
-            return None
-        transport = session.channel.transportName
-        said = (int(self.clock.seconds() * 1000), name, transport, text)
-        count = self.roster.say(codec.data("PM", name, transport, text), session, said)
-        if isinstance(count, Deferred):  # several nodes: said once Redis has it
-            return count.addCallbacks(
-                self._said, self._clusterUnavailable, (session, said), {}, (session, "C PM")
-            )
-        self._said(count, session, said)
-        return None
-
-    def _said(self, count: int, session: Session, said: Said) -> None:
-        session.send(codec.command("OK", "PM", str(count)))
-        if self.history.size:
-            self.history.add(*said)
-        self.log.public(*said[1:])
-
-    def _direct(self, session: Session, name: str, frame: Frame) -> Deferred[None] | None:
-        parts = frame.words(1)
-        if len(parts) < 2 or not parts[1]:
-            session.error(Err.BAD_TEXT, "send D <username> <text>")
-            return None
-        target = self.roster.find(names.key(parts[0]))
-        if target is None:
-            message = codec.data("DM", name, session.channel.transportName, parts[1])
-            handed = self.roster.elsewhere(names.key(parts[0]), message)
-            if handed is not None:  # several nodes: on another, or nowhere
-                return handed.addCallbacks(
-                    self._handedOver,
-                    self._clusterUnavailable,
-                    (session, name, parts[0], parts[1]),
-                    {},
-                    (session, "C DM"),
-                )
-        if target is None and self.inbox is not None:
-            return self._keepDirect(session, name, parts[0], parts[1])
-        if target is None:
-            session.error(Err.NO_SUCH_USER, f"{parts[0]} is not online")
-            return None
-        assert target.name is not None  # present, so named
-        transport = session.channel.transportName
-        target.send(codec.data("DM", name, transport, parts[1]))
-        session.send(codec.command("OK", "DM", target.name))
-        self.log.info(
-            "{name}[{transport}] sent a direct message to {target}",
-            name=name,
-            transport=transport,
-            target=target.label,
-        )
-        return None
-
-    def _handedOver(
-        self, shown: str | None, session: Session, name: str, recipient: str, text: str
-    ) -> Deferred[None] | None:
-        """
-        A direct message to another node's user: C{shown} is their name once
-        their session has it; L{None} if nobody had it (left meanwhile, or
-        their node died): then it is kept for them, as for anyone offline.
-        """
-        if shown is not None:
-            session.send(codec.command("OK", "DM", shown))
-            self.log.info(
-                "{name} sent a direct message to {target} on another node", name=name, target=shown
-            )
-            return None
-        if self.inbox is not None:
-            return self._keepDirect(session, name, recipient, text)
-        session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
-        return None
-
-    def _keepDirect(self, session: Session, name: str, recipient: str, text: str) -> Deferred[None]:
-        """
-        A direct message to someone offline (1.1): kept if they have an
-        account, answered once it is on disk; the session's next frames
-        wait for that.
-        """
-        assert self.inbox is not None  # only called with one
-        d = self.inbox.keep(recipient, name, session.channel.transportName, text)
-
-        def kept(shown: str | None) -> None:
-            if shown is None:
-                session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
-            else:
-                session.send(codec.command("OK", "DM", shown, "STORED"))
-
-        def refused(failure: Failure) -> Failure | None:
-            if failure.check(InboxFull):
-                full = f"{failure.value.args[0]} has too many stored messages; try later"
-                session.error(Err.INBOX_FULL, full)
-                return None
-            if failure.check(Unavailable):
-                self.log.warn(
-                    "{label}: direct message not stored, database unavailable: {why}",
-                    label=session.label,
-                    why=failure.value,
-                )
-                session.error(Err.UNAVAILABLE, "the database is busy right now; try again later")
-                return None
-            return failure
-
-        return d.addCallbacks(kept, refused)

@@ -14,7 +14,8 @@ import sys
 
 from twisted.python import usage
 
-from chatroom.tap import Options, makeService
+from chatroom.options import Options
+from chatroom.tap import makeService
 
 
 class CommandOptions(Options):

@@ -16,9 +16,10 @@ import pytest_twisted
 from argon2 import PasswordHasher
 from hypothesis import settings
 
+from chatroom.options import Options
 from chatroom.passwords import Passwords
 from chatroom.room import Room
-from chatroom.tap import Options, buildService
+from chatroom.tap import buildService
 from chatroom.udp import UDPTimings
 
 pytest.register_assert_rewrite("wire", "udpwire", "wswire")

@@ -13,7 +13,7 @@ from twisted.cred.error import UnauthorizedLogin
 
 from chatroom.accounts import Accounts, AlreadyRegistered, Registration
 from chatroom.passwords import Passwords
-from chatroom.store import AccountStore
+from chatroom.sqlitestore import AccountStore
 
 
 @pytest_twisted.async_yield_fixture

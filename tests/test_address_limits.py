@@ -12,7 +12,7 @@ import pytest_twisted
 from twisted.internet.defer import Deferred, gatherResults
 from wire import connect, loggedIn
 
-from chatroom.tap import Options
+from chatroom.options import Options
 
 README = Path(__file__).parent.parent / "README.rst"
 

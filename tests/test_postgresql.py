@@ -27,7 +27,8 @@ from test_inbox import _dm, _login, _register
 from wire import BlockingClient, connect, installed, loggedIn, twistdServer
 
 from chatroom.migrations import DatabaseError
-from chatroom.pgstore import PostgresStore, ensureSchema, redacted, schemaFiles
+from chatroom.pgconnect import ensureSchema, redacted, schemaFiles
+from chatroom.pgstore import PostgresStore
 from chatroom.store import Unavailable
 
 _names = itertools.count()

@@ -13,7 +13,8 @@ import pytest_twisted
 
 from chatroom import names
 from chatroom.migrations import DatabaseError, ensureSchema, schemaVersion
-from chatroom.store import AccountStore, Unavailable, openDatabase
+from chatroom.sqlitestore import AccountStore, openDatabase
+from chatroom.store import Unavailable
 
 
 def test_fresh_database_gets_the_newest_schema(tmp_path):

@@ -20,8 +20,9 @@ from twisted.internet import error
 from twisted.internet.task import deferLater
 from wire import WAIT, connect, loggedIn
 
+from chatroom.options import Options
 from chatroom.startup import StartupError
-from chatroom.tap import Options, buildService
+from chatroom.tap import buildService
 from chatroom.udp import UDPTimings
 
 # Holds BEGIN EXCLUSIVE on a database until its stdin ends.

@@ -351,7 +351,7 @@ def test_web_options():
     """
     from twisted.python.usage import UsageError
 
-    from chatroom.tap import Options
+    from chatroom.options import Options
 
     def parsed(*args: str) -> Options:
         options = Options()

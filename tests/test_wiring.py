@@ -19,8 +19,9 @@ from twisted.internet.task import deferLater
 from wire import BlockingClient, ServerProcess, installed, loggedIn
 
 from chatroom.listeners import ListenerService
+from chatroom.options import Options
 from chatroom.startup import ServerService, StartupError
-from chatroom.tap import Options, buildService
+from chatroom.tap import buildService
 
 
 def _options(*args: str) -> Options:

@@ -1,0 +1,310 @@
+"""
+The options of C{twistd chatroom} (and C{chatserver}): each one's default,
+its check, and the checks across several (C{--redis} with C{--db}).
+
+Checking options looks at nothing but the words given; what they name is
+looked at in L{chatroom.database} and L{chatroom.tap}, and nothing is built
+here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any, ClassVar
+
+from twisted.internet.endpoints import quoteStringArgument
+from twisted.python import usage
+
+from chatroom.cluster import NODE_TIMEOUT
+from chatroom.database import isURL
+from chatroom.history import HISTORY
+from chatroom.inbox import INBOX, INBOX_DAYS
+from chatroom.room import (
+    LOGIN_FAILURES,
+    LOGIN_TIMEOUT,
+    MAX_CLIENTS,
+    MAX_PER_HOST,
+    MAX_REGISTRATIONS,
+    MSG_BURST,
+    MSG_RATE,
+)
+from chatroom.store import BUSY_TIMEOUT
+from chatroom.tcp import SENDQ
+from chatroom.udp.timings import IDLE_TIMEOUT
+
+
+def _positive(kind: type) -> Any:
+    def check(value: str) -> Any:
+        number = kind(value)
+        if number <= 0:
+            raise ValueError(f"{value} is not above zero")
+        return number
+
+    check.coerceDoc = "Must be above zero."  # type: ignore[attr-defined]
+    return check
+
+
+def _atLeastZero(kind: type) -> Any:
+    def check(value: str) -> Any:
+        number = kind(value)
+        if number < 0:
+            raise ValueError(f"{value} is below zero")
+        return number
+
+    check.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
+    return check
+
+
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
+        raise ValueError(f"{value!r} is not a port: give a number from 0 to 65535 (0: any free)")
+    return int(value)
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Runs a chat room. Users connect with `chatclient HOST PORT NAME` "
+        "(or by hand: `nc HOST PORT`), log in with a name and a password "
+        "(new names are registered at their first login), then send public "
+        "(PM) and direct (DM) messages. The protocol is in docs/protocol.rst."
+    )
+
+    optParameters: ClassVar[list[list[Any]]] = [
+        ["port", "p", 9000, "Port to listen on, for TCP and UDP alike.", _port],
+        ["udp-port", None, None, "Port for UDP, when it should differ from --port.", _port],
+        [
+            "udp-timeout",
+            None,
+            IDLE_TIMEOUT,
+            "Seconds of silence after which a UDP session is over.",
+            _positive(float),
+        ],
+        [
+            "interface",
+            "i",
+            "",
+            "Address to listen on (default: every IPv4 interface; '::' adds IPv6).",
+        ],
+        [
+            "tcp",
+            None,
+            None,
+            (
+                "Endpoint description that replaces the TCP listener, "
+                "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS."
+            ),
+        ],
+        [
+            "web",
+            None,
+            None,
+            (
+                "Endpoint description for the web page and its WebSocket (default: "
+                "tcp:8080 on --interface, any free port when --port is 0), "
+                "e.g. ssl:8443:privateKey=key.pem:certKey=cert.pem for https and wss."
+            ),
+        ],
+        [
+            "db",
+            None,
+            "chatroom.sqlite",
+            "SQLite file, or postgresql:// URL, that keeps accounts, history and stored messages.",
+        ],
+        [
+            "db-timeout",
+            None,
+            BUSY_TIMEOUT,
+            (
+                "Seconds an account change may wait for another program's lock on --db;"
+                " then the client gets ERR UNAVAILABLE."
+            ),
+            _positive(float),
+        ],
+        [
+            "history",
+            None,
+            HISTORY,
+            "Public messages kept (in --db) for C HISTORY.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox",
+            None,
+            INBOX,
+            "Direct messages kept per offline user; more get ERR INBOX_FULL.",
+            _atLeastZero(int),
+        ],
+        [
+            "inbox-days",
+            None,
+            INBOX_DAYS,
+            "Days a direct message is kept for an offline user, then deleted.",
+            _positive(float),
+        ],
+        [
+            "msg-rate",
+            None,
+            MSG_RATE,
+            "Frames a second each session may send on average; more get ERR RATE.",
+            _atLeastZero(float),
+        ],
+        [
+            "msg-burst",
+            None,
+            MSG_BURST,
+            "Frames each session may send at once before --msg-rate applies.",
+            _positive(int),
+        ],
+        [
+            "sendq",
+            None,
+            SENDQ,
+            "Bytes that may wait for a TCP client that stopped reading before it is dropped.",
+            _atLeastZero(int),
+        ],
+        [
+            "max-per-ip",
+            None,
+            MAX_PER_HOST,
+            "Sessions at once from one address; more get ERR FULL.",
+            _atLeastZero(int),
+        ],
+        [
+            "login-failures",
+            None,
+            LOGIN_FAILURES,
+            "Wrong passwords a minute from one address before its logins get ERR RATE.",
+            _atLeastZero(int),
+        ],
+        [
+            "max-registrations",
+            None,
+            MAX_REGISTRATIONS,
+            "New accounts an hour from one address; more get ERR RATE.",
+            _atLeastZero(int),
+        ],
+        [
+            "login-timeout",
+            None,
+            LOGIN_TIMEOUT,
+            "Seconds a new session has to finish logging in.",
+            _positive(float),
+        ],
+        [
+            "redis",
+            None,
+            None,
+            (
+                "redis://host:port URL: join the nodes sharing that Redis in one room"
+                " (needs --db postgresql://...)."
+            ),
+        ],
+        [
+            "node-timeout",
+            None,
+            NODE_TIMEOUT,
+            "With --redis: seconds after which the others announce a silent node's users gone.",
+            _positive(float),
+        ],
+        [
+            "max-clients",
+            None,
+            MAX_CLIENTS,
+            "Most sessions at once; more are refused with ERR FULL.",
+            _positive(int),
+        ],
+    ]
+
+    optFlags: ClassVar[list[list[Any]]] = [
+        ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
+        ["no-udp", None, "Do not serve UDP."],
+        ["no-web", None, "Do not serve the web page and its WebSocket."],
+    ]
+
+    #: The web page's port when --port is not 0.
+    webPort = 8080
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["web-origin"] = []
+
+    def opt_web_origin(self, origin: str) -> None:
+        """
+        Another origin (such as https://chat.example.org) whose pages may
+        use the WebSocket; repeat for more. The server's own page always may.
+        """
+        if not origin.startswith(("http://", "https://")) or " " in origin:
+            raise usage.UsageError(
+                f"--web-origin {origin!r} is not an origin (such as https://chat.example.org)"
+            )
+        self["web-origin"].append(origin)
+
+    def postOptions(self) -> None:
+        interface = self["interface"]
+        if interface:
+            try:
+                ipaddress.ip_address(interface)
+            except ValueError:
+                raise usage.UsageError(
+                    f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
+                ) from None
+        if self["redis"] is not None:
+            checkCluster(self["redis"], self["db"], self["no-accounts"])
+        if self["db"] != ":memory:" and not isURL(self["db"]):
+            # twistd --rundir changes directory after this: the file is
+            # where the operator was when they named it, and only there.
+            self["db"] = os.path.abspath(self["db"])
+
+    def tcpDescription(self) -> str:
+        """
+        The endpoint description the TCP listener uses.
+        """
+        if self["tcp"]:
+            return self["tcp"]
+        description = f"tcp:{self['port']}"
+        if self["interface"]:
+            description += f":interface={quoteStringArgument(self['interface'])}"
+        return description
+
+    def webDescription(self) -> str | None:
+        """
+        The endpoint description the web listener uses, or L{None} for none.
+
+        A server told to take any free port (C{--port 0}, as tests and tools
+        do) takes any free one for the page too, so such servers never
+        contend for 8080.
+        """
+        if self["no-web"]:
+            return None
+        if self["web"]:
+            return self["web"]
+        description = f"tcp:{self.webPort if self['port'] else 0}"
+        if self["interface"]:
+            description += f":interface={quoteStringArgument(self['interface'])}"
+        return description
+
+
+def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
+    """
+    C{--redis} joins nodes that must share their accounts: refuse it with
+    a file of this machine's, or without accounts.
+    """
+    if not isURL(db):
+        raise usage.UsageError(
+            "--redis needs --db postgresql://...: the nodes must share their accounts,"
+            " and an SQLite file cannot be shared"
+        )
+    if noAccounts:
+        raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
+    try:
+        from chatroom.cluster.engine import RedisURL
+    except ImportError:
+        raise usage.UsageError(
+            "--redis needs txredisapi (pip install 'chatroom[cluster]')"
+        ) from None
+    try:
+        RedisURL(redis)
+    except ValueError as e:
+        raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None
