@@ -8,7 +8,8 @@ keeps what is unacknowledged and retransmits it on an RFC 6298 timer.
 Nothing here knows about chat, sockets or reactors. A L{ReliableLink}
 transmits through a callable, delivers through another, and is driven by
 L{ReliableLink.tick} from one timer shared by every link, so a thousand
-links cost one timer, not a thousand.
+links cost one timer, not a thousand. How many frames it may have in
+flight, and what it keeps of each, is L{chatroom.window}'s business.
 """
 
 from __future__ import annotations
@@ -18,14 +19,11 @@ from collections.abc import Callable
 from enum import Enum
 
 from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
+from chatroom.window import WINDOW, InFlight, SendWindow
 
 #: The longest frame a datagram can carry behind the longest number.
 _MAX_FRAME = MAX_DATAGRAM - len(b"%d " % (SEQ_LIMIT - 1,))
 
-WINDOW = 64  # the receiver's reorder window, and so the sender's span
-#: The fewest frames a link may have in flight however many links share the
-#: budget (see L{SendWindow}): enough for fast retransmission to work.
-MIN_WINDOW = 8
 QUEUE_LIMIT = 4096  # frames waiting behind the window
 #: Bytes waiting behind the window: a peer that takes nothing cannot make
 #: us hold 4096 frames of 8 KiB (32 MiB) on its behalf. 4096 ordinary
@@ -59,72 +57,6 @@ class LinkFailure(Enum):
     OVERFLOW = "overflow"
     #: Our sequence numbers reached L{SEQ_LIMIT}: no new frame can be sent.
     EXHAUSTED = "exhausted"
-
-
-class _InFlight:
-    """
-    A frame sent and not yet acknowledged.
-
-    It keeps the frame, which a broadcast shares between every link, not its
-    datagram, which would be a copy per link: a burst to thousands of links
-    holds up to L{WINDOW} of these on each, and the memory that peak takes
-    stays with the process (Python's allocator rarely hands it back). The
-    datagram is made again on the rare retransmission.
-    """
-
-    __slots__ = (
-        "deadline",
-        "firstSent",
-        "frame",
-        "lastSent",
-        "passed",
-        "retries",
-        "sendOrder",
-        "silent",
-        "timeouts",
-    )
-
-    def __init__(self, frame: bytes, now: float, rto: float, order: int) -> None:
-        self.frame = frame
-        self.sendOrder = order  # when it was last sent, counted in transmissions
-        self.firstSent = now
-        self.lastSent = now
-        self.deadline = now + rto
-        self.retries = 0  # resent at all (then Karn: no RTT sample)
-        self.timeouts = 0  # timer expiries: each doubles the timer
-        self.silent = 0  # timeouts in a row with nothing heard from the peer
-        self.passed = 0  # later frames acknowledged since we last sent this one
-
-
-class SendWindow:
-    """
-    How many frames each link of one server may have in flight, shared by all
-    of them: L{WINDOW} (what the peer's reorder window takes) while there are
-    few links, halved as they grow so that all of them together hold about a
-    budget at most, never below L{MIN_WINDOW}.
-
-    A burst (a public message, or the join notices of a crowd logging in)
-    fills every link's window at once, and the memory of that peak stays with
-    the process long after the frames are acknowledged: Python's allocator
-    rarely hands it back. So the peak, not the idle sessions, decides the
-    server's memory, and the peak must not grow with the window times the
-    links. Fewer frames in flight per link cost nothing when there are
-    thousands: the server's CPU, not the round trip, limits them.
-    """
-
-    __slots__ = ("frames",)
-
-    def __init__(self, frames: int = WINDOW) -> None:
-        self.frames = frames
-
-    def share(self, links: int, budget: int) -> None:
-        """
-        Share C{budget} frames in flight between C{links} links.
-        """
-        frames = WINDOW
-        while frames > MIN_WINDOW and frames * links > budget:
-            frames //= 2
-        self.frames = frames
 
 
 class ReliableLink:
@@ -191,7 +123,7 @@ class ReliableLink:
         # never shrink: a dict that held a burst's 64 frames keeps 3 KB, an
         # empty deque costs 760 bytes. So the queue exists only while frames
         # wait, and what a burst grew is replaced once drained (see tick).
-        self._inFlight: OrderedDict[int, _InFlight] = OrderedDict()
+        self._inFlight: OrderedDict[int, InFlight] = OrderedDict()
         self._queue: deque[bytes] | None = None
         self._queueBytes = 0
         self._reorder: dict[int, bytes] = {}
@@ -252,7 +184,7 @@ class ReliableLink:
             return
         self.nextSend = seq + 1
         self._transmissions += 1
-        entry = _InFlight(frame, now, self.rto, self._transmissions)
+        entry = InFlight(frame, now, self.rto, self._transmissions)
         self._inFlight[seq] = entry
         self._schedule(entry.deadline)
         self._transmit(frameDatagram(seq, frame))
@@ -312,7 +244,7 @@ class ReliableLink:
         for olderSeq, older in resend:
             self._retransmit(olderSeq, older, now)
 
-    def _retransmit(self, seq: int, entry: _InFlight, now: float) -> None:
+    def _retransmit(self, seq: int, entry: InFlight, now: float) -> None:
         entry.retries += 1
         entry.passed = 0
         self._transmissions += 1

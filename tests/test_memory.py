@@ -23,8 +23,9 @@ from wire import connect, loggedIn
 from chatroom import names
 from chatroom.codec import parseDatagram
 from chatroom.heap import HeapTrimmer, libcTrim
-from chatroom.reliable import MIN_WINDOW, WINDOW, ReliableLink, SendWindow
+from chatroom.reliable import ReliableLink
 from chatroom.roster import Roster
+from chatroom.window import MIN_WINDOW, WINDOW, SendWindow
 
 #: More than the window: the link's queue is used, the in-flight table fills up.
 BURST = WINDOW + 36

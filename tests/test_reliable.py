@@ -15,10 +15,10 @@ from chatroom.reliable import (
     QUEUE_LIMIT,
     REORDER_BYTES,
     RESEND_PER_TICK,
-    WINDOW,
     LinkFailure,
     ReliableLink,
 )
+from chatroom.window import WINDOW
 
 
 class End:

@@ -12,9 +12,10 @@ from twisted.logger import Logger
 
 from chatroom import pipeline
 from chatroom.codec import parseDatagram
-from chatroom.reliable import LinkFailure, SendWindow
+from chatroom.reliable import LinkFailure
 from chatroom.udp import UDPTimings
 from chatroom.udp.channel import TRANSITIONS, ChannelState, UDPChannel
+from chatroom.window import SendWindow
 
 ADDR = ("192.0.2.1", 4000)
 

@@ -210,6 +210,14 @@ class Conversation:
         """Show the lines held during an arrival (L{chatroom.client.arrival})."""
         raise NotImplementedError
 
+    def _live(self, line: str, said: Said | None = None) -> None:
+        """Show what happens now, held during an arrival (L{chatroom.client.arrival})."""
+        raise NotImplementedError
+
+    def _historyEntry(self, when: datetime, sender: str, transport: str, text: str) -> None:
+        """One C{D HISTORY} frame of the arrival (L{chatroom.client.arrival})."""
+        raise NotImplementedError
+
     def _logIn(self) -> None:
         """Send C{C LOGIN} (L{chatroom.client.login})."""
         raise NotImplementedError

@@ -8,19 +8,18 @@ so every path through a conversation can be tested by feeding it lines.
 
 This module routes events and runs the operations; logging in
 (L{chatroom.client.login}), arriving (L{chatroom.client.arrival}), sending
-(L{chatroom.client.outbox}) and coming back after a lost session
-(L{chatroom.client.away}) each have a module of their own.
+(L{chatroom.client.outbox}), what others do (L{chatroom.client.hearing})
+and coming back after a lost session (L{chatroom.client.away}) each have a
+module of their own.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
 
 from chatroom import codec
 from chatroom.client.arrival import Arriving
 from chatroom.client.away import ComingBack
-from chatroom.client.catchup import Said
 from chatroom.client.conversation import (
     ARRIVING,
     DM_TARGET,
@@ -44,6 +43,7 @@ from chatroom.client.conversation import (
     ClientView,
     localNow,
 )
+from chatroom.client.hearing import Hearing
 from chatroom.client.login import LoggingIn
 from chatroom.client.outbox import Sending, messageProblem
 from chatroom.client.text import N_, _
@@ -59,15 +59,6 @@ __all__ = [
     "messageProblem",
 ]
 
-#: Why others leave (C{C LEAVE}'s reason), as the notice tells it.
-DEPARTURES = {
-    Reason.EXIT: N_("{who} has left the chat."),
-    "CLOSED": N_("{who} has left the chat (connection closed)."),
-    "TIMEOUT": N_("{who} has left the chat (timed out)."),
-    "DROPPED": N_("{who} has left the chat (dropped by the server)."),
-    Reason.REPLACED: N_("{who} has left the chat (logged in again)."),
-}
-
 HELP = N_("""\
 At "Operation [PM/DM/EX]:" you can type
   PM <text>          send <text> to everyone (PM alone asks for the text)
@@ -82,7 +73,7 @@ A paste of several lines sends one message per line, in order.
 Ctrl-C cancels the question being asked; at "Operation" it leaves.""")
 
 
-class ClientMachine(ComingBack, Arriving, Sending, LoggingIn):
+class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
     """
     One user's conversation with the server, across reconnections (see
     L{chatroom.client.conversation.Conversation} for what it holds).
@@ -314,49 +305,6 @@ class ClientMachine(ComingBack, Arriving, Sending, LoggingIn):
         else:
             self._finish(_("Bye."), 0)
 
-    # What others do.
-
-    def _data(self, rest: str) -> None:
-        kind, _space, rest = rest.partition(" ")
-        if kind in ("HISTORY", "INBOX"):
-            stamp, _space, rest = rest.partition(" ")
-            when = _when(stamp)
-            parts = rest.split(" ", 2)
-            if when is None or len(parts) < 3:
-                return
-            sender, transport, text = parts
-            if kind == "HISTORY":
-                self._historyEntry(when, sender, transport, text)
-            else:
-                mark = self.paint("direct", _("(direct)"))
-                self._live(self._stamp(f"{sender}[{transport}] {mark} : {text}", when))
-            return
-        parts = rest.split(" ", 2)
-        if len(parts) < 3:
-            return
-        sender, transport, text = parts
-        if kind == "PM":
-            said = Said(self._now(), sender, transport, text)
-            self._live(self._stamp(f"{sender}[{transport}] : {text}"), said)
-        elif kind == "DM":
-            mark = self.paint("direct", _("(direct)"))
-            self._live(self._stamp(f"{sender}[{transport}] {mark} : {text}"))
-
-    def _onJOIN(self, rest: str) -> None:
-        name, _space, transport = rest.partition(" ")
-        notice = _("{who} has joined the chat.").format(who=f"{name} [{transport}]")
-        self._live(self._stamp(self.paint("notice", notice)))
-
-    def _onLEAVE(self, rest: str) -> None:
-        parts = rest.split(" ")
-        if len(parts) < 2:
-            return
-        reason = parts[2] if len(parts) >= 3 else Reason.EXIT
-        notice = _(DEPARTURES.get(reason, "{who} has left the chat.")).format(
-            who=f"{parts[0]} [{parts[1]}]"
-        )
-        self._live(self._stamp(self.paint("notice", notice)))
-
     # Errors, in plain words.
 
     def _onERR(self, rest: str) -> None:
@@ -387,17 +335,6 @@ class ClientMachine(ComingBack, Arriving, Sending, LoggingIn):
                 self._notSent()
         else:
             self.view.show(explained)
-
-
-def _when(stamp: str) -> datetime | None:
-    """
-    A protocol time (RFC 3339, UTC), or L{None} if it is not one.
-    """
-    try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else None
 
 
 def _explain(code: str, text: str) -> str:

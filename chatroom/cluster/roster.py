@@ -12,7 +12,8 @@ which answers once its session has it.
 
 While Redis is away the node says so once, refuses what needs Redis with
 L{Unavailable} (the room answers C{ERR UNAVAILABLE}), keeps its sessions, and
-when Redis answers again, tells it who is here before serving again.
+when Redis answers again, tells it who is here before serving again
+(L{chatroom.cluster.liveness}).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -34,10 +35,10 @@ from zope.interface import implementer
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
 from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
+from chatroom.cluster.liveness import Liveness
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
-from chatroom.store import Unavailable
 
 if TYPE_CHECKING:
     from chatroom.pipeline import Session
@@ -54,7 +55,7 @@ def nodeName() -> str:
 
 
 @implementer(IRoster)
-class ClusterRoster:
+class ClusterRoster(Liveness):
     """
     The room's presence, shared with the other nodes of the cluster.
 
@@ -127,123 +128,6 @@ class ClusterRoster:
         d.addErrback(lambda f: self.log.warn("cluster: could not say goodbye: {why}", why=f.value))
         d.addBoth(lambda _: self.engine.stop())
         return d
-
-    # Redis coming and going.
-
-    def _changed(self) -> None:
-        if not self.engine.connected:
-            if self.up:
-                self._down("connection lost")
-        elif not self.up and self._beating is None:
-            self._heartbeat()
-
-    def _down(self, why: object) -> None:
-        self.up = False
-        if self._wasUp is not False:
-            self._wasUp = False
-            self.log.warn(
-                "cluster: Redis at {url} unavailable ({why}); logins and messages get"
-                " ERR UNAVAILABLE until it is back",
-                url=self.url.redacted(),
-                why=why,
-            )
-
-    def _heartbeat(self) -> Deferred[Any] | None:
-        if self._beating is not None or self._departed:
-            return None
-        if not self.engine.connected:
-            self._down("cannot connect")
-            return None
-        d = self._run(scripts.BEAT, (), (int(self.nodeTimeout * 1000),))
-        d.addCallback(self._beaten)
-        d.addErrback(self._beatFailed)
-        d.addBoth(self._beatDone)
-        self._beating = d
-        return None
-
-    def _beatDone(self, result: object) -> None:
-        self._beating = None
-
-    def _beaten(self, state: str) -> Deferred[Any] | None:
-        if self.up and state == "ok":
-            return None
-        # Back (or new): Redis must know who is here before anything else.
-        return self._rejoin(announce=state == "reaped").addCallback(self._rejoined, state)
-
-    def _rejoined(self, ignored: object, state: str) -> None:
-        self.up = True
-        if not self._joined:
-            self._joined = True
-            self.log.info(
-                "cluster: node {node} joined through Redis at {url}",
-                node=self.node,
-                url=self.url.redacted(),
-            )
-        elif self._wasUp is False:
-            self.log.info(
-                "cluster: Redis is back ({state}); {count} users here announced again",
-                state=state,
-                count=len(self.local.online),
-            )
-        self._wasUp = True
-
-    def _beatFailed(self, failure: Failure) -> None:
-        if failure.check(Unavailable):
-            self._down(failure.value)
-            return
-        self.log.failure("cluster: heartbeat", failure)
-        self._down(failure.value)
-
-    def _rejoin(self, announce: bool) -> Deferred[Any]:
-        users = [
-            [key, names.shownKey(s.name or ""), s.name, s.channel.transportName]
-            for key, s in self.local.online.items()
-        ]
-        d = self._run(scripts.REJOIN, (), (json.dumps(users), "1" if announce else "0"))
-
-        def taken(result: str) -> None:
-            for key in json.loads(result) or []:
-                session = self.local.online.get(key)
-                if session is not None:
-                    self.log.warn("cluster: {name} was taken meanwhile by another node", name=key)
-                    session.close(codec.command("BYE", Reason.REPLACED), Reason.REPLACED)
-
-        return d.addCallback(taken)
-
-    def _run(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
-        return self.engine.run(script, keys, (self.prefix, self.node, *args))
-
-    def _ask(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
-        """
-        L{_run} a script a client waits for: if Redis runs it only after we
-        gave up waiting (it was paused), it does nothing.
-        """
-        deadline = int((self.reactor.seconds() + self.engine.timeout) * 1000)
-
-        def inTime(result: Any) -> Any:
-            if result == -1:
-                raise Unavailable("Redis answered too late")
-            return result
-
-        return self._run(script, keys, (*args, deadline)).addCallback(inTime)
-
-    def _fire(self, script: str, keys: Any, args: Any) -> None:
-        """
-        A change the others should know of, that no client waits for: if
-        Redis is away it is lost, and the rejoin that follows sets it right.
-        """
-        if not self.up:
-            return
-        self._run(script, keys, args).addErrback(self._failedQuietly)
-
-    def _failedQuietly(self, failure: Failure) -> None:
-        if failure.check(Unavailable):
-            self._down(failure.value)
-        else:
-            self.log.failure("cluster: updating Redis", failure)
-
-    def _refused(self) -> Deferred[Any]:
-        return fail(Unavailable("Redis is unavailable"))
 
     # IRoster.
 

@@ -17,8 +17,9 @@ from zope.interface import implementer
 
 from chatroom.codec import Reason
 from chatroom.pipeline import IChannel, Session
-from chatroom.reliable import LinkFailure, ReliableLink, SendWindow
+from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.udp.timings import UDPTimings
+from chatroom.window import SendWindow
 
 Address = tuple[str, int]
 

@@ -17,8 +17,8 @@ import heapq
 from dataclasses import dataclass, field
 
 from chatroom.codec import MAX_CLIENT_FRAME, frameDatagram, hello, parseDatagram
-from chatroom.reliable import WINDOW
 from chatroom.udp.timings import UDPTimings
+from chatroom.window import WINDOW
 
 Address = tuple[str, int]
 

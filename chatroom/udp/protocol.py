@@ -15,13 +15,13 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
 from chatroom.codec import MAX_CLIENT_FRAME, Reason, parseDatagram
-from chatroom.reliable import SendWindow
 from chatroom.room import Room
 from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
 from chatroom.udp.handshake import Address, Handshakes, Provisional
 from chatroom.udp.ticker import Ticker
 from chatroom.udp.timings import UDPTimings
+from chatroom.window import SendWindow
 
 
 class ChatDatagramProtocol(DatagramProtocol):

@@ -43,7 +43,7 @@ class UDPTimings:
     #: deepen the queues.
     resendsPerTick: int = 512
     #: Frames in flight on all sessions together before each session's
-    #: window (64 frames) is halved, down to 8 (see L{reliable.SendWindow}):
+    #: window (64 frames) is halved, down to 8 (see L{chatroom.window.SendWindow}):
     #: what a burst to every session may hold at once.
     inFlightBudget: int = 16384
     #: Each link's retransmission timer before a round trip was measured.
