@@ -54,6 +54,6 @@ def test_quick_benchmark_runs(tmp_path):
     across = next(r["figures"] for r in clustered if r["scenario"].startswith("cluster paced"))
     assert across["deliveries"] == 200 * 1 * (10 + 5) and across["p99 ms"] > 0
     for where in ["two nodes", "one node with Redis", "a plain node"]:
-        run = next(r["figures"] for r in clustered if f" on {where}," in r["scenario"])
+        run = next(r["figures"] for r in clustered if f" on {where}" in r["scenario"])
         assert run["deliveries"] == 20 * 50, where
     assert across["script calls"] >= 200 and across["PUBLISH calls"] >= 200  # + heartbeats
