@@ -6,11 +6,21 @@ reports, and the figures are numbers. (Speed itself is never asserted.)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import pytest
+
+from chatroom.bench import cluster
+
 
 def test_quick_benchmark_runs(tmp_path):
+    # The cluster scenario needs redis-server and PostgreSQL: CI has them, so there a missing one
+    # fails at once; elsewhere the run notes it SKIPPED and this test says so at its end.
+    missing = cluster.missing()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run the cluster scenario: {missing}")
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, "-m", "chatroom.bench", "--quick", "--json", str(out)],
@@ -23,7 +33,8 @@ def test_quick_benchmark_runs(tmp_path):
     report = json.loads(out.read_text())
     scenarios = [r["scenario"] for r in report["results"]]
     assert any(s.startswith("fan-out 20 WEB") for s in scenarios), scenarios
-    for kind in ["fan-out", "paced", "memory", "login storm", "UDP", "paced05", "curve"]:
+    kinds = ["fan-out", "paced", "memory", "login storm", "UDP", "paced05", "curve", "cluster"]
+    for kind in kinds:
         assert any(s.startswith(kind) for s in scenarios), scenarios
     for entry in report["results"]:
         for value in entry["figures"].values():
@@ -35,3 +46,14 @@ def test_quick_benchmark_runs(tmp_path):
     for kind in ["paced05", "curve"]:
         ngircd = next(r for r in report["results"] if r["scenario"].startswith(f"{kind} ngircd"))
         assert ngircd["figures"] or "SKIPPED" in " ".join(ngircd["notes"])
+    # Two nodes on one Redis: latency across them, and fan-out split, on one node, on none.
+    clustered = [r for r in report["results"] if r["scenario"].startswith("cluster")]
+    if missing:
+        assert "SKIPPED" in " ".join(clustered[0]["notes"]), clustered
+        pytest.skip(f"all but the cluster scenario ran: {missing}")
+    across = next(r["figures"] for r in clustered if r["scenario"].startswith("cluster paced"))
+    assert across["deliveries"] == 200 * 1 * (10 + 5) and across["p99 ms"] > 0
+    for where in ["two nodes", "one node with Redis", "a plain node"]:
+        run = next(r["figures"] for r in clustered if f" on {where}" in r["scenario"])
+        assert run["deliveries"] == 20 * 50, where
+    assert across["script calls"] >= 200 and across["PUBLISH calls"] >= 200  # + heartbeats

@@ -3,6 +3,7 @@ C{python -m chatroom.bench [--quick] [--only NAME,...] [--json FILE]}
 
 C{paced05} and C{curve} run Debian's ngIRCd (C{/usr/sbin/ngircd}) beside chatroom, as a child
 on a free loopback port with a generated configuration, and print chatroom/ngIRCd ratios.
+C{cluster} runs two nodes on a Redis and a PostgreSQL of its own (C{chatroom.bench.cluster}).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import resource
 import sys
 from typing import Any, TypedDict
 
-from chatroom.bench import compare, ngircd, scenarios, web
+from chatroom.bench import cluster, compare, ngircd, scenarios, web
 from chatroom.bench.scenarios import Result
 
 
@@ -33,6 +34,7 @@ class Plan(TypedDict):
     paced05: list[tuple[int, int, float]]  # receivers, messages a second, seconds; both servers
     curve: list[tuple[int, ...]]  # one run a server: the receiver counts to measure at
     webfanout: list[tuple[int, int, int]]  # WebSocket receivers, TCP senders, messages
+    cluster: cluster.ClusterPlan  # two nodes, Redis and PostgreSQL of its own
 
 
 FULL: Plan = {
@@ -52,6 +54,7 @@ FULL: Plan = {
     "paced05": [(50, 2000, 10.0)],
     "curve": [(10, 100, 1000, 5000)],
     "webfanout": [(100, 1, 2000), (1000, 1, 500)],  # beside fanout's TCP runs
+    "cluster": cluster.FULL,
 }
 
 QUICK: Plan = {
@@ -63,6 +66,7 @@ QUICK: Plan = {
     "paced05": [(5, 200, 1.0)],
     "curve": [(3, 10)],
     "webfanout": [(20, 1, 50)],
+    "cluster": cluster.QUICK,
 }
 
 
@@ -159,6 +163,10 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
                 print(report(pair[-1:]), flush=True)
             results.extend([*pair, compare.ratios(*pair)])
             print(report(results[-1:]), flush=True)
+    if wanted("cluster"):
+        results.extend(
+            await cluster.run(reactor, plan["cluster"], lambda r: print(report([r]), flush=True))
+        )
     return results
 
 
@@ -186,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenarios: fanout, webfanout, paced, memory, storm, loss, paced05,"
-        " curve (the last two run chatroom and ngIRCd side by side)",
+        " curve (these two run chatroom and ngIRCd side by side), cluster (two nodes on a"
+        " Redis and a PostgreSQL of its own)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)

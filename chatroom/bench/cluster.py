@@ -1,0 +1,386 @@
+"""
+The cluster scenario (C{--only cluster}): two C{twistd chatroom} nodes sharing a Redis and a
+PostgreSQL of the benchmark's own (Debian's C{redis-server} and PostgreSQL, each started on a
+free loopback port in a temporary directory and stopped by its PID), all on this one machine.
+
+Two questions: how long a message takes from a sender on node A to receivers on node B
+(paced, so that latency is not queueing), and what fan-out costs when the receivers are split
+over two nodes, against the same receivers on one node with Redis and on a plain single node
+without it. CPU is counted for both nodes and Redis together (PostgreSQL's, which writes the
+history, apart), and Redis's own statistics say what each script call and C{PUBLISH} costs it:
+the figures the capacity model in README ("Several nodes") is worked from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThread
+
+from chatroom.bench import pgserver, redisserver, scenarios
+from chatroom.bench.clients import Latencies, TCPReceiver, TCPSender
+from chatroom.bench.scenarios import Result, deliveryFigures, inBatches, sleep, waitUntil
+from chatroom.bench.server import TICKS, BenchServer
+
+#: Every node's options beside the benchmark's own: TCP only, a shared database and Redis.
+NODE_OPTIONS = ("--no-udp", "--no-web", "--node-timeout=10")
+
+#: The benchmark's users' password (a cluster has accounts: C{--no-accounts} is refused).
+PASSWORD = b"bench-password"
+
+#: Receivers on node A in the paced run, timed apart: the same-node latency beside cross-node.
+NEAR = 5
+
+
+@dataclass
+class ClusterPlan:
+    """
+    The runs of the cluster scenario.
+    """
+
+    paced: list[tuple[int, int, float]] = field(default_factory=list)  # receivers, rate, seconds
+    fanout: list[tuple[int, int, int]] = field(default_factory=list)  # receivers, senders, messages
+
+
+FULL = ClusterPlan(
+    paced=[(50, 200, 10.0), (50, 2000, 10.0)],
+    fanout=[(100, 1, 2000), (1000, 1, 500), (1000, 10, 500)],
+)
+QUICK = ClusterPlan(paced=[(10, 200, 1.0)], fanout=[(20, 1, 50)])
+
+
+def missing() -> str | None:
+    """
+    Why the scenario cannot run here, or L{None} when both engines are installed.
+    """
+    if not redisserver.installed():
+        return "redis-server is not installed (apt-get install redis-server)"
+    if not pgserver.installed():
+        return f"PostgreSQL is not installed in {pgserver.BINARIES} (apt-get install postgresql)"
+    return None
+
+
+def cpuOf(pid: int) -> float:
+    """
+    User and system CPU seconds process C{pid} has used (0 once it is gone).
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def commandStats(info: bytes) -> dict[str, float]:
+    """
+    Calls and microseconds per call of each command, from Redis's C{INFO commandstats} reply:
+    C{{"evalsha calls": 500, "evalsha µs/call": 6.1, ...}}.
+    """
+    stats: dict[str, float] = {}
+    for line in info.decode("utf-8", "replace").splitlines():
+        name, _, values = line.partition(":")
+        if not name.startswith("cmdstat_"):
+            continue
+        fields = dict(pair.split("=", 1) for pair in values.split(",") if "=" in pair)
+        command = name.removeprefix("cmdstat_")
+        stats[f"{command} calls"] = int(fields.get("calls", 0))
+        stats[f"{command} µs/call"] = float(fields.get("usec_per_call", "nan"))
+    return stats
+
+
+class Engines:
+    """
+    A Redis and a PostgreSQL database of our own, for one benchmark run; both blocking
+    launchers run off the reactor thread.
+    """
+
+    def __init__(self, redis: redisserver.RedisServer, postgres: pgserver.PostgresServer) -> None:
+        self.redis = redis
+        self.postgres = postgres
+        self.db = ""
+
+    @classmethod
+    async def start(cls) -> Engines:
+        redis = redisserver.RedisServer()
+        postgres: pgserver.PostgresServer | None = None
+        try:
+            await deferToThread(redis.start)
+            postgres = await deferToThread(pgserver.PostgresServer)
+            await deferToThread(postgres.start)
+            engines = cls(redis, postgres)
+            engines.db = await deferToThread(postgres.createDatabase, "chatbench")
+            return engines
+        except BaseException:
+            await deferToThread(redis.remove)
+            if postgres is not None:
+                await deferToThread(postgres.remove)
+            raise
+
+    def redisCpu(self) -> float:
+        assert self.redis.process is not None
+        return cpuOf(self.redis.process.pid)
+
+    def postgresCpu(self) -> dict[int, float]:
+        """
+        CPU seconds of each PostgreSQL process (the nodes' backends among them), by PID.
+        """
+        return {pid: cpuOf(pid) for pid in self.postgres.pids()}
+
+    async def resetStats(self) -> None:
+        await deferToThread(self.redis.command, "CONFIG", "RESETSTAT")
+
+    async def commandStats(self) -> dict[str, float]:
+        return commandStats(await deferToThread(self.redis.command, "INFO", "commandstats"))
+
+    async def remove(self) -> None:
+        await deferToThread(self.redis.remove)
+        await deferToThread(self.postgres.remove)
+
+
+class Member(TCPReceiver):
+    """
+    A receiver with an account: it logs in with a password (registering the first time).
+    """
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"C LOGIN %s\nC PASS %s\n" % (self.name.encode(), PASSWORD))
+
+
+class MemberSender(TCPSender):
+    """
+    A sender with an account.
+    """
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"C LOGIN %s\nC PASS %s\n" % (self.name.encode(), PASSWORD))
+
+
+async def startNode(reactor: Any, engines: Engines) -> BenchServer:
+    """
+    One node, once it has joined the cluster (it listens a little before).
+    """
+    node = await BenchServer.start(
+        reactor, f"--db={engines.db}", f"--redis={engines.redis.url}", *NODE_OPTIONS, accounts=True
+    )
+    try:
+        await waitUntil(reactor, lambda: "cluster: node" in node.log(), 30, "the node to join")
+    except BaseException:
+        await node.stop()
+        raise
+    return node
+
+
+async def quiet(reactor: Any, cpu: Callable[[], float], timeout: float = 60.0) -> None:
+    """
+    Wait (at most C{timeout} seconds) until the servers use less than 5% of a core: the join
+    notices of a thousand logins have been delivered and cost nothing during the measurement.
+    """
+    deadline = time.monotonic() + timeout
+    before = cpu()
+    while time.monotonic() < deadline:
+        await sleep(reactor, 0.5)
+        now = cpu()
+        if now - before < 0.025:
+            return
+        before = now
+
+
+class Meter:
+    """
+    The CPU the nodes, Redis and PostgreSQL use from now on.
+    """
+
+    def __init__(self, engines: Engines, nodes: Sequence[BenchServer]) -> None:
+        self.engines = engines
+        self.nodes = nodes
+        self.nodesCpu = sum(n.cpuSeconds() for n in nodes)
+        self.redisCpu = engines.redisCpu()
+        self.postgresCpu = engines.postgresCpu()
+
+    def figures(self, deliveries: int, messages: int) -> dict[str, float]:
+        nodes = sum(n.cpuSeconds() for n in self.nodes) - self.nodesCpu
+        redis = self.engines.redisCpu() - self.redisCpu
+        postgres = sum(
+            cpu - self.postgresCpu.get(pid, 0.0) for pid, cpu in self.engines.postgresCpu().items()
+        )
+        return {
+            "server µs/delivery": (nodes + redis) / deliveries * 1e6,
+            "nodes µs/delivery": nodes / deliveries * 1e6,
+            "Redis µs/delivery": redis / deliveries * 1e6,
+            "Redis µs/message": redis / messages * 1e6,
+            "PostgreSQL µs/message": postgres / messages * 1e6,
+        }
+
+
+def redisFigures(stats: dict[str, float]) -> dict[str, float]:
+    """
+    The script calls (each public message is one, an C{EVALSHA}, or an C{EVAL} the first time
+    a node runs that script) and the C{PUBLISH}es inside them.
+    """
+    calls = {c: stats.get(f"{c} calls", 0) for c in ("eval", "evalsha")}
+    spent = sum(n * stats.get(f"{c} µs/call", 0.0) for c, n in calls.items())
+    scripts = sum(calls.values())
+    return {
+        "script calls": scripts,
+        "Redis µs/script call": spent / scripts if scripts else float("nan"),
+        "PUBLISH calls": stats.get("publish calls", 0),
+        "Redis µs/PUBLISH": stats.get("publish µs/call", float("nan")),
+    }
+
+
+async def paced(
+    reactor: Any, engines: Engines, receivers: int, rate: int, seconds: float, size: int = 64
+) -> Result:
+    """
+    A sender on node A sends C{rate} messages a second, evenly, to C{receivers} on node B (and
+    L{NEAR} on node A, timed apart).
+    """
+    nodes = [await startNode(reactor, engines), await startNode(reactor, engines)]
+    try:
+        a, b = (n.ports["TCP"] for n in nodes)
+        far, near = Latencies(), Latencies()
+        people = [Member(f"far{i}", far) for i in range(receivers)]
+        nearby = [Member(f"near{i}", near) for i in range(NEAR)]
+        await inBatches(reactor, people, scenarios._tcp(reactor, b))
+        await inBatches(reactor, nearby, scenarios._tcp(reactor, a))
+        talker = MemberSender("pacer")
+        await inBatches(reactor, [talker], scenarios._tcp(reactor, a))
+        await quiet(reactor, lambda: sum(n.cpuSeconds() for n in nodes) + engines.redisCpu())
+        far.samples.clear()
+        near.samples.clear()
+        ticks = 100  # a second
+        perTick = max(1, rate // ticks)
+        total = int(perTick * ticks * seconds)
+        sent = 0
+
+        def tick() -> None:
+            nonlocal sent
+            if sent < total:
+                talker.send(perTick, size)
+                sent += perTick
+
+        await engines.resetStats()
+        generator = scenarios.Generator()
+        meter = Meter(engines, nodes)
+        started = time.monotonic()
+        pacer = LoopingCall(tick)
+        pacer.clock = reactor
+        pacer.start(1 / ticks)
+        everyone = people + nearby
+        expected = total * len(everyone)
+        try:
+            await waitUntil(
+                reactor,
+                lambda: sum(p.deliveries for p in everyone) >= expected,
+                seconds + 60,
+                "every delivery",
+            )
+        finally:
+            pacer.stop()
+        elapsed = time.monotonic() - started
+        result = Result(f"cluster paced {rate}/s, node A to {receivers} on node B (+{NEAR} on A)")
+        result.figures = deliveryFigures(expected, elapsed, far, 0.0, generator)
+        result.figures.update(
+            {
+                "same-node p50 ms": scenarios.percentile(near.samples, 50) / 1e6,
+                "same-node p99 ms": scenarios.percentile(near.samples, 99) / 1e6,
+            }
+        )
+        result.figures.update(meter.figures(expected, total))
+        result.figures.update(redisFigures(await engines.commandStats()))
+        result.notes.append("p50/p99/max: node A to node B; server = both nodes + Redis")
+        return result
+    finally:
+        for node in nodes:
+            await node.stop()
+
+
+async def fanOut(
+    reactor: Any,
+    engines: Engines,
+    receivers: int,
+    senders: int,
+    messages: int,
+    nodeCount: int,
+    size: int = 64,
+) -> Result:
+    """
+    C{senders} on node A pipeline C{messages} public messages in all to C{receivers} spread
+    evenly over C{nodeCount} nodes (1 or 2), as fast as the nodes take them.
+    """
+    nodes = [await startNode(reactor, engines) for _ in range(nodeCount)]
+    try:
+        latencies = Latencies()
+        people = [
+            Member(f"r{i}", latencies if i < scenarios.PROBES else None) for i in range(receivers)
+        ]
+        for index, node in enumerate(nodes):
+            await inBatches(
+                reactor, people[index::nodeCount], scenarios._tcp(reactor, node.ports["TCP"])
+            )
+        talkers = [MemberSender(f"s{i}") for i in range(senders)]
+        await inBatches(reactor, talkers, scenarios._tcp(reactor, nodes[0].ports["TCP"]))
+        await quiet(reactor, lambda: sum(n.cpuSeconds() for n in nodes) + engines.redisCpu())
+        for person in people:
+            person.deliveries = 0
+        latencies.samples.clear()
+        expected = messages * receivers
+        await engines.resetStats()
+        generator = scenarios.Generator()
+        meter = Meter(engines, nodes)
+        started = time.monotonic()
+        for talker in talkers:
+            talker.burst(messages // senders, size)
+        await waitUntil(
+            reactor,
+            lambda: sum(p.deliveries for p in people) >= expected,
+            300,
+            "every delivery",
+        )
+        elapsed = time.monotonic() - started
+        where = "two nodes" if nodeCount == 2 else "one node with Redis"
+        result = Result(f"cluster fan-out {receivers} TCP on {where}, {senders} sender(s)")
+        result.figures = deliveryFigures(expected, elapsed, latencies, 0.0, generator)
+        result.figures.update(meter.figures(expected, messages))
+        result.figures.update(redisFigures(await engines.commandStats()))
+        return result
+    finally:
+        for node in nodes:
+            await node.stop()
+
+
+async def run(reactor: Any, plan: ClusterPlan, each: Callable[[Result], None]) -> list[Result]:
+    """
+    Every run of C{plan} on engines of our own, each result handed to C{each} as it comes.
+    """
+    why = missing()
+    if why is not None:
+        skipped = Result("cluster", notes=[f"SKIPPED: {why}"])
+        each(skipped)
+        return [skipped]
+    results: list[Result] = []
+
+    def done(result: Result) -> None:
+        results.append(result)
+        each(result)
+
+    engines = await Engines.start()
+    try:
+        for receivers, rate, seconds in plan.paced:
+            done(await paced(reactor, engines, receivers, rate, seconds))
+        for receivers, senders, messages in plan.fanout:
+            for nodeCount in (2, 1):
+                done(await fanOut(reactor, engines, receivers, senders, messages, nodeCount))
+            plain = await scenarios.fanOut(reactor, receivers, 0.0, senders, messages)
+            plain.scenario = (
+                f"cluster fan-out {receivers} TCP on a plain node (no Redis), {senders} sender(s)"
+            )
+            done(plain)
+    finally:
+        await engines.remove()
+    return results
