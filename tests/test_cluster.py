@@ -1,6 +1,7 @@
 """
 Several nodes, one room (C{--redis}, protocol 1.1 section 10): real C{twistd chatroom} nodes
-sharing a real Redis (C{tests/redisserver.py}) and a real PostgreSQL (C{tests/pgserver.py}),
+sharing a real Redis (C{chatroom.bench.redisserver}) and a real PostgreSQL
+(C{chatroom.bench.pgserver}),
 driven over real sockets: users on different nodes chat, race for one name, see a killed node's
 users leave once, and keep their sessions through Redis going away and coming back.
 
@@ -18,12 +19,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pgserver
 import pytest
-import redisserver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wire import BlockingClient, installed, twistdServer
+
+from chatroom.bench import pgserver, redisserver
 
 _names = itertools.count()
 

@@ -1,6 +1,6 @@
 """
 C{--db postgresql://...}: accounts, history and stored direct messages in a real PostgreSQL
-(our own cluster, see C{tests/pgserver.py}), over real sockets: registering and logging in,
+(our own cluster, see C{chatroom.bench.pgserver}), over real sockets: registering and logging in,
 history and stored messages across a restart, schema creation and upgrades, PostgreSQL going
 away under a running server and coming back, a twistd process, and clear start-up errors.
 
@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
-import pgserver
 import psycopg
 import pytest
 import pytest_twisted
@@ -26,6 +25,7 @@ from test_history import _history, _say, _texts
 from test_inbox import _dm, _login, _register
 from wire import BlockingClient, connect, installed, loggedIn, twistdServer
 
+from chatroom.bench import pgserver
 from chatroom.migrations import DatabaseError
 from chatroom.pgconnect import ensureSchema, redacted, schemaFiles
 from chatroom.pgstore import PostgresStore
