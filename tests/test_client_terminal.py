@@ -196,6 +196,8 @@ def test_a_session_of_the_new_client(server):
         udp, "bob", "pw\nPM before you came\nDM alice kept for you\nEX\n", udp=True
     )
     assert status == 0 and "Kept for alice" in out, out
+    # A UDP client may be gone before the server has handled its EX.
+    server.waitForLog("bob [UDP] has left the chat.")
     carol = ClientProcess("127.0.0.1", tcp, "carol")
     alice = Screen("127.0.0.1", tcp, "alice")
     try:
@@ -206,7 +208,7 @@ def test_a_session_of_the_new_client(server):
         alice.waitForPrompt("Operation [PM/DM/EX]:")
         lines = alice.lines()
         arrival = [
-            next(i for i, line in enumerate(lines) if text in line)
+            next((i for i, line in enumerate(lines) if text in line), f"{text!r} missing")
             for text in [
                 "Online now (2): alice[TCP] (you), carol[TCP]",
                 "(earlier) bob[UDP] : before you came",
@@ -214,6 +216,7 @@ def test_a_session_of_the_new_client(server):
                 "bob[UDP] (direct) : kept for you",
             ]
         ]
+        assert all(isinstance(i, int) for i in arrival), (arrival, lines)
         assert arrival == sorted(arrival), lines
         for i in (arrival[0], arrival[1], arrival[3]):
             assert STAMPED.match(lines[i]), lines[i]

@@ -146,6 +146,7 @@ class TerminalUI:
 
         self._keys = keys
         self._sessions: dict[str | None, PromptSession] = {}  # None: secrets
+        self._stdout = sys.stdout  # the terminal itself, not patch_stdout's proxy
         # Entered on the running loop: printing is scheduled on it.
         self._patch: AbstractContextManager[None] | None = patch_stdout(raw=True)
         self._patch.__enter__()
@@ -193,7 +194,25 @@ class TerminalUI:
             patch.__exit__(None, None, None)
 
     def show(self, text: str) -> None:
-        print(text, flush=True)
+        """
+        Print C{text} now, above the prompt if one is showing.
+
+        Not through C{patch_stdout}'s proxy: its thread writes at once when
+        no prompt is running, and a prompt starting meanwhile drew itself
+        over those lines (the room's arrival vanished from the screen). Here
+        the loop itself decides, and nothing can start in between.
+        """
+        from prompt_toolkit.application import get_app_or_none, run_in_terminal
+
+        app = get_app_or_none()
+        if app is not None and app.is_running:
+            run_in_terminal(lambda: self._write(text), in_executor=False)
+        else:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
 
     def close(self) -> Deferred[None]:
         return Deferred.fromFuture(asyncio.ensure_future(self._closing(self._task)))
