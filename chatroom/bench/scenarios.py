@@ -154,32 +154,49 @@ async def fanOut(
         )
         tcpPeople = [p for p in people if isinstance(p, TCPReceiver)]
         await inBatches(reactor, tcpPeople, _tcp(reactor, server.ports["TCP"]))
-        talkers = [TCPSender(f"s{i}") for i in range(senders)]
-        await inBatches(reactor, talkers, _tcp(reactor, server.ports["TCP"]))
-        await sleep(reactor, 1.0)  # let the join notices drain
-        for person in people:
-            person.deliveries = 0
-        latencies.samples.clear()
-        expected = messages * receivers
-        generator = Generator()
-        cpu = server.cpuSeconds()
-        started = time.monotonic()
-        for talker in talkers:
-            talker.burst(messages // senders, size)
-        await waitUntil(
-            reactor,
-            lambda: sum(p.deliveries for p in people) >= expected,
-            300,
-            "every delivery",
-        )
-        elapsed = time.monotonic() - started
-        serverCpu = server.cpuSeconds() - cpu
         transport = {0.0: "TCP", 1.0: "UDP"}.get(udpShare, "half")
         result = Result(f"fan-out {receivers} {transport}, {senders} sender(s)")
-        result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
+        result.figures = await burst(reactor, server, people, latencies, senders, messages, size)
         return result
     finally:
         await server.stop()
+
+
+async def burst(
+    reactor: Any,
+    server: BenchServer,
+    people: Sequence[Any],
+    latencies: Latencies,
+    senders: int,
+    messages: int,
+    size: int,
+) -> dict[str, Any]:
+    """
+    The burst every fan-out measures, whatever its receivers speak: C{senders} TCP users
+    pipeline C{messages} public messages in all, and each of C{people} (logged in already)
+    gets every one.
+    """
+    talkers = [TCPSender(f"s{i}") for i in range(senders)]
+    await inBatches(reactor, talkers, _tcp(reactor, server.ports["TCP"]))
+    await sleep(reactor, 1.0)  # let the join notices drain
+    for person in people:
+        person.deliveries = 0
+    latencies.samples.clear()
+    expected = messages * len(people)
+    generator = Generator()
+    cpu = server.cpuSeconds()
+    started = time.monotonic()
+    for talker in talkers:
+        talker.burst(messages // senders, size)
+    await waitUntil(
+        reactor,
+        lambda: sum(p.deliveries for p in people) >= expected,
+        300,
+        "every delivery",
+    )
+    elapsed = time.monotonic() - started
+    serverCpu = server.cpuSeconds() - cpu
+    return deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
 
 
 async def paced(reactor: Any, receivers: int, rate: int, seconds: float, size: int = 64) -> Result:

@@ -6,7 +6,6 @@ build as the TCP fan-out, so the two figures compare the transports.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -14,16 +13,12 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Protocol
 
-from chatroom.bench.clients import Latencies, TCPSender
+from chatroom.bench.clients import Latencies
 from chatroom.bench.scenarios import (
     PROBES,
-    Generator,
     Result,
-    _tcp,
-    deliveryFigures,
+    burst,
     inBatches,
-    sleep,
-    waitUntil,
 )
 from chatroom.bench.server import BenchServer
 from chatroom.web import SUBPROTOCOL
@@ -132,28 +127,8 @@ async def webFanOut(
         latencies = Latencies()
         people = [WebReceiver(f"w{i}", latencies if i < PROBES else None) for i in range(receivers)]
         await inBatches(reactor, people, _web(reactor, server.ports["WEB"]))
-        talkers = [TCPSender(f"s{i}") for i in range(senders)]
-        await inBatches(reactor, talkers, _tcp(reactor, server.ports["TCP"]))
-        await sleep(reactor, 1.0)  # let the join notices drain
-        for person in people:
-            person.deliveries = 0
-        latencies.samples.clear()
-        expected = messages * receivers
-        generator = Generator()
-        cpu = server.cpuSeconds()
-        started = time.monotonic()
-        for talker in talkers:
-            talker.burst(messages // senders, size)
-        await waitUntil(
-            reactor,
-            lambda: sum(p.deliveries for p in people) >= expected,
-            300,
-            "every delivery",
-        )
-        elapsed = time.monotonic() - started
-        serverCpu = server.cpuSeconds() - cpu
         result = Result(f"fan-out {receivers} WEB, {senders} sender(s)")
-        result.figures = deliveryFigures(expected, elapsed, latencies, serverCpu, generator)
+        result.figures = await burst(reactor, server, people, latencies, senders, messages, size)
         for person in people:
             if person.transport is not None:
                 person.transport.loseConnection()
