@@ -6,9 +6,9 @@ room answers with C{ERR UNAVAILABLE}); when it is back, the node tells it
 who is here before serving again. Every script a node runs goes through
 here, so that none is run, or waited for, while Redis is away.
 
-L{chatroom.cluster.roster.ClusterRoster} is given one, apart from the
-presence it shares because coming and going is a job of its own with its
-own state; the roster reaches Redis only through it (L{Liveness.run},
+L{chatroom.cluster.roster.ClusterRoster} makes one and owns it, apart from
+the presence it shares because coming and going is a job of its own with
+its own state; the roster reaches Redis only through it (L{Liveness.run},
 L{Liveness.ask}, L{Liveness.fire}, L{Liveness.publish}).
 """
 
