@@ -24,10 +24,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chatroom.settings import HISTORY
 from chatroom.store import Store, Unavailable, atomically
-
-#: Public messages kept, by default.
-HISTORY = 100
 
 #: Seconds between a batch's first message and its write: what a crash can lose.
 FLUSH_INTERVAL = 0.1

@@ -23,13 +23,8 @@ from twisted.python.failure import Failure
 
 from chatroom import names
 from chatroom.history import Said
+from chatroom.settings import INBOX, INBOX_DAYS
 from chatroom.store import Store, atomically
-
-#: Direct messages kept per user, by default.
-INBOX = 100
-
-#: Days a kept direct message waits for its recipient, by default.
-INBOX_DAYS = 30.0
 
 #: Seconds between two deletions of messages past their days.
 EXPIRY_INTERVAL = 3600.0

@@ -1,7 +1,7 @@
 """
 Limits that keep one client from spoiling the room for everyone else.
 
-These are mechanisms only (a token bucket, a window of failures); the chat
+These are mechanisms only (a token bucket, a window of events); the chat
 service decides what they apply to and what happens when they bite.
 """
 
@@ -52,40 +52,44 @@ class TokenBucket:
         return now - self.floodStart
 
 
-class FailureWindow:
+class EventWindow:
     """
-    Counts failures per key (a source address) over a sliding window, so
-    that one address cannot guess passwords at full speed across many
-    connections.
+    Counts events per key (a source address) over a sliding window: wrong
+    passwords, so that one address cannot guess them at full speed across
+    many connections, or new accounts, so that it cannot make them by the
+    thousand.
     """
 
     def __init__(self, limit: int, window: float = 60.0) -> None:
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self._events: dict[str, deque[float]] = {}
 
-    def failed(self, key: str, now: float) -> None:
+    def record(self, key: str, now: float) -> None:
+        """
+        C{key} did it once more, at C{now}.
+        """
         if self.limit <= 0:
             return
-        times = self._failures.get(key)
+        times = self._events.get(key)
         if times is None:
-            times = self._failures[key] = deque(maxlen=self.limit)
+            times = self._events[key] = deque(maxlen=self.limit)
         times.append(now)
 
     def blocked(self, key: str, now: float) -> bool:
         """
-        Whether C{key} failed C{limit} times within the last window.
+        Whether C{key} did it C{limit} times within the last window.
         """
-        times = self._failures.get(key)
+        times = self._events.get(key)
         return times is not None and len(times) >= self.limit and now - times[0] < self.window
 
     def forgetOld(self, now: float) -> None:
         """
-        Drop keys whose last failure is older than the window: memory stays
-        proportional to the addresses failing right now.
+        Drop keys whose last event is older than the window: memory stays
+        proportional to the addresses active right now.
         """
-        for key in [k for k, times in self._failures.items() if now - times[-1] >= self.window]:
-            del self._failures[key]
+        for key in [k for k, times in self._events.items() if now - times[-1] >= self.window]:
+            del self._events[key]
 
     def __len__(self) -> int:
-        return len(self._failures)
+        return len(self._events)

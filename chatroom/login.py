@@ -2,47 +2,49 @@
 Logging in: C{C LOGIN} and C{C PASS}, through the account store (cred), with
 the name held in the roster while the login is under way.
 
-It owns the login's moves through the session's lifecycle and the limits on
-guessing passwords and making accounts; the room owns what comes after.
+It owns the login's moves through the session's lifecycle, each session's
+L{LoginAttempt}, and the limits on guessing passwords and making accounts;
+what comes after is the room's, reached through L{Entrance} alone.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
 from chatroom.accounts import AlreadyRegistered, LookAlike
+from chatroom.attempt import LoginAttempt, lookAlike, nameTaken, newPasswordProblem, parseLogin
 from chatroom.codec import Err, Frame, Reason
 from chatroom.lifecycle import LOGGING_IN, Phase, Ticket
-from chatroom.limits import FailureWindow
-from chatroom.passwords import MAX_PASSWORD, BadPassword, prepare
+from chatroom.limits import EventWindow
 from chatroom.pipeline import Session
+from chatroom.refusals import clusterUnavailable
+from chatroom.roster import IRoster
+from chatroom.settings import RoomLimits
 from chatroom.store import Unavailable
 
-if TYPE_CHECKING:
-    from chatroom.room import Room
 
-#: Wrong passwords for an existing account that end a session.
-MAX_WRONG_PASSWORDS = 3
-
-#: The word after the name in C{C LOGIN <name> GHOST} (1.1).
-GHOST = "GHOST"
-
-
-def parseLogin(rest: str) -> tuple[str, bool]:
+class Entrance(Protocol):
     """
-    The name of a C{C LOGIN} and whether it asks to replace (C{GHOST}) the
-    user's own older session. Anything else after the name stays part of
-    it, and so is refused as a name (C{C LOGIN a b} is C{BAD_NAME}).
+    What logging in asks of the room once a login succeeded.
     """
-    name, space, word = rest.rpartition(" ")
-    if space and word == GHOST and name and " " not in name:
-        return name, True
-    return rest, False
+
+    def welcome(self, session: Session, name: str) -> Deferred[None] | None:
+        """
+        C{session} logged in as C{name}: let it in.
+        """
+
+    def replace(self, session: Session, old: Session, name: str) -> Deferred[None] | None:
+        """
+        C{session} logged in as C{name} with C{GHOST}: end C{old}, its
+        user's older session here, and let it in.
+        """
 
 
 class AccountBook(Protocol):
@@ -62,28 +64,49 @@ class Login:
     """
     The login rules of one room.
 
+    @ivar attempts: the sessions logging in (or that tried), by session.
     @ivar failures: wrong passwords per address, over a minute.
     @ivar registrations: new accounts per address, over an hour.
     """
 
     def __init__(
         self,
-        room: Room,
-        loginFailures: int,
-        maxRegistrations: int,
-        maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
+        clock: IReactorTime,
+        log: Logger,
+        accounts: AccountBook | None,
+        roster: IRoster,
+        entrance: Entrance,
+        limits: RoomLimits,
     ) -> None:
-        self.room = room
-        self.failures = FailureWindow(loginFailures)
-        self.registrations = FailureWindow(maxRegistrations, window=3600.0)
-        self.maxWrongPasswords = maxWrongPasswords
-
-    @property
-    def accounts(self) -> AccountBook | None:
-        return self.room.accounts
+        self.clock = clock
+        self.log = log
+        self.accounts = accounts
+        self.roster = roster
+        self.entrance = entrance
+        self.attempts: dict[Session, LoginAttempt] = {}
+        self.failures = EventWindow(limits.loginFailures)
+        self.registrations = EventWindow(limits.maxRegistrations, window=3600.0)
+        self.maxWrongPasswords = limits.maxWrongPasswords
 
     def _now(self) -> float:
-        return self.room.clock.seconds()
+        return self.clock.seconds()
+
+    def _attempt(self, session: Session) -> LoginAttempt:
+        attempt = self.attempts.get(session)
+        if attempt is None:
+            attempt = self.attempts[session] = LoginAttempt()
+        return attempt
+
+    def _shown(self, holder: Session) -> str:
+        """
+        The name C{holder} holds: the one it is logging in with, or its own.
+        """
+        attempt = self.attempts.get(holder)
+        if attempt is not None and attempt.name is not None:
+            return attempt.name
+        return holder.name or ""
+
+    # C LOGIN: the name, reserved, then looked up.
 
     def login(self, session: Session, frame: Frame) -> Deferred | None:
         """
@@ -115,32 +138,27 @@ class Login:
                 session.error(Err.BAD_NAME, refusal)
                 return None
         self.giveUp(session)
-        roster = self.room.roster
-        nameKey = names.key(spelling)
-        holder = roster.holder(spelling, session)
+        lookalikeKey = names.key(spelling)
+        holder = self.roster.holder(spelling, session)
         replacing = None
         if holder is not None and ghost and self.accounts is not None:
-            replacing = self._replaceable(holder, spelling, nameKey)
+            replacing = self._replaceable(holder, spelling, lookalikeKey)
         if holder is not None and replacing is None:
-            lookAlike = names.caseless(holder.name or "") != names.caseless(spelling)
-            if lookAlike and refusal is not None:
+            lookalike = lookAlike(self._shown(holder), spelling)
+            if lookalike is not None and refusal is not None:
                 session.error(Err.BAD_NAME, refusal)
-            elif lookAlike:
-                session.error(
-                    Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
-                )
             else:
-                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
+                session.error(Err.NAME_TAKEN, nameTaken(spelling, lookalike))
             return None
-        session.name = spelling
-        session.nameKey = nameKey
-        session.replacing = replacing
+        attempt = self._attempt(session)
+        attempt.name, attempt.lookalikeKey, attempt.replacing = spelling, lookalikeKey, replacing
         # A GHOST for a name present on another node: the cluster knows.
-        reserving = roster.reserve(session, ghost and self.accounts is not None)
+        ghostly = ghost and self.accounts is not None
+        reserving = self.roster.reserve(session, spelling, lookalikeKey, ghostly)
         if reserving is not None:
             return self._reserving(session, reserving, refusal)
         if self.accounts is None:
-            self.room.welcome(session, spelling)
+            self.entrance.welcome(session, spelling)
             return None
         return self._lookUp(session, session.life.wait(Phase.LOOKING_UP), refusal)
 
@@ -152,178 +170,175 @@ class Login:
         the account up once it is ours; a name held elsewhere is taken.
         """
         assert self.accounts is not None  # a cluster shares its accounts
-        spelling = session.name
         ticket = session.life.wait(Phase.LOOKING_UP)
-
-        def reserved(holder: str | None) -> Deferred | None:
-            if holder is None:
-                return self._lookUp(session, ticket, refusal)
-            self.giveUp(session)
-            if names.caseless(holder) != names.caseless(spelling or ""):
-                session.error(Err.NAME_TAKEN, f"{spelling} looks like {holder}, already in use")
-            else:
-                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
-            return None
-
-        def failed(failure: Failure) -> Failure | None:
-            self.giveUp(session)
-            failure.trap(Unavailable)
-            self.room.log.warn(
-                "{label}: name not reserved: {why}", label=session.label, why=failure.value
-            )
-            session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
-            return None
-
         answer = session.life.answer
-        return reserving.addCallbacks(answer(ticket, reserved), answer(ticket, failed))
+        return reserving.addCallbacks(
+            answer(ticket, self._reserved, session, ticket, refusal),
+            answer(ticket, self._notReserved, session),
+        )
+
+    def _reserved(
+        self, holder: str | None, session: Session, ticket: Ticket, refusal: str | None
+    ) -> Deferred | None:
+        if holder is None:
+            return self._lookUp(session, ticket, refusal)
+        spelling = self._attempt(session).name or ""
+        self.giveUp(session)
+        session.error(Err.NAME_TAKEN, nameTaken(spelling, lookAlike(holder, spelling)))
+        return None
+
+    def _notReserved(self, failure: Failure, session: Session) -> None:
+        self.giveUp(session)
+        clusterUnavailable(failure, session, self.log, "name not reserved")
 
     def _lookUp(self, session: Session, ticket: Ticket, refusal: str | None) -> Deferred:
         """
         Ask the account store about the name just reserved.
         """
-        assert self.accounts is not None and session.name is not None
-        spelling = session.name
-        replacing = session.replacing
-
-        def answered(registered: bool) -> None:
-            if replacing is not None and not registered:  # cannot be: present means registered
-                self.giveUp(session)
-                session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
-                return
-            if refusal is not None and not registered:
-                self.giveUp(session)
-                session.error(Err.BAD_NAME, refusal)
-                return
-            if not registered and self.registrations.blocked(session.channel.host, self._now()):
-                self.giveUp(session)
-                session.error(Err.RATE, "too many new accounts from your address; try in an hour")
-                return
-            session.life.move(Phase.AWAITING_PASSWORD)
-            session.registering = not registered
-            session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
-
-        def failed(failure: Failure) -> Failure | None:
-            self.giveUp(session)
-            if failure.check(LookAlike):
-                other = failure.value.args[0]
-                session.error(Err.NAME_TAKEN, f"{spelling} looks like {other}, registered")
-                return None
-            return self._unavailable(session, failure)
-
+        name = self._attempt(session).name
+        assert self.accounts is not None and name is not None
         answer = session.life.answer
-        return self.accounts.isRegistered(spelling).addCallbacks(
-            answer(ticket, answered), answer(ticket, failed)
+        return self.accounts.isRegistered(name).addCallbacks(
+            answer(ticket, self._lookedUp, session, refusal),
+            answer(ticket, self._notLookedUp, session),
         )
+
+    def _lookedUp(self, registered: bool, session: Session, refusal: str | None) -> None:
+        attempt = self._attempt(session)
+        spelling = attempt.name or ""
+        if attempt.replacing is not None and not registered:  # cannot be: present means registered
+            self.giveUp(session)
+            session.error(Err.NAME_TAKEN, nameTaken(spelling))
+            return
+        if refusal is not None and not registered:
+            self.giveUp(session)
+            session.error(Err.BAD_NAME, refusal)
+            return
+        if not registered and self.registrations.blocked(session.channel.host, self._now()):
+            self.giveUp(session)
+            session.error(Err.RATE, "too many new accounts from your address; try in an hour")
+            return
+        session.life.move(Phase.AWAITING_PASSWORD)
+        attempt.registering = not registered
+        session.send(codec.command("PASSWORD", "EXISTING" if registered else "NEW"))
+
+    def _notLookedUp(self, failure: Failure, session: Session) -> Failure | None:
+        spelling = self._attempt(session).name
+        self.giveUp(session)
+        if failure.check(LookAlike):
+            other = failure.value.args[0]
+            session.error(Err.NAME_TAKEN, f"{spelling} looks like {other}, registered")
+            return None
+        return self._unavailable(session, failure)
+
+    # C PASS: the password checked (or the account made), then the way in.
 
     def password(self, session: Session, frame: Frame) -> Deferred | None:
         """
-        C{C PASS <password>}: check it, or make the new account.
+        C{C PASS <password>}: check it, or make the new account; then let
+        the session in (L{_passwordRight}) or say why not
+        (L{_passwordRefused}).
         """
-        assert self.accounts is not None and session.name is not None
-        password = frame.rest
-        name = session.name
-        registering = session.registering
-        if registering:
-            problem = None
-            if not 1 <= len(password) <= MAX_PASSWORD:
-                problem = f"choose 1 to {MAX_PASSWORD} characters"
-            else:
-                try:
-                    prepare(password)
-                except BadPassword as e:
-                    problem = str(e)
+        attempt = self._attempt(session)
+        name = attempt.name
+        assert self.accounts is not None and name is not None
+        if attempt.registering:
+            problem = newPasswordProblem(frame.rest)
             if problem is not None:
                 self.giveUp(session)
                 session.error(Err.BAD_PASSWORD, problem)
                 return None
         ticket = session.life.wait(Phase.CHECKING_PASSWORD)
-        if registering:
-            attempt = self.accounts.register(name, password)
+        if attempt.registering:
+            checking = self.accounts.register(name, frame.rest)
             # The account exists whatever became of the session.
-            attempt.addCallback(self._registered, session.channel.host)
+            checking.addCallback(self._registered, session.channel.host)
         else:
-            attempt = self.accounts.login(name, password)
-
-        def refused(failure: Failure) -> Failure | None:
-            self.giveUp(session)
-            if failure.check(AlreadyRegistered):
-                session.error(Err.NAME_TAKEN, f"{name} was registered just now")
-                return None
-            if not failure.check(UnauthorizedLogin):
-                return self._unavailable(session, failure)
-            self.failures.failed(session.channel.host, self._now())
-            session.wrongPasswords += 1
-            if session.wrongPasswords >= self.maxWrongPasswords:
-                self.room.log.info(
-                    "{label} closed after {count} wrong passwords",
-                    label=session.label,
-                    count=session.wrongPasswords,
-                )
-                wrong = codec.command("ERR", Err.BAD_PASSWORD, "wrong password; goodbye")
-                session.close(wrong, Reason.CLOSED)
-                return None
-            session.error(Err.BAD_PASSWORD, "wrong password")
-            return None
-
-        def entered(spelling: str) -> Deferred | None:
-            # Accounts from before 1.1 may look alike only as registered.
-            holder = self.room.roster.holder(spelling, session)
-            replacing, session.replacing = session.replacing, None
-            if holder is not None and holder is replacing:
-                return self.room.replace(session, holder, spelling)
-            if holder is not None:
-                self.giveUp(session)
-                session.error(
-                    Err.NAME_TAKEN, f"{spelling} looks like {holder.name}, already in use"
-                )
-                return None
-            claiming = self.room.roster.claim(session, spelling)
-            if claiming is not None:  # a GHOST of a session on another node
-                return claiming.addCallbacks(
-                    answer(ticket, claimed, spelling), answer(ticket, unclaimed)
-                )
-            # The session's next frames wait until its stored messages are handed over.
-            return self.room.welcome(session, spelling)
-
-        def claimed(other: str | None, spelling: str) -> Deferred | None:
-            if other is None:
-                return self.room.welcome(session, spelling)
-            self.giveUp(session)
-            session.error(Err.NAME_TAKEN, f"{spelling} is already in use")
-            return None
-
-        def unclaimed(failure: Failure) -> Failure | None:
-            self.giveUp(session)
-            failure.trap(Unavailable)
-            self.room.log.warn(
-                "{label}: GHOST not done: {why}", label=session.label, why=failure.value
-            )
-            session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
-            return None
-
+            checking = self.accounts.login(name, frame.rest)
         answer = session.life.answer
-        return attempt.addCallbacks(answer(ticket, entered), answer(ticket, refused))
+        return checking.addCallbacks(
+            answer(ticket, self._passwordRight, session, ticket),
+            answer(ticket, self._passwordRefused, session, name),
+        )
 
-    def _replaceable(self, holder: Session, spelling: str, nameKey: str) -> Session | None:
+    def _registered(self, name: str, host: str) -> str:
+        self.registrations.record(host, self._now())
+        return name
+
+    def _passwordRefused(self, failure: Failure, session: Session, name: str) -> Failure | None:
+        self.giveUp(session)
+        if failure.check(AlreadyRegistered):
+            session.error(Err.NAME_TAKEN, f"{name} was registered just now")
+            return None
+        if not failure.check(UnauthorizedLogin):
+            return self._unavailable(session, failure)
+        self.failures.record(session.channel.host, self._now())
+        attempt = self._attempt(session)
+        attempt.wrongPasswords += 1
+        if attempt.wrongPasswords >= self.maxWrongPasswords:
+            self.log.info(
+                "{label} closed after {count} wrong passwords",
+                label=session.label,
+                count=attempt.wrongPasswords,
+            )
+            wrong = codec.command("ERR", Err.BAD_PASSWORD, "wrong password; goodbye")
+            session.close(wrong, Reason.CLOSED)
+            return None
+        session.error(Err.BAD_PASSWORD, "wrong password")
+        return None
+
+    def _passwordRight(self, spelling: str, session: Session, ticket: Ticket) -> Deferred | None:
+        """
+        The password was right for C{spelling}, the name as registered: let
+        the session in, unless someone else holds that name meanwhile.
+        """
+        # Accounts from before 1.1 may look alike only as registered.
+        holder = self.roster.holder(spelling, session)
+        attempt = self._attempt(session)
+        replacing, attempt.replacing = attempt.replacing, None
+        if holder is not None and holder is replacing:
+            return self.entrance.replace(session, holder, spelling)
+        if holder is not None:
+            self.giveUp(session)
+            session.error(Err.NAME_TAKEN, nameTaken(spelling, self._shown(holder)))
+            return None
+        claiming = self.roster.claim(session, spelling)
+        if claiming is not None:  # a GHOST of a session on another node
+            answer = session.life.answer
+            return claiming.addCallbacks(
+                answer(ticket, self._claimed, session, spelling),
+                answer(ticket, self._notClaimed, session),
+            )
+        # The session's next frames wait until its stored messages are handed over.
+        return self.entrance.welcome(session, spelling)
+
+    def _claimed(self, other: str | None, session: Session, spelling: str) -> Deferred | None:
+        if other is None:
+            return self.entrance.welcome(session, spelling)
+        self.giveUp(session)
+        session.error(Err.NAME_TAKEN, nameTaken(spelling))
+        return None
+
+    def _notClaimed(self, failure: Failure, session: Session) -> None:
+        self.giveUp(session)
+        clusterUnavailable(failure, session, self.log, "GHOST not done")
+
+    # The rest.
+
+    def _replaceable(self, holder: Session, spelling: str, lookalikeKey: str) -> Session | None:
         """
         The session a C{GHOST} login for C{spelling} may replace: C{holder}
         if it is present under that very account (not a look-alike of it)
         and nobody else holds the name, or L{None}.
         """
-        roster = self.room.roster
-        if roster.find(nameKey) is not holder or holder.name is None:
+        if self.roster.find(lookalikeKey) is not holder or holder.name is None:
             return None  # not present: being logged in by someone
         if names.caseless(holder.name) != names.caseless(spelling):
             return None  # a look-alike, another account
         # Asking for the name as the holder would shows anyone else on it.
-        if roster.holder(spelling, holder) is not None:
+        if self.roster.holder(spelling, holder) is not None:
             return None
         return holder
-
-    def _registered(self, name: str, host: str) -> str:
-        # The window counts any event; here, a new account.
-        self.registrations.failed(host, self._now())
-        return name
 
     def _unavailable(self, session: Session, failure: Failure) -> Failure | None:
         """
@@ -333,7 +348,7 @@ class Login:
         """
         if not failure.check(Unavailable):
             return failure
-        self.room.log.warn(  # a twisted.logger.Logger: warn is its name
+        self.log.warn(  # a twisted.logger.Logger: warn is its name
             "{label}: account database unavailable: {why}", label=session.label, why=failure.value
         )
         session.error(Err.UNAVAILABLE, "the account database is busy right now; try again later")
@@ -344,10 +359,15 @@ class Login:
         Abandon a login under way: give back the name, back to C{NEW}.
         """
         if session.phase in LOGGING_IN:
-            self.room.roster.release(session)
+            self.roster.release(session)
             session.life.move(Phase.NEW)
-            session.name = session.nameKey = None
-            session.replacing = None
+            self._attempt(session).abandon()
+
+    def forget(self, session: Session) -> None:
+        """
+        C{session} was welcomed, or ended: its attempt is over.
+        """
+        self.attempts.pop(session, None)
 
     def forgetOld(self) -> None:
         now = self._now()

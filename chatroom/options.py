@@ -16,22 +16,32 @@ from typing import Any, ClassVar
 from twisted.internet.endpoints import quoteStringArgument
 from twisted.python import usage
 
-from chatroom.cluster import NODE_TIMEOUT
 from chatroom.database import isURL
-from chatroom.history import HISTORY
-from chatroom.inbox import INBOX, INBOX_DAYS
-from chatroom.room import (
-    LOGIN_FAILURES,
-    LOGIN_TIMEOUT,
-    MAX_CLIENTS,
-    MAX_PER_HOST,
-    MAX_REGISTRATIONS,
-    MSG_BURST,
-    MSG_RATE,
+from chatroom.settings import (
+    BUSY_TIMEOUT,
+    IDLE_TIMEOUT,
+    NODE_TIMEOUT,
+    SENDQ,
+    RoomLimits,
 )
-from chatroom.store import BUSY_TIMEOUT
-from chatroom.tcp import SENDQ
-from chatroom.udp.timings import IDLE_TIMEOUT
+
+#: The room's defaults, shown by --help.
+_ROOM = RoomLimits()
+
+#: The options that set the room's limits, and the field of L{RoomLimits}
+#: each one sets.
+ROOM_LIMITS = {
+    "max-clients": "maxClients",
+    "login-timeout": "loginTimeout",
+    "msg-rate": "msgRate",
+    "msg-burst": "msgBurst",
+    "max-per-ip": "maxPerHost",
+    "login-failures": "loginFailures",
+    "max-registrations": "maxRegistrations",
+    "history": "history",
+    "inbox": "inbox",
+    "inbox-days": "inboxDays",
+}
 
 
 def _positive(kind: type) -> Any:
@@ -125,35 +135,35 @@ class Options(usage.Options):
         [
             "history",
             None,
-            HISTORY,
+            _ROOM.history,
             "Public messages kept (in --db) for C HISTORY.",
             _atLeastZero(int),
         ],
         [
             "inbox",
             None,
-            INBOX,
+            _ROOM.inbox,
             "Direct messages kept per offline user; more get ERR INBOX_FULL.",
             _atLeastZero(int),
         ],
         [
             "inbox-days",
             None,
-            INBOX_DAYS,
+            _ROOM.inboxDays,
             "Days a direct message is kept for an offline user, then deleted.",
             _positive(float),
         ],
         [
             "msg-rate",
             None,
-            MSG_RATE,
+            _ROOM.msgRate,
             "Frames a second each session may send on average; more get ERR RATE.",
             _atLeastZero(float),
         ],
         [
             "msg-burst",
             None,
-            MSG_BURST,
+            _ROOM.msgBurst,
             "Frames each session may send at once before --msg-rate applies.",
             _positive(int),
         ],
@@ -167,28 +177,28 @@ class Options(usage.Options):
         [
             "max-per-ip",
             None,
-            MAX_PER_HOST,
+            _ROOM.maxPerHost,
             "Sessions at once from one address; more get ERR FULL.",
             _atLeastZero(int),
         ],
         [
             "login-failures",
             None,
-            LOGIN_FAILURES,
+            _ROOM.loginFailures,
             "Wrong passwords a minute from one address before its logins get ERR RATE.",
             _atLeastZero(int),
         ],
         [
             "max-registrations",
             None,
-            MAX_REGISTRATIONS,
+            _ROOM.maxRegistrations,
             "New accounts an hour from one address; more get ERR RATE.",
             _atLeastZero(int),
         ],
         [
             "login-timeout",
             None,
-            LOGIN_TIMEOUT,
+            _ROOM.loginTimeout,
             "Seconds a new session has to finish logging in.",
             _positive(float),
         ],
@@ -211,7 +221,7 @@ class Options(usage.Options):
         [
             "max-clients",
             None,
-            MAX_CLIENTS,
+            _ROOM.maxClients,
             "Most sessions at once; more are refused with ERR FULL.",
             _positive(int),
         ],
@@ -256,6 +266,12 @@ class Options(usage.Options):
             # twistd --rundir changes directory after this: the file is
             # where the operator was when they named it, and only there.
             self["db"] = os.path.abspath(self["db"])
+
+    def roomLimits(self) -> RoomLimits:
+        """
+        The room's limits, as the options set them.
+        """
+        return RoomLimits(**{field: self[option] for option, field in ROOM_LIMITS.items()})
 
     def tcpDescription(self) -> str:
         """

@@ -12,7 +12,6 @@ and the session's L{Lifecycle} is the one record of where the session is.
 from __future__ import annotations
 
 from collections import deque
-from enum import Enum
 from typing import Protocol
 
 from twisted.internet.defer import Deferred
@@ -25,14 +24,7 @@ from chatroom import codec
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.lifecycle import Lifecycle, Phase
 from chatroom.limits import TokenBucket
-
-#: An inbox longer than this pauses reading from the client until it drains
-#: to half of it, so a client pipelining behind a slow password check
-#: cannot grow memory.
-INBOX_HIGH = 64
-
-#: Seconds of refused frames before a session is dropped.
-FLOOD_LIMIT = 10.0
+from chatroom.settings import FLOOD_LIMIT, INBOX_HIGH
 
 
 class IChannel(Interface):
@@ -92,22 +84,14 @@ class Owner(Protocol):
         """
 
 
-class Awaiting(Enum):
-    """
-    The text a session's next data frame carries (C{C PM} or C{C DM} sent).
-    """
-
-    PUBLIC = "PM"
-    DIRECT = "DM"
-
-
 class Session:
     """
     One client of the room, from its first frame until it leaves.
 
     The transport calls L{lineReceived}, L{lineTooLong}, L{endOfInput} and
-    L{channelClosed}; the room reads L{life} and the fields it owns (C{name},
-    C{nameKey}, C{registering}, C{replacing}, C{awaiting}, C{wrongPasswords}).
+    L{channelClosed}; the room reads L{life}, and names the session once it
+    is welcomed (C{name}, C{lookalikeKey}): what every part of the room and
+    both rosters need. Logging in and talking keep their own state.
     """
 
     __slots__ = (
@@ -118,15 +102,11 @@ class Session:
         "_inputEnded",
         "_owner",
         "_paused",
-        "awaiting",
         "channel",
         "inbox",
         "life",
+        "lookalikeKey",
         "name",
-        "nameKey",
-        "registering",
-        "replacing",
-        "wrongPasswords",
     )
 
     def __init__(
@@ -140,15 +120,11 @@ class Session:
         self._owner = owner
         self.channel = channel
         self.life = Lifecycle()
-        # The room's.
+        # Who the session is, written once by the room when it is welcomed:
+        # its name as shown, and that name's look-alike key
+        # (L{chatroom.names.key}), by which the roster holds it.
         self.name: str | None = None
-        self.nameKey: str | None = None
-        self.registering = False
-        # The user's own older session a GHOST login ends once its password
-        # is right (1.1): the one present under the name at C LOGIN.
-        self.replacing: Session | None = None
-        self.awaiting: Awaiting | None = None
-        self.wrongPasswords = 0
+        self.lookalikeKey: str | None = None
         # The reading side: each field has one writer, named beside it.
         # Only while frames are queued (a deque is 760 bytes; an idle session
         # has nothing queued): made by _enqueue, dropped by _drain once empty.

@@ -1,10 +1,13 @@
 """
 The room: who may connect, the verbs (one table: arguments, required phase,
-handler), join and leave notices, and the console log of it all; what the
-verbs do once allowed (public and direct messages) is L{chatroom.talk}'s.
+handler), join and leave notices, and the console log of it all.
 
-It sees decoded frames from the L{chatroom.pipeline} and reaches presence
-only through an L{IRoster}; logging in is L{chatroom.login}'s.
+It is composed of plain objects, each given what it needs: logging in is a
+L{Login} (which lets sessions in through the room's L{welcome} and
+L{replace}), what the verbs do once allowed (public and direct messages) is
+a L{Talk}, and presence is reached only through an L{IRoster}. It sees
+decoded frames from the L{chatroom.pipeline}; its limits are one
+L{RoomLimits}.
 """
 
 from __future__ import annotations
@@ -22,28 +25,16 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
-from chatroom.history import HISTORY, History, Said, timestamp
-from chatroom.inbox import INBOX, INBOX_DAYS, Inbox
+from chatroom.history import History, Said, timestamp
+from chatroom.inbox import Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
-from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
-from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, IChannel, Session
+from chatroom.login import AccountBook, Login
+from chatroom.pipeline import IChannel, Session
 from chatroom.roster import IRoster, Roster
+from chatroom.settings import RoomLimits
 from chatroom.store import Store, Unavailable
-from chatroom.talk import Talking
-
-# Defaults, written once: the twistd options show and use these.
-LOGIN_TIMEOUT = 30.0
-MAX_CLIENTS = 1000
-MSG_RATE = 20.0  # frames a second, on average...
-MSG_BURST = 40  # ...and at once
-LOGIN_FAILURES = 20  # wrong passwords a minute from one address
-# From one address: a classroom or office behind one NAT (40 people, some
-# with two clients, all registering at the start of the lesson) fits, but
-# one address cannot hold more than a few percent of the default 1000
-# sessions, nor register accounts by the thousand.
-MAX_PER_HOST = 64  # sessions at once
-MAX_REGISTRATIONS = 60  # new accounts an hour
+from chatroom.talk import Talk
 
 
 class Args(Enum):
@@ -74,73 +65,52 @@ class Verb:
     handler: Handler
 
 
-class Room(Talking, Service):
+class Room(Service):
     """
-    One chat room: every session and every rule but logging in.
+    One chat room: every session, and the rules of coming and going.
 
     @ivar sessions: every session, logged in or not.
     @ivar roster: presence and name reservations.
+    @ivar login: the login flow, with each session's attempt.
+    @ivar talk: the verbs of sessions logged in.
     """
 
     def __init__(
         self,
         clock: IReactorTime,
         accounts: AccountBook | None,
-        maxClients: int = MAX_CLIENTS,
-        loginTimeout: float = LOGIN_TIMEOUT,
-        msgRate: float = MSG_RATE,
-        msgBurst: float = MSG_BURST,
-        maxPerHost: int = 0,
-        loginFailures: int = LOGIN_FAILURES,
-        maxRegistrations: int = 0,
-        floodLimit: float = FLOOD_LIMIT,
-        inboxHigh: int = INBOX_HIGH,
-        maxWrongPasswords: int = MAX_WRONG_PASSWORDS,
         roster: IRoster | None = None,
-        history: int = HISTORY,
         store: Store | None = None,
-        inbox: int = INBOX,
-        inboxDays: float = INBOX_DAYS,
+        limits: RoomLimits | None = None,
     ) -> None:
         """
-        @param msgRate: frames a second a session may send on average (0:
-            no limit), C{msgBurst} at once; C{floodLimit} seconds of refused
-            frames drop the session.
-        @param maxPerHost: sessions at once from one address (0: no limit).
-        @param loginFailures: wrong passwords a minute from one address
-            before its logins are refused for the rest of that minute.
-        @param maxRegistrations: new accounts an hour from one address
-            (0: no limit); beyond it, new names get C{ERR RATE}.
-        @param history: public messages kept for C{C HISTORY} (0: none).
-        @param store: the database that keeps them, and direct messages
-            for offline users (C{inbox} at most per user, for C{inboxDays}
-            days; C{inbox} 0: none are kept); without it, and without
-            C{accounts}, history lives in memory and no message is kept.
+        @param roster: presence; by default this process's alone.
+        @param store: the database that keeps public messages, and direct
+            messages for offline users (as C{limits} says); without it, and
+            without C{accounts}, history lives in memory and no message is
+            kept.
+        @param limits: the room's limits; by default, the options' defaults.
         """
+        limits = limits if limits is not None else RoomLimits()
         self.clock = clock
         self.log: Console = Console(clock, f"{__name__}.{type(self).__qualname__}", self)
-        self.accounts = accounts
-        self.maxClients = maxClients
-        self.loginTimeout = loginTimeout
-        self.msgRate = msgRate
-        self.msgBurst = msgBurst
-        self.maxPerHost = maxPerHost
-        self.floodLimit = floodLimit
-        self.inboxHigh = inboxHigh
+        self.limits = limits
         self.roster: IRoster = roster if roster is not None else Roster()
-        self.login = Login(self, loginFailures, maxRegistrations, maxWrongPasswords)
         self._perHost: dict[str, int] = {}
         self.sessions: set[Session] = set()
         # Login deadlines in start order, so expiry stops at the first live one.
         self._deadlines: dict[Session, float] = {}
         self._sweeper = LoopingCall(self._expireLogins)
         self._sweeper.clock = clock
-        self.history = History(clock, history, store)
+        self.history = History(clock, limits.history, store)
         self.inbox: Inbox | None = None
-        if store is not None and accounts is not None and inbox > 0:
-            self.inbox = Inbox(store, clock, inbox, inboxDays)
+        if store is not None and accounts is not None and limits.inbox > 0:
+            self.inbox = Inbox(store, clock, limits.inbox, limits.inboxDays)
+        self.login = Login(clock, self.log, accounts, self.roster, self, limits)
+        self.talk = Talk(clock, self.log, self.roster, self.history, self.inbox)
         loggedOut = _ANY - {Phase.ACTIVE}
         active = frozenset({Phase.ACTIVE})
+        talk = self.talk
         self.verbs: dict[str, Verb] = {
             "LOGIN": Verb(Args.TEXT, loggedOut, "already logged in as {name}", self.login.login),
             "PASS": Verb(
@@ -149,19 +119,19 @@ class Room(Talking, Service):
                 "send C LOGIN first",
                 self.login.password,
             ),
-            "PM": Verb(Args.NONE, active, "log in first", self._publicStart),
-            "DM": Verb(Args.NONE, active, "log in first", self._directStart),
-            "WHO": Verb(Args.NONE, active, "log in first", self._who),
-            "HISTORY": Verb(Args.WORD, active, "log in first", self._history),
-            "PING": Verb(Args.WORD, _ANY, "", self._ping),
-            "EX": Verb(Args.NONE, _ANY, "", self._exit),
+            "PM": Verb(Args.NONE, active, "log in first", talk.startPublic),
+            "DM": Verb(Args.NONE, active, "log in first", talk.startDirect),
+            "WHO": Verb(Args.NONE, active, "log in first", talk.who),
+            "HISTORY": Verb(Args.WORD, active, "log in first", talk.recall),
+            "PING": Verb(Args.WORD, _ANY, "", talk.ping),
+            "EX": Verb(Args.NONE, _ANY, "", talk.exit),
         }
 
     # Service lifecycle.
 
     def startService(self) -> None:
         super().startService()
-        self._sweeper.start(min(1.0, self.loginTimeout / 4), now=False)
+        self._sweeper.start(min(1.0, self.limits.loginTimeout / 4), now=False)
         self.history.start()
         if self.inbox is not None:
             self.inbox.start()
@@ -194,20 +164,21 @@ class Room(Talking, Service):
         @param greeted: the transport already sent C{HELLO} (UDP does, to
             prove the client's address before the session counts).
         """
-        if not self.running or len(self.sessions) >= self.maxClients:
+        limits = self.limits
+        if not self.running or len(self.sessions) >= limits.maxClients:
             self._refuse(channel, "the server is full, try later")
             return None
         fromHost = self._perHost.get(channel.host, 0)
-        if self.maxPerHost and fromHost >= self.maxPerHost:
+        if limits.maxPerHost and fromHost >= limits.maxPerHost:
             self._refuse(channel, "too many sessions from your address")
             return None
         bucket = None
-        if self.msgRate > 0:
-            bucket = TokenBucket(self.msgRate, self.msgBurst, self.clock.seconds())
-        session = Session(self, channel, bucket, self.floodLimit, self.inboxHigh)
+        if limits.msgRate > 0:
+            bucket = TokenBucket(limits.msgRate, limits.msgBurst, self.clock.seconds())
+        session = Session(self, channel, bucket, limits.floodLimit, limits.inboxHigh)
         self.sessions.add(session)
         self._perHost[channel.host] = fromHost + 1
-        self._deadlines[session] = self.clock.seconds() + self.loginTimeout
+        self._deadlines[session] = self.clock.seconds() + limits.loginTimeout
         self.log.info(
             "new {transport} connection from {peer}",
             transport=channel.transportName,
@@ -233,6 +204,8 @@ class Room(Talking, Service):
         """
         if previous in LOGGING_IN:
             self.roster.release(session)
+        self.login.forget(session)
+        self.talk.forget(session)
         self.sessions.discard(session)
         self._deadlines.pop(session, None)
         host = session.channel.host
@@ -283,9 +256,10 @@ class Room(Talking, Service):
         transport = session.channel.transportName
         self._deadlines.pop(session, None)
         self.roster.release(session)
+        self.login.forget(session)
         session.life.move(Phase.ACTIVE)
         session.name = name
-        session.nameKey = names.key(name)
+        session.lookalikeKey = names.key(name)
         self.roster.enter(session)
         session.send(
             codec.command(
@@ -340,11 +314,11 @@ class Room(Talking, Service):
         """
         if isinstance(item, FrameError):
             if item.kind == codec.DATA:
-                session.awaiting = None
+                self.talk.forget(session)
             session.error(item.code, item.reason)
             return None
         if item.kind == codec.DATA:
-            return self._data(session, item)
+            return self.talk.data(session, item)
         verb = self.verbs.get(item.verb)
         if verb is None:
             if codec.isVerb(item.verb):

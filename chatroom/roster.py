@@ -27,10 +27,10 @@ class IRoster(Interface):
     """
     Who is online and which names are taken, for one room.
 
-    Names are held by two keys: their uniqueness key (L{chatroom.names.key},
-    taken from C{session.nameKey}) and the skeleton of their spelling as
-    shown (L{chatroom.names.shownKey}); this is the one place that decides
-    which keys a session holds.
+    Names are held by two keys: their look-alike key (L{chatroom.names.key}:
+    given to L{reserve}, and C{session.lookalikeKey} once it is present) and
+    the skeleton of their spelling as shown (L{chatroom.names.shownKey});
+    this is the one place that decides which keys a session holds.
     """
 
     def holder(name: str, asking: Session | None) -> Session | None:
@@ -39,11 +39,14 @@ class IRoster(Interface):
         is C{name} for uniqueness: the same key, or the same shown key.
         """
 
-    def reserve(session: Session, ghost: bool = False) -> Deferred[str | None] | None:
+    def reserve(
+        session: Session, name: str, lookalikeKey: str, ghost: bool = False
+    ) -> Deferred[str | None] | None:
         """
-        Hold C{session.nameKey} for a login under way (1.1: a C{GHOST}
-        login holds it beside the present session it may replace; with
-        C{ghost}, that session may be on another node, see L{claim}).
+        Hold C{name} (its C{lookalikeKey} and its shown key) for C{session}'s
+        login under way (1.1: a C{GHOST} login holds it beside the present
+        session it may replace; with C{ghost}, that session may be on
+        another node, see L{claim}).
 
         L{None} when held at once; else a Deferred that fires with L{None}
         once held, or with the name, as shown, of whoever holds it on
@@ -71,7 +74,8 @@ class IRoster(Interface):
 
     def enter(session: Session) -> None:
         """
-        C{session} logged in (its reservation already given back): present.
+        C{session} logged in (its reservation already given back): present,
+        by its C{name} and C{lookalikeKey}.
         """
 
     def leave(session: Session) -> None:
@@ -79,9 +83,9 @@ class IRoster(Interface):
         C{session}, present, left.
         """
 
-    def find(nameKey: str) -> Session | None:
+    def find(lookalikeKey: str) -> Session | None:
         """
-        The session present with C{nameKey}.
+        The session present with C{lookalikeKey}.
         """
 
     def present() -> list[Session]:
@@ -107,9 +111,9 @@ class IRoster(Interface):
         L{chatroom.store.Unavailable} if it reached nobody).
         """
 
-    def elsewhere(nameKey: str, frame: bytes) -> Deferred[str | None] | None:
+    def elsewhere(lookalikeKey: str, frame: bytes) -> Deferred[str | None] | None:
         """
-        Hand a direct message to C{nameKey}, not present here, on another
+        Hand a direct message to C{lookalikeKey}, not present here, on another
         node: a Deferred of their name once they have it (L{None}: nobody
         has it); L{None} if there are no other nodes.
         """
@@ -120,7 +124,7 @@ class Roster:
     """
     Presence in this process.
 
-    @ivar online: present sessions by name key.
+    @ivar online: present sessions by look-alike key.
     @ivar reserved: sessions between C{LOGIN} and the end of their login, by
         the key of the name they asked for, so nobody else can take it.
     @ivar shown: the sessions of both, by the shown key of their name: a name
@@ -132,50 +136,62 @@ class Roster:
         self.online: dict[str, Session] = {}
         self.reserved: dict[str, Session] = {}
         self.shown: dict[str, Session] = {}
+        # The name and look-alike key each login under way reserved.
+        self._reserving: dict[Session, tuple[str, str]] = {}
         # The shown key each session holds: its name may change spelling
         # between LOGIN and WELCOME (typed alice, registered as Alice).
         self._shownBy: dict[Session, str] = {}
 
     def holder(self, name: str, asking: Session | None) -> Session | None:
-        nameKey = names.key(name)
+        lookalikeKey = names.key(name)
         for session in (
-            self.online.get(nameKey),
-            self.reserved.get(nameKey),
+            self.online.get(lookalikeKey),
+            self.reserved.get(lookalikeKey),
             self.shown.get(names.shownKey(name)),
         ):
             if session is not None and session is not asking:
                 return session
         return None
 
-    def reserve(self, session: Session, ghost: bool = False) -> None:
-        assert session.nameKey is not None
-        self.reserved[session.nameKey] = session
-        self._show(session)
+    def reserve(self, session: Session, name: str, lookalikeKey: str, ghost: bool = False) -> None:
+        self.reserved[lookalikeKey] = session
+        self._reserving[session] = (name, lookalikeKey)
+        self._show(session, name, lookalikeKey)
         return None
 
+    def reservation(self, session: Session) -> tuple[str, str] | None:
+        """
+        The name and look-alike key C{session} reserved, if it still holds them.
+        """
+        held = self._reserving.get(session)
+        if held is None or self.reserved.get(held[1]) is not session:
+            return None
+        return held
+
     def release(self, session: Session) -> None:
-        if session.nameKey is not None and self.reserved.get(session.nameKey) is session:
-            del self.reserved[session.nameKey]
+        held = self._reserving.pop(session, None)
+        if held is not None and self.reserved.get(held[1]) is session:
+            del self.reserved[held[1]]
         self._unshow(session)
 
     def claim(self, session: Session, name: str) -> None:
         return None  # one process: GHOST replaces in the room (Room.replace)
 
     def enter(self, session: Session) -> None:
-        assert session.nameKey is not None
-        self.online[session.nameKey] = session
-        self._show(session)
+        assert session.name is not None and session.lookalikeKey is not None
+        self.online[session.lookalikeKey] = session
+        self._show(session, session.name, session.lookalikeKey)
 
     def leave(self, session: Session) -> None:
-        assert session.nameKey is not None
-        del self.online[session.nameKey]
+        assert session.lookalikeKey is not None
+        del self.online[session.lookalikeKey]
         self._unshow(session)
 
-    def _show(self, session: Session) -> None:
+    def _show(self, session: Session, name: str, lookalikeKey: str) -> None:
         self._unshow(session)
-        shownKey = names.shownKey(session.name or "")
-        if shownKey == session.nameKey:
-            shownKey = session.nameKey  # most names: one string kept, not two
+        shownKey = names.shownKey(name)
+        if shownKey == lookalikeKey:
+            shownKey = lookalikeKey  # most names: one string kept, not two
         # A GHOST login reserves the name its own older session still
         # shows: that one keeps the shown key until it is replaced.
         if self.shown.setdefault(shownKey, session) is session:
@@ -186,8 +202,8 @@ class Roster:
         if shownKey is not None and self.shown.get(shownKey) is session:
             del self.shown[shownKey]
 
-    def find(self, nameKey: str) -> Session | None:
-        return self.online.get(nameKey)
+    def find(self, lookalikeKey: str) -> Session | None:
+        return self.online.get(lookalikeKey)
 
     def present(self) -> list[Session]:
         return sorted(
@@ -201,7 +217,7 @@ class Roster:
     def say(self, frame: bytes, sender: Session, said: Said) -> int:
         return self.broadcast(frame, sender)
 
-    def elsewhere(self, nameKey: str, frame: bytes) -> None:
+    def elsewhere(self, lookalikeKey: str, frame: bytes) -> None:
         return None
 
     def broadcast(self, frame: bytes, sender: Session | None) -> int:

@@ -17,12 +17,10 @@ from typing import Any, Protocol, TypeVar
 
 from twisted.internet.defer import Deferred
 
+from chatroom.settings import BUSY_TIMEOUT as BUSY_TIMEOUT
+
 T = TypeVar("T")
 
-#: Seconds a database call may wait for a lock another program holds (a
-#: backup, the sqlite3 shell), counted from when the call was made, before
-#: it fails with L{Unavailable}: well inside the 30 s a client has to log in.
-BUSY_TIMEOUT = 5.0
 
 #: Threads (each with its own connection) that answer reads.
 READERS = 2

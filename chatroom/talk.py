@@ -4,13 +4,14 @@ C{PING} and C{EX}, the handlers that the verb table of L{chatroom.room.Room}
 points to.
 
 They live apart from the room's sessions and their comings and goings, so
-each module reads as one job; L{Talking} is mixed into the room, whose
-state (the roster, the history, the inbox) they share.
+each module reads as one job; L{Talk} is given the presence, the history and
+the inbox it talks through, and keeps the one thing of its own: which
+session's next data frame carries the text of a C{C PM} or C{C DM}.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import Enum
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -22,12 +23,22 @@ from chatroom.console import Console
 from chatroom.history import History, Said, timestamp
 from chatroom.inbox import Inbox, InboxFull
 from chatroom.lifecycle import Phase
-from chatroom.pipeline import Awaiting, Session
+from chatroom.pipeline import Session
+from chatroom.refusals import clusterUnavailable
 from chatroom.roster import IRoster
 from chatroom.store import Unavailable
 
 
-class Talking:
+class Awaiting(Enum):
+    """
+    The text a session's next data frame carries (C{C PM} or C{C DM} sent).
+    """
+
+    PUBLIC = "PM"
+    DIRECT = "DM"
+
+
+class Talk:
     """
     The verbs' handlers of a room: what its sessions say, and to whom.
 
@@ -36,26 +47,41 @@ class Talking:
     @ivar inbox: direct messages kept for users offline, if any are kept.
     """
 
-    clock: IReactorTime
-    roster: IRoster
-    history: History
-    inbox: Inbox | None
+    def __init__(
+        self,
+        clock: IReactorTime,
+        log: Console,
+        roster: IRoster,
+        history: History,
+        inbox: Inbox | None,
+    ) -> None:
+        self.clock = clock
+        self.log = log
+        self.roster = roster
+        self.history = history
+        self.inbox = inbox
+        # Sessions that sent C PM or C DM, until their data frame (or an
+        # error in its place) comes: only those few, never every session.
+        self._awaiting: dict[Session, Awaiting] = {}
 
-    if TYPE_CHECKING:
-        # Declared on the instance: a Logger on the class would be a descriptor.
-        def __init__(self) -> None:
-            self.log: Console
+    def forget(self, session: Session) -> None:
+        """
+        C{session} ended, or its data frame was refused: expect no text from it.
+        """
+        self._awaiting.pop(session, None)
 
-    def _publicStart(self, session: Session, frame: Frame) -> None:
-        session.awaiting = Awaiting.PUBLIC
+    # The verbs.
+
+    def startPublic(self, session: Session, frame: Frame) -> None:
+        self._awaiting[session] = Awaiting.PUBLIC
         session.send(codec.command("ACK", "PM"))
 
-    def _directStart(self, session: Session, frame: Frame) -> Deferred[None] | None:
-        session.awaiting = Awaiting.DIRECT
+    def startDirect(self, session: Session, frame: Frame) -> Deferred[None] | None:
+        self._awaiting[session] = Awaiting.DIRECT
         return self._sendUserList(session)
 
-    def _who(self, session: Session, frame: Frame) -> Deferred[None] | None:
-        session.awaiting = None
+    def who(self, session: Session, frame: Frame) -> Deferred[None] | None:
+        self.forget(session)
         return self._sendUserList(session)
 
     def _sendUserList(self, session: Session) -> Deferred[None] | None:
@@ -77,19 +103,16 @@ class Talking:
         for frame in codec.listFrames("USERS", entries):
             session.send(frame)
 
-    def _clusterUnavailable(self, failure: Failure, session: Session, what: str) -> None:
+    def _clusterUnavailable(self, failure: Failure, session: Session, verb: str) -> None:
         """
         Redis (several nodes) did not answer: the client is told, nothing
-        was half done.
+        was half done, no text is expected.
         """
         failure.trap(Unavailable)
-        session.awaiting = None
-        self.log.warn(
-            "{label}: {what} not done: {why}", label=session.label, what=what, why=failure.value
-        )
-        session.error(Err.UNAVAILABLE, "the cluster is unavailable right now; try again later")
+        self.forget(session)
+        clusterUnavailable(failure, session, self.log, f"{verb} not done")
 
-    def _history(self, session: Session, frame: Frame) -> None:
+    def recall(self, session: Session, frame: Frame) -> None:
         """
         C{C HISTORY [n]} (1.1): the last C{n} public messages, at most (and
         by default) as many as are kept, oldest first; from memory.
@@ -106,19 +129,22 @@ class Talking:
         for at, sender, transport, text in said:
             session.send(codec.data("HISTORY", timestamp(at), sender, transport, text))
 
-    def _ping(self, session: Session, frame: Frame) -> None:
+    def ping(self, session: Session, frame: Frame) -> None:
         session.send(codec.command("PONG", frame.rest) if frame.rest else codec.command("PONG"))
 
-    def _exit(self, session: Session, frame: Frame) -> None:
+    def exit(self, session: Session, frame: Frame) -> None:
         session.close(codec.command("BYE", Reason.EXIT), Reason.EXIT)
 
-    def _data(self, session: Session, frame: Frame) -> Deferred[None] | None:
+    def data(self, session: Session, frame: Frame) -> Deferred[None] | None:
+        """
+        A data frame: the text of the C{C PM} or C{C DM} before it.
+        """
         if session.life.phase is not Phase.ACTIVE:
             session.error(Err.STATE, "log in first")
             return None
         name = session.name
         assert name is not None  # named by welcome, on entering ACTIVE
-        awaiting, session.awaiting = session.awaiting, None
+        awaiting = self._awaiting.pop(session, None)
         if awaiting is Awaiting.PUBLIC:
             return self._public(session, name, frame.rest)
         elif awaiting is Awaiting.DIRECT:

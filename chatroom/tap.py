@@ -99,22 +99,7 @@ def buildService(
         from chatroom.cluster.roster import ClusterRoster
 
         roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
-    chat = Room(
-        reactor,
-        accounts,
-        roster=roster,
-        maxClients=config["max-clients"],
-        loginTimeout=config["login-timeout"],
-        msgRate=config["msg-rate"],
-        msgBurst=config["msg-burst"],
-        maxPerHost=config["max-per-ip"],
-        loginFailures=config["login-failures"],
-        maxRegistrations=config["max-registrations"],
-        history=config["history"],
-        store=store,
-        inbox=config["inbox"],
-        inboxDays=config["inbox-days"],
-    )
+    chat = Room(reactor, accounts, roster, store, config.roomLimits())
     chat.setName("chat")
     chat.setServiceParent(top)
     if roster is not None:

@@ -26,14 +26,11 @@ from chatroom.codec import FrameLines, Reason
 from chatroom.output import Flusher, canWriteDirectly, writeNow
 from chatroom.pipeline import IChannel, Session
 from chatroom.room import Room
+from chatroom.settings import SENDQ
 from chatroom.sockets import IConnection
 
 #: How long a closing connection may take to flush before it is cut.
 CLOSE_GRACE = 2.0
-
-#: Output that may wait for a client that stopped reading, beyond what the
-#: transport buffers itself, before the client is dropped.
-SENDQ = 1024 * 1024
 
 
 @implementer(IPushProducer)

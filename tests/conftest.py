@@ -113,7 +113,7 @@ async def startServer(
 
     servers: list[Server] = []
 
-    async def start(*args: str, chat: dict | None = None, udp: dict | None = None) -> Server:
+    async def start(*args: str, udp: dict | None = None) -> Server:
         options = Options()
         options.parseOptions(
             [
@@ -130,9 +130,6 @@ async def startServer(
         # acknowledging are waited for briefly on shutdown, not 2 s.
         udpTimings = UDPTimings(**{**TEST_UDP_TIMINGS, **(udp or {})})
         top = buildService(options, reactor, passwords, udpTimings)
-        chatService = top.getServiceNamed("chat")
-        for attribute, value in (chat or {}).items():
-            setattr(chatService, attribute, value)
         top.startService()
         server = Server(top, options)
         servers.append(server)

@@ -5,6 +5,7 @@ The session lifecycle machine and the room's verb table, without I/O.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from test_room import FakeChannel, ManualAccounts, feed
@@ -13,6 +14,7 @@ from twisted.internet.task import Clock
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.lifecycle import TRANSITIONS, IllegalMove, Lifecycle, Phase
 from chatroom.room import Args, Room
+from chatroom.settings import RoomLimits
 
 # Paths from NEW to each phase, so every phase can be reached honestly.
 PATHS = {
@@ -88,7 +90,7 @@ def test_a_current_answer_runs():
 @pytest.fixture
 def room() -> tuple[Room, ManualAccounts, Clock]:
     clock, accounts = Clock(), ManualAccounts()
-    room = Room(clock, accounts, msgRate=0)
+    room = Room(clock, accounts, limits=replace(RoomLimits(), msgRate=0))
     room.startService()
     return room, accounts, clock
 
@@ -108,7 +110,7 @@ def test_room_ignores_answers_for_a_session_that_ended(room, ending, waitingFor)
     if ending == "closed":
         session.channelClosed(Reason.CLOSED)
     elif ending == "timeout":
-        clock.advance(room.loginTimeout + 1)
+        clock.advance(room.limits.loginTimeout + 1)
     else:
         room.stopService()
     sent = list(channel.sent)
@@ -156,7 +158,7 @@ def test_every_verb_is_in_the_table():
 @pytest.mark.parametrize("verb", sorted(CHECKS))
 def test_verbs_in_and_out_of_their_phase(verb):
     line, phase, answer = CHECKS[verb]
-    room = Room(Clock(), None, msgRate=0)
+    room = Room(Clock(), None, limits=replace(RoomLimits(), msgRate=0))
     room.startService()
     channel = FakeChannel()
     session = room.connect(channel)
@@ -171,7 +173,7 @@ def test_verbs_in_and_out_of_their_phase(verb):
 
 @pytest.mark.parametrize("verb", ["PM", "DM", "WHO", "EX"])
 def test_verbs_without_arguments_refuse_them(verb):
-    room = Room(Clock(), None, msgRate=0)
+    room = Room(Clock(), None, limits=replace(RoomLimits(), msgRate=0))
     room.startService()
     channel = FakeChannel()
     session = room.connect(channel)
@@ -182,7 +184,7 @@ def test_verbs_without_arguments_refuse_them(verb):
 
 
 def test_table_refusals_say_why():
-    room = Room(Clock(), ManualAccounts(), msgRate=0)
+    room = Room(Clock(), ManualAccounts(), limits=replace(RoomLimits(), msgRate=0))
     room.startService()
     channel = FakeChannel()
     session = room.connect(channel)
@@ -200,7 +202,7 @@ def test_the_room_gets_frames_never_bytes():
     Decoding is the pipeline's: the room's handler sees L{Frame}s and the
     L{FrameError}s that stand in for lines that could not be decoded.
     """
-    room = Room(Clock(), None, msgRate=0)
+    room = Room(Clock(), None, limits=replace(RoomLimits(), msgRate=0))
     room.startService()
     seen = []
     handle = room.handle

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chatroom.limits import FailureWindow, TokenBucket
+from chatroom.limits import EventWindow, TokenBucket
 
 
 def test_bucket_burst_then_rate():
@@ -26,19 +26,19 @@ def test_flooding_is_refusals_without_a_pause():
 
 
 def test_failure_window():
-    window = FailureWindow(limit=20, window=60)
+    window = EventWindow(limit=20, window=60)
     for i in range(19):
-        window.failed("10.0.0.1", i)
+        window.record("10.0.0.1", i)
     assert not window.blocked("10.0.0.1", 19)
-    window.failed("10.0.0.1", 19)
+    window.record("10.0.0.1", 19)
     assert window.blocked("10.0.0.1", 20)
     assert not window.blocked("10.0.0.2", 20)
     assert window.blocked("10.0.0.1", 59.9)
     assert not window.blocked("10.0.0.1", 60)  # the first failure aged out
     window.forgetOld(200)
     assert len(window) == 0
-    off = FailureWindow(limit=0)
-    off.failed("x", 0)
+    off = EventWindow(limit=0)
+    off.record("x", 0)
     assert not off.blocked("x", 0) and len(off) == 0
 
 

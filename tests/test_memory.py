@@ -80,7 +80,7 @@ async def test_idle_sessions_keep_nothing_their_last_burst_grew(startServer, udp
     assert sessions["alice"].inbox is None
     # A name that is its own key is kept once, not as three equal strings.
     alicePresent = sessions["alice"]
-    assert alicePresent.nameKey is alicePresent.name
+    assert alicePresent.lookalikeKey is alicePresent.name
     assert server.chat.roster.shown["alice"] is alicePresent
     assert server.chat.roster._shownBy[alicePresent] is alicePresent.name
 
@@ -93,9 +93,9 @@ def test_a_name_shares_its_keys_when_they_are_equal():
     # The roster keeps one string when the shown key equals the name key.
     roster = Roster()
     session = type("S", (), {})()
-    session.name, session.nameKey = "idle123", names.key("idle123")
+    session.name, session.lookalikeKey = "idle123", names.key("idle123")
     roster.enter(session)
-    assert roster._shownBy[session] is session.nameKey
+    assert roster._shownBy[session] is session.lookalikeKey
 
 
 def test_a_drained_in_flight_table_is_replaced_on_the_tick_that_stops_watching():

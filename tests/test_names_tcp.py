@@ -299,7 +299,7 @@ async def test_accounts_from_before_1_1_keep_working(startServer, tmp_path, pass
 
     # eve's hash is redone from the prepared password, off the reactor:
     # wait (bounded) for it to land, then the composed spelling opens it.
-    store = server.chat.accounts.store
+    store = server.chat.login.accounts.store
     for _ in range(100):
         account = await store.lookup("eve")
         if passwords.verify(account.passwordHash, CAFE_COMPOSED):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from chatroom.lifecycle import Phase
 from chatroom.output import FLUSH_INTERVAL
 from chatroom.room import Room
 from chatroom.roster import Roster
+from chatroom.settings import RoomLimits
 from chatroom.tcp import ChatFactory
 from chatroom.udp import ChatDatagramProtocol
 
@@ -138,13 +140,15 @@ def checkPresence(service: Room) -> None:
     for key, session in roster.reserved.items():
         assert session in service.sessions
         assert session.phase not in (Phase.ACTIVE, Phase.ENDED) and key not in roster.online
-        assert session.nameKey == key
+        assert service.login.attempts[session].lookalikeKey == key
 
 
 @given(withAccounts=st.booleans(), steps=actions)
 def test_any_sequence_of_frames_from_several_sessions(withAccounts, steps):
     clock = Clock()
-    service = Room(clock, SyncAccounts() if withAccounts else None, msgRate=0)
+    service = Room(
+        clock, SyncAccounts() if withAccounts else None, limits=replace(RoomLimits(), msgRate=0)
+    )
     service.startService()
     failures = []
     service.failed = lambda failure, session: failures.append(failure)
@@ -203,7 +207,7 @@ def tcpSession(service, clock):
 @given(st.lists(st.binary(max_size=600), max_size=20))
 def test_tcp_bytes_never_break_the_server(chunks):
     clock = Clock()
-    service = Room(clock, accounts=None, msgRate=0)
+    service = Room(clock, accounts=None, limits=replace(RoomLimits(), msgRate=0))
     service.startService()
     watcher, watched = tcpSession(service, clock)
     watcher.dataReceived(b"C LOGIN watcher\n")
@@ -254,7 +258,7 @@ datagrams = st.one_of(
 @given(st.lists(st.tuples(st.integers(0, 5), datagrams), max_size=40))
 def test_udp_datagrams_never_break_the_server(sent):
     clock = Clock()
-    service = Room(clock, accounts=None, msgRate=0)
+    service = Room(clock, accounts=None, limits=replace(RoomLimits(), msgRate=0))
     service.startService()
     udp = ChatDatagramProtocol(service, clock)
     udp.transport = Wire()

@@ -5,6 +5,8 @@ accounts whose answers the test releases by hand.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred
@@ -14,6 +16,7 @@ from zope.interface.verify import verifyObject
 
 from chatroom.pipeline import INBOX_HIGH, IChannel
 from chatroom.room import Room
+from chatroom.settings import RoomLimits
 
 
 @implementer(IChannel)
@@ -96,7 +99,7 @@ def accounts() -> ManualAccounts:
 
 @pytest.fixture
 def service(clock, accounts) -> Room:
-    service = Room(clock, accounts, maxClients=3, msgRate=0)
+    service = Room(clock, accounts, limits=replace(RoomLimits(), maxClients=3, msgRate=0))
     service.startService()
     return service
 
@@ -194,8 +197,8 @@ def test_three_wrong_passwords_close_the_session(service, accounts):
     )
 
 
-def test_direct_message_to_oneself(service, accounts):
-    service.accounts = None  # username-only room
+def test_direct_message_to_oneself(clock):
+    service = limited(clock)  # username-only room
     channel = FakeChannel()
     session = service.connect(channel)
     feed(session, "C LOGIN solo", "C DM", "D SOLO note to self")
@@ -216,8 +219,8 @@ def test_max_clients(service):
     assert service.connect(FakeChannel()) is not None
 
 
-def test_stop_says_bye_and_waits_for_channels(service, accounts):
-    service.accounts = None
+def test_stop_says_bye_and_waits_for_channels(clock):
+    service = limited(clock)
     a, b = FakeChannel(), FakeChannel()
     feed(service.connect(a), "C LOGIN a")
     feed(service.connect(b), "C LOGIN b")
@@ -232,8 +235,8 @@ def test_stop_says_bye_and_waits_for_channels(service, accounts):
 
 
 def limited(clock, **limits) -> Room:
-    service = Room(clock, ManualAccounts(), **limits)
-    service.accounts = None  # username-only: these tests are about limits
+    # Username-only: these tests are about limits.
+    service = Room(clock, None, limits=replace(RoomLimits(), **limits))
     service.startService()
     return service
 

@@ -338,7 +338,7 @@ async def test_full_server_refuses_with_err_full(startServer):
 
 @pytest_twisted.ensureDeferred
 async def test_unfinished_login_times_out_and_frees_the_name(startServer):
-    server = await startServer(chat={"loginTimeout": 0.5})
+    server = await startServer("--login-timeout=0.5")
     squatter = await connect(server.port)
     await squatter.expect("C HELLO chatroom 1 TCP")
     squatter.send("C LOGIN dave")

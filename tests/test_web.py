@@ -232,7 +232,7 @@ async def test_https_and_wss(startServer, tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_unfinished_login_times_out(startServer):
-    server = await startServer(chat={"loginTimeout": 0.5})
+    server = await startServer("--login-timeout=0.5")
     squatter = await connect(server.webPort)
     await squatter.expect("C HELLO chatroom 1 WEB")
     squatter.send("C LOGIN dave")

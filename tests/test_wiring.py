@@ -166,6 +166,26 @@ def test_the_plugin_imports_nothing_of_chatroom():
     assert out == "chatroom []\n"
 
 
+def test_parsing_options_loads_no_runtime():
+    """
+    C{--help} and a bad option answer without loading the room, the doors
+    or the cluster: the options read their defaults from
+    L{chatroom.settings}, and still show them.
+    """
+    code = (
+        "import sys; from chatroom.options import Options; o = Options();"
+        " o.parseOptions(['--port', '0']); print(o.roomLimits().maxClients);"
+        " print(sorted(m for m in sys.modules if m.startswith('chatroom')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    count, loaded = out.splitlines()
+    assert count == "1000"
+    for runtime in ("room", "tcp", "udp", "web", "cluster", "talk", "login", "pipeline"):
+        assert f"'chatroom.{runtime}'" not in loaded, loaded
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_chatserver_says_bye_and_dies_of_the_signal(tmp_path, stop):
     argv = [installed("chatserver"), "0", "--interface", "127.0.0.1", "--db", "chat.sqlite"]

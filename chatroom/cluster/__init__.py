@@ -6,5 +6,4 @@ history and stored messages in PostgreSQL, as with one node.
 Nothing here is imported unless C{--redis} is given.
 """
 
-#: Seconds after which a node that stopped beating is declared dead.
-NODE_TIMEOUT = 10.0
+from chatroom.settings import NODE_TIMEOUT as NODE_TIMEOUT

@@ -6,22 +6,26 @@ room answers with C{ERR UNAVAILABLE}); when it is back, the node tells it
 who is here before serving again. Every script a node runs goes through
 here, so that none is run, or waited for, while Redis is away.
 
-A part of L{chatroom.cluster.roster.ClusterRoster}, apart from the presence
-it shares because coming and going is a job of its own with its own state.
+L{chatroom.cluster.roster.ClusterRoster} makes one and owns it, apart from
+the presence it shares because coming and going is a job of its own with
+its own state; the roster reaches Redis only through it (L{Liveness.run},
+L{Liveness.ask}, L{Liveness.fire}, L{Liveness.publish}).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
 from chatroom.cluster import scripts
-from chatroom.cluster.engine import Engine, RedisURL
+from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
 from chatroom.codec import Reason
 from chatroom.roster import Roster
 from chatroom.store import Unavailable
@@ -29,23 +33,66 @@ from chatroom.store import Unavailable
 
 class Liveness:
     """
-    The part of L{chatroom.cluster.roster.ClusterRoster} that follows Redis
-    coming and going (its state is set up there).
+    One node's link to Redis, and whether Redis answers it.
+
+    @ivar engine: the connections to Redis, made here.
+    @ivar up: whether Redis answers: without it, nothing that needs Redis
+        is done, and the room answers C{ERR UNAVAILABLE}.
+    @ivar departed: the node said goodbye (L{depart}): it tells Redis
+        nothing more.
     """
 
-    log: Logger
-    reactor: Any
-    url: RedisURL
-    node: str
-    prefix: str
-    nodeTimeout: float
-    engine: Engine
-    local: Roster
-    up: bool
-    _wasUp: bool | None
-    _joined: bool
-    _departed: bool
-    _beating: Deferred[Any] | None
+    def __init__(
+        self,
+        reactor: Any,
+        url: RedisURL,
+        node: str,
+        prefix: str,
+        nodeTimeout: float,
+        local: Roster,
+        channels: Sequence[str],
+        onMessage: Callable[[str, str], None],
+        log: Logger,
+    ) -> None:
+        """
+        @param local: the node's own sessions, told to Redis again when it
+            is back.
+        @param channels: what to subscribe to; C{onMessage} gets what comes
+            on them.
+        @param log: the roster's, so the console names the cluster once.
+        """
+        self.reactor = reactor
+        self.url = url
+        self.node = node
+        self.prefix = prefix
+        self.nodeTimeout = nodeTimeout
+        self.local = local
+        self.log = log
+        self.up = False
+        self.departed = False
+        self._wasUp: bool | None = None
+        self._joined = False
+        timeout = min(REPLY_TIMEOUT, nodeTimeout / 4)
+        self.engine = Engine(reactor, url, channels, onMessage, self._changed, timeout)
+        self._beat = LoopingCall(self._heartbeat)
+        self._beat.clock = reactor
+        self._beating: Deferred[Any] | None = None
+
+    def start(self) -> None:
+        self.engine.start()
+        self._beat.start(self.nodeTimeout / 4, now=False)
+
+    def depart(self) -> Deferred[Any]:
+        """
+        Stop beating, run the goodbye script if Redis answers, and leave it.
+        """
+        self.departed = True
+        if self._beat.running:
+            self._beat.stop()
+        d = self.run(scripts.DEPART, (), ()) if self.up else succeed(None)
+        d.addErrback(lambda f: self.log.warn("cluster: could not say goodbye: {why}", why=f.value))
+        d.addBoth(lambda _: self.engine.stop())
+        return d
 
     def _changed(self) -> None:
         if not self.engine.connected:
@@ -66,12 +113,12 @@ class Liveness:
             )
 
     def _heartbeat(self) -> Deferred[Any] | None:
-        if self._beating is not None or self._departed:
+        if self._beating is not None or self.departed:
             return None
         if not self.engine.connected:
             self._down("cannot connect")
             return None
-        d = self._run(scripts.BEAT, (), (int(self.nodeTimeout * 1000),))
+        d = self.run(scripts.BEAT, (), (int(self.nodeTimeout * 1000),))
         d.addCallback(self._beaten)
         d.addErrback(self._beatFailed)
         d.addBoth(self._beatDone)
@@ -116,7 +163,7 @@ class Liveness:
             [key, names.shownKey(s.name or ""), s.name, s.channel.transportName]
             for key, s in self.local.online.items()
         ]
-        d = self._run(scripts.REJOIN, (), (json.dumps(users), "1" if announce else "0"))
+        d = self.run(scripts.REJOIN, (), (json.dumps(users), "1" if announce else "0"))
 
         def taken(result: str) -> None:
             for key in json.loads(result) or []:
@@ -127,12 +174,12 @@ class Liveness:
 
         return d.addCallback(taken)
 
-    def _run(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
+    def run(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
         return self.engine.run(script, keys, (self.prefix, self.node, *args))
 
-    def _ask(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
+    def ask(self, script: str, keys: Any, args: Any) -> Deferred[Any]:
         """
-        L{_run} a script a client waits for: if Redis runs it only after we
+        L{run} a script a client waits for: if Redis runs it only after we
         gave up waiting (it was paused), it does nothing.
         """
         deadline = int((self.reactor.seconds() + self.engine.timeout) * 1000)
@@ -142,22 +189,31 @@ class Liveness:
                 raise Unavailable("Redis answered too late")
             return result
 
-        return self._run(script, keys, (*args, deadline)).addCallback(inTime)
+        return self.run(script, keys, (*args, deadline)).addCallback(inTime)
 
-    def _fire(self, script: str, keys: Any, args: Any) -> None:
+    def fire(self, script: str, keys: Any, args: Any) -> None:
         """
         A change the others should know of, that no client waits for: if
         Redis is away it is lost, and the rejoin that follows sets it right.
         """
         if not self.up:
             return
-        self._run(script, keys, args).addErrback(self._failedQuietly)
+        self.run(script, keys, args).addErrback(self.failedQuietly)
 
-    def _failedQuietly(self, failure: Failure) -> None:
+    def failedQuietly(self, failure: Failure) -> None:
         if failure.check(Unavailable):
             self._down(failure.value)
         else:
             self.log.failure("cluster: updating Redis", failure)
 
-    def _refused(self) -> Deferred[Any]:
+    def publish(self, channel: str, message: str) -> None:
+        """
+        Tell the nodes on C{channel}; nobody waits for it.
+        """
+        self.engine.publish(channel, message).addErrback(self.failedQuietly)
+
+    def refused(self) -> Deferred[Any]:
+        """
+        What is asked of Redis while it is away.
+        """
         return fail(Unavailable("Redis is unavailable"))

@@ -26,15 +26,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, succeed
-from twisted.internet.task import LoopingCall
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
-from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
+from chatroom.cluster.engine import RedisURL
 from chatroom.cluster.liveness import Liveness
 from chatroom.codec import Reason
 from chatroom.history import Said
@@ -55,15 +54,16 @@ def nodeName() -> str:
 
 
 @implementer(IRoster)
-class ClusterRoster(Liveness):
+class ClusterRoster:
     """
     The room's presence, shared with the other nodes of the cluster.
 
     @ivar local: this node's own sessions.
     @ivar heard: called with each public message said on another node (the
         room's history remembers it).
-    @ivar up: whether Redis answers: without it, nothing that needs Redis
-        is done, and the room answers C{ERR UNAVAILABLE}.
+    @ivar liveness: the link to Redis, and whether it answers: without it,
+        nothing that needs Redis is done, and the room answers
+        C{ERR UNAVAILABLE}.
     """
 
     log = Logger()
@@ -83,10 +83,6 @@ class ClusterRoster(Liveness):
         self.nodeTimeout = nodeTimeout
         self.local = Roster()
         self.heard: Callable[[Said], None] = lambda said: None
-        self.up = False
-        self._wasUp: bool | None = None
-        self._joined = False
-        self._departed = False
         self._ids = itertools.count()
         self._replies: dict[str, Deferred[str | None]] = {}
         # GHOST logins (by session) that may replace a session of another
@@ -97,67 +93,64 @@ class ClusterRoster(Liveness):
         self._replaced: set[Session] = set()
         self._roomChannel = prefix + "room"
         self._nodeChannel = f"{prefix}node:{self.node}"
-        timeout = min(REPLY_TIMEOUT, nodeTimeout / 4)
-        self.engine = Engine(
+        self.liveness = Liveness(
             reactor,
             url,
+            self.node,
+            prefix,
+            nodeTimeout,
+            self.local,
             [self._roomChannel, self._nodeChannel],
             self._message,
-            self._changed,
-            timeout,
+            self.log,
         )
-        self._beat = LoopingCall(self._heartbeat)
-        self._beat.clock = reactor
-        self._beating: Deferred[Any] | None = None
 
     # Starting and stopping (L{ClusterService}).
 
     def start(self) -> None:
-        self.engine.start()
-        self._beat.start(self.nodeTimeout / 4, now=False)
+        self.liveness.start()
 
     def depart(self) -> Deferred[Any]:
         """
         Stopping cleanly: the node's users leave the room for the others
         (C{LEAVE … SHUTDOWN}), its names are free, and Redis is left.
         """
-        self._departed = True
-        if self._beat.running:
-            self._beat.stop()
-        d = self._run(scripts.DEPART, (), ()) if self.up else succeed(None)
-        d.addErrback(lambda f: self.log.warn("cluster: could not say goodbye: {why}", why=f.value))
-        d.addBoth(lambda _: self.engine.stop())
-        return d
+        return self.liveness.depart()
 
     # IRoster.
 
     def holder(self, name: str, asking: Session | None) -> Session | None:
         return self.local.holder(name, asking)
 
-    def _keys(self, session: Session) -> tuple[str, str]:
+    def _keys(self, name: str, lookalikeKey: str) -> tuple[str, str]:
         return (
-            f"{self.prefix}name:{session.nameKey}",
-            f"{self.prefix}shown:{names.shownKey(session.name or '')}",
+            f"{self.prefix}name:{lookalikeKey}",
+            f"{self.prefix}shown:{names.shownKey(name)}",
         )
 
-    def reserve(self, session: Session, ghost: bool = False) -> Deferred[str | None] | None:
-        self.local.reserve(session)
-        if session.replacing is not None:
-            return None  # a GHOST of a session of ours: the node holds the name already
-        if not self.up:
+    def reserve(
+        self, session: Session, name: str, lookalikeKey: str, ghost: bool = False
+    ) -> Deferred[str | None] | None:
+        # Present here under that key: a GHOST of a session of ours, which
+        # the login found it may replace; the node holds the name already.
+        ours = self.local.find(lookalikeKey) is not None
+        self.local.reserve(session, name, lookalikeKey)
+        if ours:
+            return None
+        if not self.liveness.up:
             self.local.release(session)
-            return self._refused()
-        args = (session.name, session.nameKey, "1" if ghost else "0")
-        d = self._ask(scripts.RESERVE, self._keys(session), args)
+            return self.liveness.refused()
+        args = (name, lookalikeKey, "1" if ghost else "0")
+        d = self.liveness.ask(scripts.RESERVE, self._keys(name, lookalikeKey), args)
 
         def answered(value: str | list[str] | None) -> str | None:
             if value is None:
                 return None
             if isinstance(value, list):
                 # Present on another node; replaceable if the same account.
-                node, name = value
-                if names.caseless(name) == names.caseless(session.name or ""):
-                    self._ghosts[session] = (node, name)
+                node, present = value
+                if names.caseless(present) == names.caseless(name):
+                    self._ghosts[session] = (node, present)
                     return None
                 value = f"{node}\t{name}"
             self.local.release(session)
@@ -169,16 +162,15 @@ class ClusterRoster(Liveness):
 
         return d.addCallbacks(answered, failed)
 
-    def _freeable(self, session: Session) -> list[str]:
+    def _freeable(self, name: str, lookalikeKey: str) -> list[str]:
         """
-        The keys of C{session}'s name that no other session here holds.
+        The keys of C{name} that no session here holds any more.
         """
-        nameKey, shownKey = self._keys(session)
+        redisKey, shownKey = self._keys(name, lookalikeKey)
         free = []
-        key = session.nameKey
-        if key not in self.local.online and key not in self.local.reserved:
-            free.append(nameKey)
-        if names.shownKey(session.name or "") not in self.local.shown:
+        if lookalikeKey not in self.local.online and lookalikeKey not in self.local.reserved:
+            free.append(redisKey)
+        if names.shownKey(name) not in self.local.shown:
             free.append(shownKey)
         return free
 
@@ -186,15 +178,18 @@ class ClusterRoster(Liveness):
         ghost = self._ghosts.pop(session, None)
         if ghost is None:
             return None
-        if not self.up:
-            return self._refused()
+        if not self.liveness.up:
+            return self.liveness.refused()
         node, old = ghost
+        reserved = self.local.reservation(session)
+        assert reserved is not None  # held from LOGIN until the login ends
+        lookalikeKey = reserved[1]
         keys = (
-            f"{self.prefix}name:{session.nameKey}",
+            f"{self.prefix}name:{lookalikeKey}",
             f"{self.prefix}shown:{names.shownKey(name)}",
             f"{self.prefix}shown:{names.shownKey(old)}",
         )
-        d = self._ask(scripts.TAKEOVER, keys, (name, session.nameKey, old))
+        d = self.liveness.ask(scripts.TAKEOVER, keys, (name, lookalikeKey, old))
 
         def answered(value: str | list[str] | None) -> str | None:
             if isinstance(value, list):
@@ -209,52 +204,56 @@ class ClusterRoster(Liveness):
 
     def release(self, session: Session) -> None:
         self._ghosts.pop(session, None)
-        held = session.nameKey is not None and self.local.reserved.get(session.nameKey) is session
+        held = self.local.reservation(session)
         self.local.release(session)
-        if held and not self._departed:
-            self._fire(scripts.FREE, self._freeable(session), ())
+        if held is not None and not self.liveness.departed:
+            self.liveness.fire(scripts.FREE, self._freeable(*held), ())
 
     def enter(self, session: Session) -> None:
         self.local.enter(session)
-        if self._departed:
+        if self.liveness.departed:
             return
-        self._fire(
+        name, lookalikeKey = session.name, session.lookalikeKey
+        assert name is not None and lookalikeKey is not None  # named on entering
+        self.liveness.fire(
             scripts.ENTER,
-            self._keys(session),
-            (session.name, session.nameKey, session.channel.transportName),
+            self._keys(name, lookalikeKey),
+            (name, lookalikeKey, session.channel.transportName),
         )
 
     def leave(self, session: Session) -> None:
         self.local.leave(session)
-        if self._departed:
+        if self.liveness.departed:
             return
-        self._fire(scripts.LEAVE, self._freeable(session), (session.nameKey,))
+        name, lookalikeKey = session.name, session.lookalikeKey
+        assert name is not None and lookalikeKey is not None  # present, so named
+        self.liveness.fire(scripts.LEAVE, self._freeable(name, lookalikeKey), (lookalikeKey,))
 
-    def find(self, nameKey: str) -> Session | None:
-        return self.local.find(nameKey)
+    def find(self, lookalikeKey: str) -> Session | None:
+        return self.local.find(lookalikeKey)
 
     def present(self) -> list[Session]:
         return self.local.present()
 
     def entries(self) -> Deferred[list[str]]:
-        if not self.up:
-            return self._refused()
+        if not self.liveness.up:
+            return self.liveness.refused()
 
         def listed(values: list[str]) -> list[str]:
             people = [json.loads(v) for v in values]
             people.sort(key=lambda e: (names.caseless(e[1]), f"{e[1]}:{e[2]}"))
             return [f"{name}:{transport}" for _, name, transport in people]
 
-        return self._run(scripts.USERS, (), ()).addCallback(listed)
+        return self.liveness.run(scripts.USERS, (), ()).addCallback(listed)
 
     def broadcast(self, frame: bytes, sender: Session | None) -> int:
         if sender is not None and sender in self._replaced:
             return 0  # its LEAVE … REPLACED came from Redis to every node
         count = self.local.broadcast(frame, sender)
-        if not self._departed:
+        if not self.liveness.departed:
             message = json.dumps(["frame", self.node, frame.decode("utf-8")])
-            if self.up:
-                self.engine.publish(self._roomChannel, message).addErrback(self._failedQuietly)
+            if self.liveness.up:
+                self.liveness.publish(self._roomChannel, message)
         return count
 
     def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
@@ -262,27 +261,27 @@ class ClusterRoster(Liveness):
         A public message: published once, then delivered here; the count is
         the whole room's.
         """
-        if not self.up:
-            return self._refused()
+        if not self.liveness.up:
+            return self.liveness.refused()
         message = json.dumps(["pm", self.node, *said])
 
         def published(present: int) -> int:
             self.local.broadcast(frame, sender)
             return max(0, int(present) - 1)
 
-        return self._ask(scripts.PUBLIC, (), (message,)).addCallback(published)
+        return self.liveness.ask(scripts.PUBLIC, (), (message,)).addCallback(published)
 
-    def elsewhere(self, nameKey: str, frame: bytes) -> Deferred[str | None]:
+    def elsewhere(self, lookalikeKey: str, frame: bytes) -> Deferred[str | None]:
         """
-        Hand a direct message to C{nameKey} on the node it is on; fires with
+        Hand a direct message to C{lookalikeKey} on the node it is on; fires with
         their name once that node gave it to their session, or L{None} if
         they are nowhere (or their node died before it answered: the room
         keeps the message for them then).
         """
-        if not self.up:
-            return self._refused()
+        if not self.liveness.up:
+            return self.liveness.refused()
         ident = f"{self.node}/{next(self._ids)}"
-        message = json.dumps(["dm", ident, self.node, nameKey, frame.decode("utf-8")])
+        message = json.dumps(["dm", ident, self.node, lookalikeKey, frame.decode("utf-8")])
         waiting: Deferred[str | None] = Deferred()
         self._replies[ident] = waiting
 
@@ -301,7 +300,7 @@ class ClusterRoster(Liveness):
             self._replies.pop(ident, None)
             return result
 
-        d: Deferred[Any] = self._ask(scripts.DIRECT, (), (nameKey, message))
+        d: Deferred[Any] = self.liveness.ask(scripts.DIRECT, (), (lookalikeKey, message))
         d.addCallbacks(sent, failed)
         return d.addBoth(cleanup)
 
@@ -334,14 +333,14 @@ class ClusterRoster(Liveness):
         except Exception:  # noqa: BLE001 -- one bad message must not stop the others
             self.log.failure("cluster: message on {channel}", channel=channel)
 
-    def _ghosted(self, old: str, new: str, nameKey: str, name: str, transport: str) -> None:
+    def _ghosted(self, old: str, new: str, lookalikeKey: str, name: str, transport: str) -> None:
         """
         A C{GHOST} login on node C{new} replaced C{name}, present on node
         C{old}: if that is us, its session ends; everyone but the users of
         C{new} (told already) hear it left.
         """
         if old == self.node:
-            session = self.local.find(nameKey)
+            session = self.local.find(lookalikeKey)
             if session is not None and session.name == name:
                 self._replaced.add(session)
                 try:
@@ -351,15 +350,14 @@ class ClusterRoster(Liveness):
         if new != self.node:
             self.local.broadcast(codec.command("LEAVE", name, transport, Reason.REPLACED), None)
 
-    def _directHere(self, ident: str, origin: str, nameKey: str, frame: str) -> None:
-        target = self.local.find(nameKey)
+    def _directHere(self, ident: str, origin: str, lookalikeKey: str, frame: str) -> None:
+        target = self.local.find(lookalikeKey)
         shown = None
         if target is not None:
             target.send(frame.encode("utf-8"))
             shown = target.name
         reply = json.dumps(["dmok", ident, shown])
-        d = self.engine.publish(f"{self.prefix}node:{origin}", reply)
-        d.addErrback(self._failedQuietly)
+        self.liveness.publish(f"{self.prefix}node:{origin}", reply)
 
 
 class ClusterService(Service):

@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatroom import reliable
-
-#: Seconds of silence after which a proven UDP session is over (the
-#: protocol's 60 s; C{--udp-timeout} changes it).
-IDLE_TIMEOUT = 60.0
+from chatroom.settings import IDLE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
