@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
@@ -27,7 +28,7 @@ from chatroom.inbox import INBOX, INBOX_DAYS, Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import MAX_WRONG_PASSWORDS, AccountBook, Login
-from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, IChannel, Session
+from chatroom.pipeline import FLOOD_LIMIT, INBOX_HIGH, IChannel, IDoorway, Session
 from chatroom.roster import IRoster, Roster
 from chatroom.store import Store, Unavailable
 from chatroom.talk import Talking
@@ -74,6 +75,7 @@ class Verb:
     handler: Handler
 
 
+@implementer(IDoorway)
 class Room(Talking, Service):
     """
     One chat room: every session and every rule but logging in.

@@ -2,7 +2,8 @@
 The TCP transport: newline-terminated frames in, C{\\r\\n}-terminated out.
 
 This module only turns bytes into lines and lines into bytes: it is the
-TCP adapter of L{chatroom.pipeline}, and every rule is in L{chatroom.room}.
+TCP adapter of L{chatroom.pipeline}, and every rule is the room's, reached
+only through L{IDoorway}.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from zope.interface import implementer
 
 from chatroom.codec import FrameLines, Reason
 from chatroom.output import Flusher, canWriteDirectly, writeNow
-from chatroom.pipeline import IChannel, Session
-from chatroom.room import Room
+from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.sockets import IConnection
 
 #: How long a closing connection may take to flush before it is cut.
@@ -100,7 +100,7 @@ class ChatLineProtocol(FrameLines):
 
     def __init__(
         self,
-        service: Room,
+        service: IDoorway,
         clock: IReactorTime,
         sendq: int = SENDQ,
         flusher: Flusher | None = None,
@@ -287,7 +287,7 @@ class ChatFactory(Factory):
     Makes a L{ChatLineProtocol} for each connection, all feeding one service.
     """
 
-    def __init__(self, service: Room, clock: IReactorTime, sendq: int = SENDQ) -> None:
+    def __init__(self, service: IDoorway, clock: IReactorTime, sendq: int = SENDQ) -> None:
         self.service = service
         self.clock = clock
         self.sendq = sendq

@@ -23,8 +23,7 @@ from zope.interface import implementer
 from chatroom import codec
 from chatroom.codec import Err, FrameError, Reason
 from chatroom.output import Flusher, canWriteDirectly, writeNow
-from chatroom.pipeline import IChannel, Session
-from chatroom.room import Room
+from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.sockets import IConnection
 from chatroom.tcp import CLOSE_GRACE, SENDQ, SendQueue, describe
 
@@ -237,7 +236,7 @@ class WebSocketFactory(WebSocketServerFactory):
 
     def __init__(
         self,
-        service: Room,
+        service: IDoorway,
         clock: IReactorTime,
         origins: Iterable[str] = (),
         sendq: int = SENDQ,

@@ -19,7 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
 
-from chatroom.room import Room
+from chatroom.pipeline import IDoorway
 from chatroom.tcp import SENDQ
 from chatroom.web.channel import WebSocketFactory
 
@@ -119,7 +119,7 @@ class Root(Resource):
 
 
 def webSite(
-    service: Room, clock: IReactorTime, origins: Iterable[str] = (), sendq: int = SENDQ
+    service: IDoorway, clock: IReactorTime, origins: Iterable[str] = (), sendq: int = SENDQ
 ) -> Site:
     """
     The web listener's factory: the page and its WebSocket, for C{service}.
