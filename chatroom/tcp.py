@@ -23,7 +23,8 @@ from twisted.internet.protocol import Factory, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatroom.codec import FrameLines, Reason
+from chatroom.codec import Reason
+from chatroom.lines import FrameLines
 from chatroom.output import Flusher, canWriteDirectly, writeNow
 from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.sockets import IConnection

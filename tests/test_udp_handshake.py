@@ -5,7 +5,7 @@ socket, no reactor, no clock object: plain numbers.
 
 from __future__ import annotations
 
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.udp import UDPTimings
 from chatroom.udp.handshake import (
     PROVISIONAL_BYTES,

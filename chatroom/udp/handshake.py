@@ -16,7 +16,8 @@ import hashlib
 import heapq
 from dataclasses import dataclass, field
 
-from chatroom.codec import MAX_CLIENT_FRAME, frameDatagram, hello, parseDatagram
+from chatroom.codec import MAX_CLIENT_FRAME, hello
+from chatroom.datagrams import frameDatagram, parseDatagram
 from chatroom.udp.timings import UDPTimings
 from chatroom.window import WINDOW
 

@@ -14,7 +14,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from chatroom.codec import MAX_CLIENT_FRAME, Reason, parseDatagram
+from chatroom.codec import MAX_CLIENT_FRAME, Reason
+from chatroom.datagrams import parseDatagram
 from chatroom.pipeline import IDoorway
 from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
