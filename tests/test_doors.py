@@ -14,6 +14,8 @@ from chatroom.pipeline import IDoorway
 from chatroom.room import Room
 
 DOORS = [
+    "chatroom.lines",
+    "chatroom.stream",
     "chatroom.tcp",
     "chatroom.udp",
     "chatroom.udp.channel",

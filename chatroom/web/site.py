@@ -20,7 +20,7 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
 
 from chatroom.pipeline import IDoorway
-from chatroom.tcp import SENDQ
+from chatroom.stream import SENDQ
 from chatroom.web.channel import WebSocketFactory
 
 #: The page's files: URL path segment, package file, media type.
