@@ -147,6 +147,20 @@ def kindOf(line: bytes) -> str | None:
     return None
 
 
+def verbOf(line: bytes) -> str | None:
+    """
+    The verb a line claims as a command frame, judged by its head only, like
+    L{kindOf}: L{None} for anything that does not start with C{"C "}.
+
+    For a decision taken before a frame is handled, such as whether a first
+    datagram asks to log in: a C{C LOGIN} that will not decode (too long, not
+    UTF-8) still opens a session, which then answers it with C{C ERR}.
+    """
+    if kindOf(line) != COMMAND or line[1:2] != b" ":
+        return None
+    return line[2:].partition(b" ")[0].decode("utf-8", "replace")
+
+
 def decode(line: bytes, limit: int = MAX_CLIENT_FRAME) -> Frame:
     """
     Decode one frame, without its terminator.
