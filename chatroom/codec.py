@@ -1,10 +1,12 @@
 """
-The frame codec, every byte concern of the protocol: bytes to L{Frame} and
-back, line terminators and line splitting, the greeting, and the error codes
-and reasons (L{Err}, L{Reason}) that server and clients alike decide by.
+The frame codec: bytes to L{Frame} and back, the limits and terminators of
+a frame, the greeting, and the error codes and reasons (L{Err}, L{Reason})
+that server and clients alike decide by.
 
-The same codec serves the server, the clients, the tests and both transports;
-what a frame means is the room's business, how datagrams carry it UDP's.
+The same codec serves the server, the clients, the tests and every
+transport; splitting a stream into lines is L{chatroom.lines}', numbering
+frames in datagrams L{chatroom.datagrams}', and what a frame means is the
+room's business.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-
-from twisted.protocols.basic import LineReceiver
 
 #: Longest frame a client may send, in bytes, terminator excluded.
 MAX_CLIENT_FRAME = 4096
@@ -147,6 +147,20 @@ def kindOf(line: bytes) -> str | None:
     return None
 
 
+def verbOf(line: bytes) -> str | None:
+    """
+    The verb a line claims as a command frame, judged by its head only, like
+    L{kindOf}: L{None} for anything that does not start with C{"C "}.
+
+    For a decision taken before a frame is handled, such as whether a first
+    datagram asks to log in: a C{C LOGIN} that will not decode (too long, not
+    UTF-8) still opens a session, which then answers it with C{C ERR}.
+    """
+    if kindOf(line) != COMMAND or line[1:2] != b" ":
+        return None
+    return line[2:].partition(b" ")[0].decode("utf-8", "replace")
+
+
 def decode(line: bytes, limit: int = MAX_CLIENT_FRAME) -> Frame:
     """
     Decode one frame, without its terminator.
@@ -173,11 +187,6 @@ def decode(line: bytes, limit: int = MAX_CLIENT_FRAME) -> Frame:
     return Frame(COMMAND, verb, rest)
 
 
-#: The frame that leaves: never refused by a rate limit, so a flooding
-#: client can always go.
-EXIT = Frame(COMMAND, "EX", "")
-
-
 def isExit(item: Frame | FrameError) -> bool:
     """
     Whether C{item} is C{C EX} (without arguments).
@@ -199,35 +208,6 @@ def hello(transportName: str) -> bytes:
     The greeting that opens every session.
     """
     return command("HELLO", "chatroom", "1", transportName)
-
-
-def stripTerminator(line: bytes) -> bytes:
-    """
-    A line split at L{DELIMITER}, without the optional C{\\r} before it.
-    """
-    return line[:-1] if line.endswith(b"\r") else line
-
-
-class FrameLines(LineReceiver):
-    """
-    A L{LineReceiver} that splits at L{DELIMITER} and passes each line on
-    to L{frameReceived} without its optional C{\\r}: how the TCP server,
-    the client's TCP transport and the tests' clients all read frames.
-
-    C{MAX_LENGTH} counts the C{\\r}: set it to the frame limit plus one.
-    """
-
-    delimiter = DELIMITER
-    MAX_LENGTH = MAX_CLIENT_FRAME + 1
-
-    def lineReceived(self, line: bytes) -> None:
-        self.frameReceived(stripTerminator(line))
-
-    def frameReceived(self, frame: bytes) -> None:
-        """
-        One frame arrived, terminator removed.
-        """
-        raise NotImplementedError
 
 
 def isVerb(word: str) -> bool:
@@ -286,56 +266,3 @@ def listFrames(verb: str, entries: list[str], limit: int = MAX_LIST_FRAME) -> li
         size += width
     frames.append(command(verb, *chunk))
     return frames
-
-
-# Datagrams (UDP): one frame each, numbered, or the acknowledgement of one.
-
-#: Sequence numbers are below this.
-SEQ_LIMIT = 2**32
-
-#: The longest datagram UDP can carry over IPv4 (65535 minus the IP and UDP
-#: headers). A frame whose datagram would be longer can never be sent.
-MAX_DATAGRAM = 65507
-
-
-def parseDatagram(data: bytes, limit: int | None = None) -> tuple[int, bytes | None] | None:
-    """
-    Split a datagram into C{(seq, frame)}, or C{(seq, None)} for an ack.
-
-    Returns L{None} for anything else: empty, a bare C{A}, a number that is
-    not plain decimal or not below 2**32.
-
-    @param limit: the longest acceptable frame. A longer one is cut to
-        C{limit + 1} bytes: still too long (the codec says so), but it
-        cannot make anyone buffer 64 KiB on its behalf.
-    """
-    head, space, rest = data.partition(b" ")
-    if not space:
-        return None
-    if head == b"A":
-        seq = _number(rest)
-        return None if seq is None else (seq, None)
-    seq = _number(head)
-    if seq is None:
-        return None
-    # "No terminator needed"; one sent anyway is not part of the frame.
-    if rest.endswith(b"\n"):
-        rest = rest[:-1].removesuffix(b"\r")
-    if limit is not None and len(rest) > limit:
-        rest = rest[: limit + 1]
-    return seq, rest
-
-
-def _number(text: bytes) -> int | None:
-    if not (0 < len(text) <= 10 and text.isdigit()):
-        return None
-    value = int(text)
-    return value if value < SEQ_LIMIT else None
-
-
-def frameDatagram(seq: int, frame: bytes) -> bytes:
-    return b"%d %s" % (seq, frame)
-
-
-def ackDatagram(seq: int) -> bytes:
-    return b"A %d" % (seq,)

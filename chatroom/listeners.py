@@ -28,8 +28,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from chatroom.sockets import describe
 from chatroom.startup import StartupError
-from chatroom.tcp import describe
 from chatroom.udp import ChatDatagramProtocol
 
 

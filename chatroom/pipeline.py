@@ -1,6 +1,7 @@
 """
 The session pipeline every transport shares: the channel a transport offers
-(L{IChannel}) and the L{Session} that decodes, admits (rate limits, floods),
+(L{IChannel}), the room's entrance every transport depends on to open a
+session for it (L{IDoorway}), and the L{Session} that decodes, admits (rate limits, floods),
 queues in order and hands frames to the room, pausing the client's reading
 while its inbox is long and ending the session once a half-closed client's
 frames are all answered.
@@ -54,6 +55,22 @@ class IChannel(Interface):
     def resumeReading() -> None:
         """
         Undo L{pauseReading}.
+        """
+
+
+class IDoorway(Interface):
+    """
+    Where a door (a transport: TCP, UDP, the WebSocket) brings its clients:
+    all a door knows of the room.
+    """
+
+    def connect(channel: IChannel, greeted: bool = False) -> Session | None:
+        """
+        A client arrived on C{channel}. Returns its session, or L{None} if
+        it was refused (the room then said why and closed the channel).
+
+        @param greeted: the door already sent C{HELLO} (UDP does, to prove
+            the client's address before the session counts).
         """
 
 

@@ -18,7 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import Enum
 
-from chatroom.codec import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
+from chatroom.datagrams import MAX_DATAGRAM, SEQ_LIMIT, ackDatagram, frameDatagram
 from chatroom.window import WINDOW, InFlight, SendWindow
 
 #: The longest frame a datagram can carry behind the longest number.

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
@@ -30,7 +31,7 @@ from chatroom.inbox import Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import AccountBook, Login
-from chatroom.pipeline import IChannel, Session
+from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.roster import IRoster, Roster
 from chatroom.settings import RoomLimits
 from chatroom.store import Store, Unavailable
@@ -65,6 +66,7 @@ class Verb:
     handler: Handler
 
 
+@implementer(IDoorway)
 class Room(Service):
     """
     One chat room: every session, and the rules of coming and going.

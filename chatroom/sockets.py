@@ -1,9 +1,10 @@
 """
-What Twisted's TCP, TLS and UDP transports give this project, each as one interface.
+What Twisted's TCP, TLS and UDP transports give this project, each as one interface, and
+how the console writes their addresses (L{describe}).
 
-They are for the type checker: every piece is Twisted's own, but no single interface of
-Twisted's says that a connection is also a producer and a consumer, or what a UDP port's
-handle is; nothing declares these, and nothing checks them at run time.
+The interfaces are for the type checker: every piece is Twisted's own, but no single
+interface of Twisted's says that a connection is also a producer and a consumer, or what a
+UDP port's handle is; nothing declares these, and nothing checks them at run time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import socket
 
 from twisted.internet.interfaces import (
+    IAddress,
     IConsumer,
     IPushProducer,
     ISystemHandle,
@@ -49,3 +51,12 @@ class IUDPPort(IUDPTransport, ISystemHandle):
         """
         The port's socket.
         """
+
+
+def describe(address: IAddress) -> str:
+    """
+    C{host:port} for the console, whatever kind of address it is.
+    """
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    return str(address) if host is None else f"{host}:{port}"

@@ -13,7 +13,7 @@ from twisted.internet.task import Clock
 from zope.interface import implementer
 
 from chatroom.client.transports import KEEPALIVE, Listener, UDPClientProtocol
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.sockets import IUDPPort, SocketAddress
 
 SERVER = ("127.0.0.1", 9000)

@@ -47,6 +47,23 @@ def test_decode_rejects(line, code, kind):
     assert (caught.value.code, caught.value.kind) == (code, kind)
 
 
+@pytest.mark.parametrize(
+    ("line", "verb"),
+    [
+        (b"C LOGIN", "LOGIN"),
+        (b"C LOGIN amy", "LOGIN"),
+        (b"C LOGIN \xff\x00", "LOGIN"),  # judged by its head: it would not decode
+        (b"C LOGINX", "LOGINX"),
+        (b"C  LOGIN", ""),
+        (b"D LOGIN", None),
+        (b"CLOGIN", None),
+        (b"", None),
+    ],
+)
+def test_the_verb_is_read_from_the_head(line, verb):
+    assert codec.verbOf(line) == verb
+
+
 def test_limits_are_in_bytes():
     assert codec.decode(b"D " + b"x" * 4094).rest == "x" * 4094
     two = "é" * 2047  # 4094 bytes

@@ -21,7 +21,7 @@ from udpwire import ack, logIn
 from wire import connect, loggedIn
 
 from chatroom import names
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.heap import HeapTrimmer, libcTrim
 from chatroom.reliable import ReliableLink
 from chatroom.roster import Roster

@@ -20,7 +20,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from chatroom import codec, names
-from chatroom.codec import FrameError, parseDatagram
+from chatroom.codec import FrameError
+from chatroom.datagrams import parseDatagram
 from chatroom.lifecycle import Phase
 from chatroom.output import FLUSH_INTERVAL
 from chatroom.room import Room

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from chatroom.codec import MAX_DATAGRAM, ackDatagram, frameDatagram, parseDatagram
+from chatroom.datagrams import MAX_DATAGRAM, ackDatagram, frameDatagram, parseDatagram
 from chatroom.reliable import (
     MAX_RETRIES,
     QUEUE_BYTES,

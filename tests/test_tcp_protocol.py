@@ -11,7 +11,8 @@ from twisted.internet.testing import StringTransport
 
 from chatroom.output import FLUSH_INTERVAL
 from chatroom.room import Room
-from chatroom.tcp import CLOSE_GRACE, ChatFactory
+from chatroom.stream import CLOSE_GRACE
+from chatroom.tcp import ChatFactory
 
 
 @pytest.fixture
@@ -92,12 +93,12 @@ def test_close_cuts_a_client_that_does_not_read(service, clock):
 
 def test_close_does_not_cut_a_connection_that_closed(service, clock):
     protocol, transport = connect(service, clock)
-    closing = protocol.close()
+    closing = protocol.channel.close()
     protocol.connectionLost()
     assert closing.called
     clock.advance(CLOSE_GRACE)
     assert not transport.aborted
-    assert protocol.close().called
+    assert protocol.channel.close().called
 
 
 def test_a_slow_reader_overflowing_mid_broadcast(service, clock):
@@ -113,8 +114,8 @@ def test_a_slow_reader_overflowing_mid_broadcast(service, clock):
         people.append((protocol, transport))
     clock.advance(FLUSH_INTERVAL)  # the join notices are out
     slow = people[1][0]
-    slow._sendq.limit = 10
-    slow._sendq.pauseProducing()  # its socket buffer is full
+    slow.channel.sendq.limit = 10
+    slow.channel.sendq.pauseProducing()  # its socket buffer is full
     for _, transport in people:
         transport.clear()
     people[0][0].dataReceived(b"C PM\nD hello everyone\n")

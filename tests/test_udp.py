@@ -13,7 +13,7 @@ from twisted.internet.protocol import DatagramProtocol
 from udpwire import ack
 from wire import loggedIn
 
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 
 
 async def handshake(raw, login: bytes = b"C LOGIN bob") -> tuple[int, int]:

@@ -11,7 +11,7 @@ from twisted.internet.task import Clock
 from twisted.logger import Logger
 
 from chatroom import pipeline
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.reliable import LinkFailure
 from chatroom.udp import UDPTimings
 from chatroom.udp.channel import TRANSITIONS, ChannelState, UDPChannel

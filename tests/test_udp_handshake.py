@@ -5,7 +5,7 @@ socket, no reactor, no clock object: plain numbers.
 
 from __future__ import annotations
 
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.udp import UDPTimings
 from chatroom.udp.handshake import (
     PROVISIONAL_BYTES,
@@ -24,12 +24,25 @@ def table(timings: UDPTimings | None = None) -> Handshakes:
 
 def test_only_a_numbered_login_begins_a_handshake():
     hs = table()
-    for data in [b"1 C PING", b"1 D hi", b"1 C LOGINX", b"A 1", b"garbage", b"", b"C LOGIN x"]:
+    for data in [
+        *(b"1 C PING", b"1 D hi", b"1 C LOGINX", b"1 D LOGIN amy", b"1 C  LOGIN amy"),
+        *(b"A 1", b"garbage", b"", b"C LOGIN x"),
+    ]:
         assert hs.begin(ADDR, data, 0.0) is None
     assert len(hs) == 0
     greeting = hs.begin(ADDR, b"7 C LOGIN amy", 0.0)
     seq, frame = parseDatagram(greeting)
     assert frame == HELLO and seq == hs.helloNumber(ADDR, 7) and ADDR in hs
+
+
+def test_a_login_that_will_not_decode_still_begins_a_handshake():
+    """
+    The session, once proven, answers such a login with C{C ERR}, as over TCP.
+    """
+    hs = table()
+    for port, data in enumerate([b"1 C LOGIN", b"1 C LOGIN \xff", b"1 C LOGIN " + b"x" * 5000]):
+        assert hs.begin((ADDR[0], port + 1), data, 0.0) is not None
+    assert len(hs) == 3
 
 
 def test_the_hello_number_is_keyed_and_repeatable():

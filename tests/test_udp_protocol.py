@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from twisted.internet.task import Clock
 
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.room import Room
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.udp.channel import ChannelState

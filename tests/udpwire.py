@@ -12,7 +12,7 @@ from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import LoopingCall
 
-from chatroom.codec import ackDatagram, parseDatagram
+from chatroom.datagrams import ackDatagram, parseDatagram
 from chatroom.reliable import LinkFailure, ReliableLink
 
 WAIT = 10.0

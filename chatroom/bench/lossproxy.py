@@ -12,7 +12,7 @@ from typing import Any
 
 from twisted.internet.protocol import DatagramProtocol
 
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.sockets import IUDPPort
 
 

@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from chatroom import codec
 from chatroom.client.tls import isTLSFailure
-from chatroom.codec import parseDatagram
+from chatroom.datagrams import parseDatagram
 from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.sockets import IUDPPort, SocketAddress
 

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatroom.codec import Reason
-from chatroom.pipeline import IChannel, Session
+from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.udp.timings import UDPTimings
 from chatroom.window import SendWindow
@@ -193,7 +193,7 @@ class UDPChannel:
 
     # From the session table.
 
-    def open(self, service: _Connector) -> None:
+    def open(self, service: IDoorway) -> None:
         """
         Join the chat service, which greets nobody: the HELLO was ours.
         """
@@ -282,7 +282,3 @@ class UDPChannel:
         # Perhaps inside send(), in the middle of a broadcast: the service
         # hears of it on the next turn, never from inside send().
         self._host.clock.callLater(0, self.forget, CHAT_REASONS[failure])
-
-
-class _Connector(Protocol):
-    def connect(self, channel: IChannel, greeted: bool = False) -> Session | None: ...

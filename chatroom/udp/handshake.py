@@ -16,7 +16,8 @@ import hashlib
 import heapq
 from dataclasses import dataclass, field
 
-from chatroom.codec import MAX_CLIENT_FRAME, frameDatagram, hello, parseDatagram
+from chatroom.codec import MAX_CLIENT_FRAME, hello, verbOf
+from chatroom.datagrams import frameDatagram, parseDatagram
 from chatroom.udp.timings import UDPTimings
 from chatroom.window import WINDOW
 
@@ -92,7 +93,7 @@ class Handshakes:
         if parsed is None:
             return None
         seq, frame = parsed
-        if frame is None or (frame != b"C LOGIN" and not frame.startswith(b"C LOGIN ")):
+        if frame is None or verbOf(frame) != "LOGIN":
             return None  # an ack, or not a login
         serverSeq = self.helloNumber(addr, seq)
         greeting = frameDatagram(serverSeq, hello("UDP"))

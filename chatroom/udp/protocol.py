@@ -14,8 +14,9 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from chatroom.codec import MAX_CLIENT_FRAME, Reason, parseDatagram
-from chatroom.room import Room
+from chatroom.codec import MAX_CLIENT_FRAME, Reason
+from chatroom.datagrams import parseDatagram
+from chatroom.pipeline import IDoorway
 from chatroom.sockets import IUDPPort
 from chatroom.udp.channel import UDPChannel
 from chatroom.udp.handshake import Address, Handshakes, Provisional
@@ -28,8 +29,8 @@ class ChatDatagramProtocol(DatagramProtocol):
     """
     Every UDP session of the room, on one socket, driven by one timer.
 
-    Once proven, a session joins the L{Room} like any TCP client;
-    every chat rule stays there.
+    Once proven, a session joins the room (through its L{IDoorway}) like
+    any TCP client; every chat rule stays there.
     """
 
     log = Logger()
@@ -37,7 +38,7 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     def __init__(
         self,
-        service: Room,
+        service: IDoorway,
         clock: IReactorTime,
         timings: UDPTimings | None = None,
         secret: bytes | None = None,

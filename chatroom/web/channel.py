@@ -2,10 +2,11 @@
 The WebSocket transport: one frame per text message, no terminator.
 
 Like L{chatroom.tcp}, this only turns messages into frames and frames into
-messages: it is the WebSocket adapter of L{chatroom.pipeline}, and every
-rule is in L{chatroom.room}. autobahn speaks RFC 6455; what it would
-refuse on its own (bad UTF-8, long messages) is let through to the session
-instead, so a browser gets the same C{C ERR} a TCP client gets.
+messages: output is L{chatroom.stream}'s L{StreamChannel}, and every rule is
+the room's, reached only through L{IDoorway}. autobahn speaks RFC 6455;
+what it would refuse on its own (bad UTF-8, long messages) is let through
+to the session instead, so a browser gets the same C{C ERR} a TCP client
+gets.
 """
 
 from __future__ import annotations
@@ -16,17 +17,15 @@ from typing import cast
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
-from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, ISSLTransport
-from zope.interface import implementer
+from twisted.internet.interfaces import IReactorTime, ISSLTransport
 
 from chatroom import codec
-from chatroom.codec import Err, FrameError, Reason
-from chatroom.output import Flusher, canWriteDirectly, writeNow
-from chatroom.pipeline import IChannel, Session
-from chatroom.room import Room
+from chatroom.codec import Err, FrameError
+from chatroom.output import Flusher
+from chatroom.pipeline import IDoorway
+from chatroom.settings import SENDQ
 from chatroom.sockets import IConnection
-from chatroom.tcp import CLOSE_GRACE, SENDQ, SendQueue, describe
+from chatroom.stream import CLOSE_GRACE, StreamChannel
 
 #: The WebSocket subprotocol a client must ask for.
 SUBPROTOCOL = "chatroom.v1"
@@ -49,44 +48,45 @@ def textMessage(frame: bytes) -> bytes:
     return bytes((0x81, 127)) + size.to_bytes(8, "big") + frame
 
 
-@implementer(IChannel)
-class WebSocketChannel(WebSocketServerProtocol):
+class ChatWebSocketProtocol(WebSocketServerProtocol):
     """
-    One browser (or any WebSocket client), from the opening handshake on.
+    One browser (or any WebSocket client), from the opening handshake on:
+    its messages, passed to its session; its output is its L{channel}'s.
     """
 
-    transportName = "WEB"
     factory: WebSocketFactory
-    _connection: IConnection  # the transport, as what it really is
+    channel: StreamChannel | None = None  # from connectionMade on
 
     def __init__(self) -> None:
         super().__init__()
-        self._session: Session | None = None
-        self._sendq: SendQueue | None = None
-        self._pending: list[bytes] | None = None  # messages waiting for the next flush
-        self._direct = False  # may the flush write to the socket itself
         self._held: deque[tuple[bytes, bool]] = deque()  # read while paused
         self._paused = False
         self._kept = 0  # bytes kept of the message arriving
-        self._gone = False
-        self._cut: IDelayedCall | None = None
-        self._closeWaiters: list[Deferred[None]] = []
-        self.peer = self.host = "?"
+
+    @property
+    def _connection(self) -> IConnection:
+        """
+        The transport, as what it really is.
+        """
+        return cast(IConnection, self.transport)
 
     # The handshake.
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        self._connection = cast(IConnection, self.transport)
-        self._direct = canWriteDirectly(self._connection)
-        address = self._connection.getPeer()
-        self.peer = describe(address)
-        self.host = getattr(address, "host", self.peer)
         # twisted.web's channel registered itself on the connection it
         # handed over: ours notices a browser that stopped reading.
         self._connection.unregisterProducer()
-        self._sendq = SendQueue(self.factory.sendq, self._overflow)
-        self._connection.registerProducer(self._sendq, True)
+        factory = self.factory
+        self.channel = StreamChannel(
+            self,
+            self._connection,
+            "WEB",
+            factory.flusher,
+            factory.clock,
+            factory.sendq,
+            isOpen=self._isOpen,
+        )
 
     def onConnect(self, request: ConnectionRequest) -> str:
         """
@@ -108,7 +108,14 @@ class WebSocketChannel(WebSocketServerProtocol):
         return ISSLTransport.providedBy(self.transport)
 
     def onOpen(self) -> None:
-        self._session = self.factory.service.connect(self)
+        if self.channel is not None:
+            self.channel.open(self.factory.service)
+
+    def _isOpen(self) -> bool:
+        """
+        Whether frames may still be sent: not once the closing handshake began.
+        """
+        return self.state == self.STATE_OPEN
 
     # Messages in: kept short, then handed over whole.
 
@@ -130,7 +137,7 @@ class WebSocketChannel(WebSocketServerProtocol):
             self._deliver(payload, isBinary)
 
     def _deliver(self, payload: bytes, isBinary: bool) -> None:
-        session = self._session
+        session = None if self.channel is None else self.channel.session
         if session is None:
             return
         if isBinary:
@@ -144,71 +151,15 @@ class WebSocketChannel(WebSocketServerProtocol):
 
     # The end.
 
-    def _overflow(self) -> None:
-        """
-        The browser stopped reading: drop it, as L{chatroom.tcp} does, and
-        tell the service on the next turn (never from inside a send).
-        """
-        self._connection.abortConnection()
-        self.factory.clock.callLater(0, self._dropped)
-
-    def _dropped(self) -> None:
-        if self._session is not None:
-            self._session.channelClosed(Reason.DROPPED)
-            self._session = None
-
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
-        self._gone = True
         self._held.clear()
-        overflowed = self._sendq is not None and self._sendq.overflowed
-        if self._session is not None and not overflowed:
-            self._session.channelClosed(Reason.CLOSED)
-            self._session = None
-        if self._cut is not None and self._cut.active():
-            self._cut.cancel()
-        waiters, self._closeWaiters = self._closeWaiters, []
-        for waiter in waiters:
-            waiter.callback(None)
+        if self.channel is not None:
+            self.channel.lost()
 
-    # IChannel
+    # StreamDoor
 
-    def send(self, frame: bytes) -> None:
-        if self._gone or self.state != self.STATE_OPEN:
-            return
-        message = self.factory.flusher.encoded(frame)
-        if self._pending is None:
-            self._pending = [message]
-            self.factory.flusher.later(self)
-        else:
-            self._pending.append(message)
-
-    def flush(self) -> None:
-        """
-        Write what was sent since the last flush, with one call.
-        """
-        pending, self._pending = self._pending, None
-        if pending is None or self._gone or self.state != self.STATE_OPEN:
-            return
-        data = pending[0] if len(pending) == 1 else b"".join(pending)
-        if self._direct:
-            writeNow(self._connection, data)  # type: ignore[arg-type]
-        else:
-            self._connection.write(data)
-        if self._sendq is not None:
-            self._sendq.wrote(len(data))
-
-    def close(self) -> Deferred[None]:
-        self.flush()
-        if self._gone:
-            return succeed(None)
-        if self._cut is None:
-            self._connection.unregisterProducer()
-            self.sendClose(1000)
-            # A browser that stopped reading would keep the socket forever.
-            self._cut = self.factory.clock.callLater(CLOSE_GRACE, self._connection.abortConnection)
-        waiter: Deferred[None] = Deferred()
-        self._closeWaiters.append(waiter)
-        return waiter
+    def beginClose(self) -> None:
+        self.sendClose(1000)
 
     def pauseReading(self) -> None:
         """
@@ -221,23 +172,23 @@ class WebSocketChannel(WebSocketServerProtocol):
         self._paused = False
         while self._held and not self._paused:
             self._deliver(*self._held.popleft())
-        if not self._paused and not self._gone:
+        if not self._paused and not (self.channel is None or self.channel.gone):
             self._connection.resumeProducing()
 
 
 class WebSocketFactory(WebSocketServerFactory):
     """
-    Makes a L{WebSocketChannel} for each handshake, all feeding one service.
+    Makes a L{ChatWebSocketProtocol} for each handshake, all into one room.
 
     @ivar origins: the origins allowed beside the server's own page, such
         as C{https://chat.example.org}, lower case.
     """
 
-    protocol = WebSocketChannel  # type: ignore[assignment]
+    protocol = ChatWebSocketProtocol  # type: ignore[assignment]
 
     def __init__(
         self,
-        service: Room,
+        service: IDoorway,
         clock: IReactorTime,
         origins: Iterable[str] = (),
         sendq: int = SENDQ,

@@ -19,8 +19,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
 
-from chatroom.room import Room
-from chatroom.tcp import SENDQ
+from chatroom.pipeline import IDoorway
+from chatroom.settings import SENDQ
 from chatroom.web.channel import WebSocketFactory
 
 #: The page's files: URL path segment, package file, media type.
@@ -119,7 +119,7 @@ class Root(Resource):
 
 
 def webSite(
-    service: Room, clock: IReactorTime, origins: Iterable[str] = (), sendq: int = SENDQ
+    service: IDoorway, clock: IReactorTime, origins: Iterable[str] = (), sendq: int = SENDQ
 ) -> Site:
     """
     The web listener's factory: the page and its WebSocket, for C{service}.
