@@ -22,10 +22,10 @@ from chatroom.room import Room
 from chatroom.tap import buildService
 from chatroom.udp import UDPTimings
 
-pytest.register_assert_rewrite("wire", "udpwire", "wswire")
+pytest.register_assert_rewrite("helpers")
 
 # Only now: the helpers' asserts are rewritten if registered before their import.
-import udpwire  # noqa: E402
+from helpers import udpwire  # noqa: E402
 
 #: UDP timings for test servers: a server stopped while a test's raw client
 #: ignores its BYE waits a quarter of a second, not the real 2 s.

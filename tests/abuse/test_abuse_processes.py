@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from wire import BlockingClient, BlockingUDP, ServerProcess, twistdServer
+from helpers.wire import BlockingClient, BlockingUDP, ServerProcess, twistdServer
 
 MESSAGES = 5000
 SIZE = 1024

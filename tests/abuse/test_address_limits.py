@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest_twisted
+from helpers.wire import connect, loggedIn
 from twisted.internet.defer import Deferred, gatherResults
-from wire import connect, loggedIn
 
 from chatroom.options import Options
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+from helpers.fakes import FakeChannel
 from hypothesis import given
 from hypothesis import strategies as st
-from test_room import FakeChannel
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import fail, succeed

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest_twisted
+from helpers.wire import LineClient, connect, loggedIn
 from twisted.internet.task import deferLater
-from wire import LineClient, connect, loggedIn
 
 
 def _reactor():

@@ -10,7 +10,8 @@ import signal
 import subprocess
 
 import pytest
-from wire import ClientProcess, ServerProcess, installed, pipedClient, twistdServer
+from helpers.servers import freeUDPPort
+from helpers.wire import ClientProcess, ServerProcess, installed, pipedClient, twistdServer
 
 
 @pytest.fixture(scope="module")
@@ -207,17 +208,6 @@ def test_input_that_is_not_utf8(server):
     out = (result.stdout + result.stderr).decode("utf-8", "replace")
     assert result.returncode == 0, out
     assert "Sent to" in out and "Traceback" not in out and "Unhandled" not in out
-
-
-def freeUDPPort() -> int:
-    """
-    A UDP port on 127.0.0.1 where, a moment ago, nothing was bound.
-    """
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_udp_with_nothing_listening_says_so():

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pexpect
 import pytest
-from test_client_terminal import Screen
-from wire import BlockingUDP, pipedClient, twistdServer
+from helpers.terminal import Screen
+from helpers.wire import BlockingUDP, pipedClient, twistdServer
 
 PASSWORD = "Zq7-ghostly-secret"
 

@@ -10,36 +10,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from test_client_terminal import Screen
-from wire import ClientProcess, ServerProcess, pipedClient, twistdServer
+from helpers.servers import Restartable, pipedSay
+from helpers.terminal import Screen
+from helpers.wire import ClientProcess
 
 PASSWORD = "Zq7-held-in-memory-only"
-
-
-class Restartable:
-    """
-    A twistd server that can be stopped and started again on its ports.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.server: ServerProcess = twistdServer(directory)
-        self.ports = self.server.ports
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def start(self) -> None:
-        self.server = twistdServer(
-            self.directory,
-            f"--port={self.ports['TCP']}",
-            f"--udp-port={self.ports['UDP']}",
-            f"--web=tcp:{self.ports['WEB']}:interface=127.0.0.1",
-        )
-        assert self.server.ports == self.ports
-
-    def log(self) -> str:
-        return self.server.log()
 
 
 @pytest.fixture
@@ -47,11 +22,6 @@ def server(tmp_path):
     server = Restartable(tmp_path)
     yield server
     server.stop()
-
-
-def say(server: Restartable, name: str, text: str) -> None:
-    status, out = pipedClient(server.ports["TCP"], name, f"pw\nPM\n{text}\nEX\n")
-    assert status == 0 and "Sent to" in out, out
 
 
 def noPasswordIn(directory: Path) -> None:
@@ -72,7 +42,7 @@ def test_the_terminal_client_is_back_in_the_room_after_a_restart(server, tmp_pat
         alice.waitFor("Type the same password again:")  # h13-ux: new passwords twice
         alice.type(PASSWORD + "\r")
         alice.waitForPrompt("Operation [PM/DM/EX]:")
-        say(server, "bob", "before the restart")
+        pipedSay(server, "bob", "before the restart")
         alice.waitFor("bob[TCP] : before the restart")
         server.stop()
         alice.waitFor("The server is shutting down.")
@@ -80,7 +50,7 @@ def test_the_terminal_client_is_back_in_the_room_after_a_restart(server, tmp_pat
         # Attempts fail while it is down; the fourth waits 8 s, time for bob.
         alice.waitFor("Reconnecting in 8 s (attempt 4 of", seconds=20)
         server.start()
-        say(server, "bob", "while alice was away")
+        pipedSay(server, "bob", "while alice was away")
         alice.waitFor("Said while you were away:", seconds=20)
         alice.waitFor("bob[TCP] : while alice was away")
         screen = "\n".join(alice.lines())
@@ -88,7 +58,7 @@ def test_the_terminal_client_is_back_in_the_room_after_a_restart(server, tmp_pat
         alice.waitForPrompt("Operation [PM/DM/EX]:")
         server.server.waitForLog("alice [TCP] has connected.")
         # Back in the room for real: a message reaches her.
-        say(server, "carol", "welcome back")
+        pipedSay(server, "carol", "welcome back")
         alice.waitFor("carol[TCP] : welcome back")
         alice.type("EX\r")
         alice.waitFor("Bye.")
@@ -111,7 +81,7 @@ def test_piped_with_reconnect_over_udp(server, tmp_path):
         client.waitFor("Reconnecting in 1 s")
         client.waitFor("Reconnecting in 8 s")  # time for bob to speak first
         server.start()
-        say(server, "bob", "said over the restart")
+        pipedSay(server, "bob", "said over the restart")
         client.waitFor("Said while you were away:")
         client.waitFor("bob[TCP] : said over the restart")
         server.server.waitForLog("dora [UDP] has connected.")

@@ -11,7 +11,7 @@ import socket
 import threading
 from datetime import UTC, datetime
 
-from wire import ClientProcess
+from helpers.wire import ClientProcess
 
 #: How long the scripted server waits for any one frame.
 FRAME_WAIT = 20.0

@@ -9,8 +9,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from certs import selfSigned
-from wire import installed, twistdServer
+from helpers.certs import selfSigned
+from helpers.wire import installed, twistdServer
 
 
 @pytest.fixture

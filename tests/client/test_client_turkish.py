@@ -20,10 +20,9 @@ import pexpect
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from test_client_e2e import freeUDPPort
-from test_client_reconnect import Restartable, say
-from test_client_terminal import Screen
-from wire import ClientProcess, installed, twistdServer
+from helpers.servers import Restartable, freeUDPPort, pipedSay
+from helpers.terminal import Screen
+from helpers.wire import ClientProcess, installed, twistdServer
 
 from chatroom.client import text
 
@@ -284,7 +283,7 @@ def test_coming_back_in_turkish(restartable):
         client.waitFor("1 sn sonra yeniden bağlanılacak (deneme 1/")
         client.waitFor("8 sn sonra yeniden bağlanılacak (deneme 4/")  # time for bob
         restartable.start()
-        say(restartable, "bob", "siz yokken")
+        pipedSay(restartable, "bob", "siz yokken")
         client.waitFor("sn sonra odaya geri döndünüz.")
         client.waitFor("Siz yokken söylenenler:")
         client.waitFor("(önceden) bob[TCP] : siz yokken")

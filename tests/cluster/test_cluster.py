@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.wire import BlockingClient, installed, twistdServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wire import BlockingClient, installed, twistdServer
 
 from chatroom.bench import pgserver, redisserver
 

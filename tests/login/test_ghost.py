@@ -7,7 +7,7 @@ leave (C{REPLACED}) before the new one joins; anything else touches nothing.
 from __future__ import annotations
 
 import pytest_twisted
-from wire import connect, loggedIn
+from helpers.wire import connect, loggedIn
 
 WELCOME_TCP = "C WELCOME alice TCP Welcome alice, you are connected via TCP."
 WELCOME_UDP = "C WELCOME alice UDP Welcome alice, you are connected via UDP."

@@ -6,46 +6,18 @@ restart, in-process and by a real twistd process stopped with SIGTERM.
 
 from __future__ import annotations
 
-import re
 import signal
 import sqlite3
 import time
-from typing import cast
 
 import pytest
 import pytest_twisted
+from helpers.conversation import ENTRY, history, say, texts
+from helpers.wire import BlockingClient, connect, loggedIn, twistdServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wire import BlockingClient, connect, loggedIn, twistdServer
 
 from chatroom.history import timestamp
-
-#: D HISTORY <time> <from> <transport> <text>, the time in RFC 3339 UTC with milliseconds.
-ENTRY = re.compile(r"D HISTORY (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) (\S+) (.*)")
-
-
-async def _say(client, *texts: str) -> None:
-    for text in texts:
-        client.send("C PM", f"D {text}")
-        await client.expect("C ACK PM")
-        assert (await client.next()).startswith("C OK PM ")
-
-
-async def _history(client, ask: str = "C HISTORY") -> list[tuple[str, str, str, str]]:
-    client.send(ask)
-    head = await client.next()
-    assert head.startswith("C HISTORY "), head
-    entries = []
-    for _ in range(int(head.split()[2])):
-        frame = await client.next()
-        match = ENTRY.fullmatch(frame)
-        assert match, frame
-        entries.append(cast(tuple[str, str, str, str], match.groups()))
-    return entries
-
-
-def _texts(entries) -> list[str]:
-    return [entry[3] for entry in entries]
 
 
 def test_timestamps_are_rfc3339_utc_with_milliseconds():
@@ -60,21 +32,21 @@ async def test_history_order_limits_and_bounds(startServer):
     bob = await loggedIn(server.port, "bob")
     await alice.expect("C JOIN bob TCP")
     before = time.time()
-    await _say(alice, "one", "two", "three  with spaces", "four", "Gökhan sagt: fünf")
+    await say(alice, "one", "two", "three  with spaces", "four", "Gökhan sagt: fünf")
     after = time.time()
     for _ in range(5):
         assert (await bob.next()).startswith("D PM alice TCP ")
-    entries = await _history(bob)
-    assert _texts(entries) == ["three  with spaces", "four", "Gökhan sagt: fünf"]
+    entries = await history(bob)
+    assert texts(entries) == ["three  with spaces", "four", "Gökhan sagt: fünf"]
     assert {(sender, transport) for _, sender, transport, _ in entries} == {("alice", "TCP")}
     # The room's clock, in UTC, to the millisecond.
     first = timestamp(int(before * 1000) - 1)
     last = timestamp(int(after * 1000) + 1)
     assert all(first <= at <= last for at, *_ in entries), (first, entries, last)
-    assert _texts(await _history(bob, "C HISTORY 2")) == ["four", "Gökhan sagt: fünf"]
-    assert _texts(await _history(bob, "C HISTORY 99")) == _texts(entries)
-    assert _texts(await _history(bob, "C HISTORY 99999999999999")) == _texts(entries)
-    assert await _history(bob, "C HISTORY 0") == []
+    assert texts(await history(bob, "C HISTORY 2")) == ["four", "Gökhan sagt: fünf"]
+    assert texts(await history(bob, "C HISTORY 99")) == texts(entries)
+    assert texts(await history(bob, "C HISTORY 99999999999999")) == texts(entries)
+    assert await history(bob, "C HISTORY 0") == []
     for bad in ["C HISTORY -1", "C HISTORY x", "C HISTORY 1 2", "C HISTORY ٣", "C HISTORY 1.5"]:
         bob.send(bad)
         assert (await bob.next()).startswith("C ERR BAD_FRAME "), bad
@@ -96,13 +68,13 @@ async def test_history_off(startServer, tmp_path):
     """
     server = await startServer()
     alice = await loggedIn(server.port, "alice")
-    await _say(alice, "kept for now")
+    await say(alice, "kept for now")
     alice.close()
     await server.stop()
     server = await startServer("--history", "0")
     alice = await loggedIn(server.port, "alice")
-    await _say(alice, "not kept")
-    assert await _history(alice) == []
+    await say(alice, "not kept")
+    assert await history(alice) == []
     alice.close()
     await server.stop()
     db = sqlite3.connect(tmp_path / "chat.sqlite")
@@ -114,7 +86,7 @@ async def test_history_off(startServer, tmp_path):
 async def test_history_across_a_restart_and_trimmed_on_disk(startServer, tmp_path):
     server = await startServer("--history", "4")
     alice = await loggedIn(server.port, "alice")
-    await _say(alice, *(f"m{n}" for n in range(6)))
+    await say(alice, *(f"m{n}" for n in range(6)))
     alice.close()
     # Stopping writes the last batch.
     await server.stop()
@@ -128,9 +100,9 @@ async def test_history_across_a_restart_and_trimmed_on_disk(startServer, tmp_pat
     db.close()
     server = await startServer("--history", "3")
     bob = await loggedIn(server.port, "bob")
-    assert _texts(await _history(bob)) == ["m3", "m4", "m5"]
-    await _say(bob, "after")
-    assert _texts(await _history(bob)) == ["m4", "m5", "after"]
+    assert texts(await history(bob)) == ["m3", "m4", "m5"]
+    await say(bob, "after")
+    assert texts(await history(bob)) == ["m4", "m5", "after"]
     bob.close()
     await server.stop()
     db = sqlite3.connect(tmp_path / "chat.sqlite")

@@ -8,52 +8,14 @@ old, and kept when the recipient's connection dies while logging in.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 import pytest_twisted
-from test_unavailable import Locker, _pause
+from helpers.conversation import INBOX, dm, logInForInbox, register
+from helpers.locker import Locker
+from helpers.waits import pause
+from helpers.wire import connect, loggedIn
 from twisted.logger import globalLogPublisher
-from wire import connect, loggedIn
-
-INBOX = re.compile(r"D INBOX (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) (\S+) (.*)")
-
-
-async def _register(port: int, name: str) -> None:
-    client = await loggedIn(port, name)
-    client.send("C EX")
-    await client.expect("C BYE EXIT")
-    client.close()
-
-
-async def _dm(client, target: str, text: str) -> str:
-    client.send("C DM", f"D {target} {text}")
-    assert (await client.next()).startswith("C USERS ")
-    return await client.next()
-
-
-async def _login(port: int, name: str, *after: str):
-    """
-    Log in as C{name} (pipelining C{after}); the client and its inbox.
-    """
-    client = await connect(port)
-    await client.expect("C HELLO chatroom 1 TCP")
-    client.send(f"C LOGIN {name}", "C PASS secret", *after)
-    await client.expect("C PASSWORD EXISTING")
-    assert (await client.next()).startswith(f"C WELCOME {name} TCP ")
-    # Nothing stored: the next frame is the answer to C PING.
-    client.send("C PING inbox")
-    head = await client.next()
-    if head == "C PONG inbox":
-        return client, []
-    assert head.startswith("C INBOX "), head
-    entries = []
-    for _ in range(int(head.split()[2])):
-        match = INBOX.fullmatch(await client.next())
-        assert match
-        entries.append(match.groups()[1:])
-    await client.expect("C PONG inbox")
-    return client, entries
 
 
 @pytest_twisted.ensureDeferred
@@ -66,13 +28,13 @@ async def test_stored_and_handed_over_once_oldest_first(startServer):
     globalLogPublisher.addObserver(observe)
     try:
         server = await startServer()
-        await _register(server.port, "bob")
+        await register(server.port, "bob")
         alice = await loggedIn(server.port, "alice")
-        assert await _dm(alice, "BOB", "first secret words") == "C OK DM bob STORED"
-        assert await _dm(alice, "bob", "second secret words") == "C OK DM bob STORED"
-        answer = await _dm(alice, "nobody", "hello?")
+        assert await dm(alice, "BOB", "first secret words") == "C OK DM bob STORED"
+        assert await dm(alice, "bob", "second secret words") == "C OK DM bob STORED"
+        answer = await dm(alice, "nobody", "hello?")
         assert answer.startswith("C ERR NO_SUCH_USER "), answer
-        bob, entries = await _login(server.port, "bob")
+        bob, entries = await logInForInbox(server.port, "bob")
         assert entries == [
             ("alice", "TCP", "first secret words"),
             ("alice", "TCP", "second secret words"),
@@ -81,12 +43,12 @@ async def test_stored_and_handed_over_once_oldest_first(startServer):
         await bob.expect("C BYE EXIT")
         bob.close()
         await alice.expect("C JOIN bob TCP", "C LEAVE bob TCP EXIT")
-        await _pause(0.2)  # the deletion is a write of its own
-        bob, entries = await _login(server.port, "bob")
+        await pause(0.2)  # the deletion is a write of its own
+        bob, entries = await logInForInbox(server.port, "bob")
         assert entries == []
         await alice.expect("C JOIN bob TCP")
         # Online now: delivered at once, as in version 1.
-        assert await _dm(alice, "bob", "live") == "C OK DM bob"
+        assert await dm(alice, "bob", "live") == "C OK DM bob"
         assert await bob.next() == "D DM alice TCP live"
         alice.close()
         bob.close()
@@ -100,9 +62,9 @@ async def test_stored_and_handed_over_once_oldest_first(startServer):
 @pytest_twisted.ensureDeferred
 async def test_inbox_comes_before_pipelined_answers(startServer):
     server = await startServer()
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "hi") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "hi") == "C OK DM bob STORED"
     client = await connect(server.port)
     await client.expect("C HELLO chatroom 1 TCP")
     client.send("C LOGIN bob", "C PASS secret", "C WHO")
@@ -118,13 +80,13 @@ async def test_inbox_comes_before_pipelined_answers(startServer):
 @pytest_twisted.ensureDeferred
 async def test_stored_direct_messages_survive_a_restart(startServer):
     server = await startServer()
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "across the restart") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "across the restart") == "C OK DM bob STORED"
     alice.close()
     await server.stop()
     server = await startServer()
-    bob, entries = await _login(server.port, "bob")
+    bob, entries = await logInForInbox(server.port, "bob")
     assert entries == [("alice", "TCP", "across the restart")]
     bob.close()
 
@@ -132,13 +94,13 @@ async def test_stored_direct_messages_survive_a_restart(startServer):
 @pytest_twisted.ensureDeferred
 async def test_inbox_full(startServer):
     server = await startServer("--inbox", "2")
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "1") == "C OK DM bob STORED"
-    assert await _dm(alice, "bob", "2") == "C OK DM bob STORED"
-    answer = await _dm(alice, "bob", "3")
+    assert await dm(alice, "bob", "1") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "2") == "C OK DM bob STORED"
+    answer = await dm(alice, "bob", "3")
     assert answer.startswith("C ERR INBOX_FULL "), answer
-    bob, entries = await _login(server.port, "bob")
+    bob, entries = await logInForInbox(server.port, "bob")
     assert [text for *_, text in entries] == ["1", "2"]
     bob.close()
     alice.close()
@@ -155,8 +117,8 @@ async def test_no_accounts_keeps_no_such_user(startServer):
     await alice.expect("C HELLO chatroom 1 TCP")
     alice.send("C LOGIN alice")
     assert (await alice.next()).startswith("C WELCOME alice ")
-    await _pause(0.1)
-    answer = await _dm(alice, "bob", "hi")
+    await pause(0.1)
+    answer = await dm(alice, "bob", "hi")
     assert answer.startswith("C ERR NO_SUCH_USER "), answer
     alice.close()
     bob.close()
@@ -165,9 +127,9 @@ async def test_no_accounts_keeps_no_such_user(startServer):
 @pytest_twisted.ensureDeferred
 async def test_kept_when_the_connection_dies_while_logging_in(startServer):
     server = await startServer()
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "do not lose me") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "do not lose me") == "C OK DM bob STORED"
     dying = await connect(server.port)
     await dying.expect("C HELLO chatroom 1 TCP")
     dying.send("C LOGIN bob")
@@ -175,8 +137,8 @@ async def test_kept_when_the_connection_dies_while_logging_in(startServer):
     dying.send("C PASS secret")
     dying.transport.abortConnection()
     await dying.waitClosed()
-    await _pause(0.3)
-    bob, entries = await _login(server.port, "bob")
+    await pause(0.3)
+    bob, entries = await logInForInbox(server.port, "bob")
     assert entries == [("alice", "TCP", "do not lose me")]
     alice.close()
     bob.close()
@@ -185,16 +147,16 @@ async def test_kept_when_the_connection_dies_while_logging_in(startServer):
 @pytest_twisted.ensureDeferred
 async def test_locked_database_is_unavailable(startServer, tmp_path):
     server = await startServer("--db-timeout", "0.5")
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
     locker = Locker(str(tmp_path / "chat.sqlite"))
     try:
-        answer = await _dm(alice, "bob", "not now")
+        answer = await dm(alice, "bob", "not now")
         assert answer.startswith("C ERR UNAVAILABLE "), answer
     finally:
         locker.release()
-    assert await _dm(alice, "bob", "now") == "C OK DM bob STORED"
-    bob, entries = await _login(server.port, "bob")
+    assert await dm(alice, "bob", "now") == "C OK DM bob STORED"
+    bob, entries = await logInForInbox(server.port, "bob")
     assert [text for *_, text in entries] == ["now"]
     alice.close()
     bob.close()
@@ -203,16 +165,16 @@ async def test_locked_database_is_unavailable(startServer, tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_old_stored_messages_are_deleted(startServer, tmp_path):
     server = await startServer()
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "soon stale") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "soon stale") == "C OK DM bob STORED"
     alice.close()
     await server.stop()
-    await _pause(1.0)
+    await pause(1.0)
     # A tenth of a second's retention: never handed over, and deleted when
     # the server starts.
     server = await startServer("--inbox-days", str(0.1 / 86400))
-    bob, entries = await _login(server.port, "bob")
+    bob, entries = await logInForInbox(server.port, "bob")
     assert entries == []
     bob.close()
     await server.stop()

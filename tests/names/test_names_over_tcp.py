@@ -12,8 +12,8 @@ from importlib.resources import files
 
 import pytest
 import pytest_twisted
+from helpers.wire import connect, loggedIn
 from twisted.internet.defer import Deferred
-from wire import connect, loggedIn
 
 from chatroom import names
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from wire import BlockingClient, BlockingUDP, ClientProcess, ServerProcess, twistdServer
+from helpers.wire import BlockingClient, BlockingUDP, ClientProcess, ServerProcess, twistdServer
 
 ROOM = 70  # 70 * 133 bytes: over 8192 in one frame
 CROWD = 560  # 560 * 133 bytes: over 65507, more than one datagram can carry

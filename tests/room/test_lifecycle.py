@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from test_room import FakeChannel, ManualAccounts, feed
+from helpers.fakes import FakeChannel, ManualAccounts, feed
 from twisted.internet.task import Clock
 
 from chatroom.codec import Err, Frame, FrameError, Reason

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from wire import WAIT
-from wire import ServerProcess as BlockingServerProcess
+from helpers.wire import WAIT
+from helpers.wire import ServerProcess as BlockingServerProcess
 
 from chatroom.bench.server import BenchServer
 from chatroom.bench.serverprocess import ServerDidNotStart, ServerProcess, twistdArgv

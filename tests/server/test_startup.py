@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.wire import ServerProcess, installed
 from twisted.internet.defer import Deferred
 from twisted.logger import LogLevel, globalLogPublisher
-from wire import ServerProcess, installed
 
 from chatroom.listeners import ListenerService
 from chatroom.startup import ServerService, StartupError

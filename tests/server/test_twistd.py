@@ -9,7 +9,7 @@ import signal
 import subprocess
 
 import pytest
-from wire import BlockingClient, BlockingUDP, ServerProcess, installed, twistdServer
+from helpers.wire import BlockingClient, BlockingUDP, ServerProcess, installed, twistdServer
 
 
 def test_twistd_help_lists_the_plugin(tmp_path):

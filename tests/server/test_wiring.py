@@ -13,10 +13,10 @@ import sys
 
 import pytest
 import pytest_twisted
+from helpers.wire import BlockingClient, ServerProcess, installed, loggedIn
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
-from wire import BlockingClient, ServerProcess, installed, loggedIn
 
 from chatroom.listeners import ListenerService
 from chatroom.options import Options

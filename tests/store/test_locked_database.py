@@ -10,65 +10,17 @@ goes on, and everything works again once the lock is gone.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from typing import IO
-
 import pytest
 import pytest_twisted
+from helpers.locker import Locker
+from helpers.waits import pause
+from helpers.wire import connect, loggedIn
 from twisted.internet import error
-from twisted.internet.task import deferLater
-from wire import WAIT, connect, loggedIn
 
 from chatroom.options import Options
 from chatroom.startup import StartupError
 from chatroom.tap import buildService
 from chatroom.udp import UDPTimings
-
-# Holds BEGIN EXCLUSIVE on a database until its stdin ends.
-_LOCKER = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-sys.stdin.read()
-db.execute("ROLLBACK")
-db.close()
-"""
-
-
-class Locker:
-    """
-    Another process, holding the database's write lock until released.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _LOCKER, path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None  # piped
-        self._input: IO[str] = self.process.stdin
-        self._output: IO[str] = self.process.stdout
-        assert self._output.readline() == "locked\n"
-
-    def release(self) -> None:
-        if self.process.poll() is None:
-            self._input.close()
-            try:
-                self.process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=WAIT)
-        self._output.close()
-
-
-async def _pause(seconds: float) -> None:
-    from twisted.internet import reactor
-
-    await deferLater(reactor, seconds)
 
 
 async def _registering(port: int, count: int) -> list:
@@ -85,7 +37,7 @@ async def _registering(port: int, count: int) -> list:
         client.send("C PASS pw")
         clients.append(client)
     # Let their passwords hash, so their writes are queued before the login.
-    await _pause(0.5)
+    await pause(0.5)
     return clients
 
 
@@ -171,6 +123,6 @@ async def test_an_unreadable_database_stops_the_start(tmp_path, passwords):
     assert str(raised.value) == f"cannot use --db {path}: file is not a database"
     assert not top.running
     assert top.getServiceNamed("tcp").port is None and top.getServiceNamed("udp").port is None
-    await _pause(0.1)  # a port closes on the reactor's next turn
+    await pause(0.1)  # a port closes on the reactor's next turn
     with pytest.raises(error.ConnectionRefusedError):
         await connect(port)

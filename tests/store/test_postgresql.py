@@ -21,9 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import pytest_twisted
-from test_history import _history, _say, _texts
-from test_inbox import _dm, _login, _register
-from wire import BlockingClient, connect, installed, loggedIn, twistdServer
+from helpers.conversation import dm, history, logInForInbox, register, say, texts
+from helpers.wire import BlockingClient, connect, installed, loggedIn, twistdServer
 
 from chatroom.bench import pgserver
 from chatroom.migrations import DatabaseError
@@ -100,7 +99,7 @@ async def test_register_login_and_wrong_password(startServer, pgURL, tmp_path):
 async def test_history_across_a_restart(startServer, pgURL):
     server = await startServer("--db", pgURL, "--history", "4")
     alice = await loggedIn(server.port, "alice")
-    await _say(alice, *(f"m{n}" for n in range(6)), "100% sure?")
+    await say(alice, *(f"m{n}" for n in range(6)), "100% sure?")
     alice.close()
     await server.stop()  # writes the last batch
     assert _rows(pgURL, "SELECT text FROM history ORDER BY id") == [
@@ -111,25 +110,25 @@ async def test_history_across_a_restart(startServer, pgURL):
     ]
     server = await startServer("--db", pgURL, "--history", "3")
     bob = await loggedIn(server.port, "bob")
-    assert _texts(await _history(bob)) == ["m4", "m5", "100% sure?"]
+    assert texts(await history(bob)) == ["m4", "m5", "100% sure?"]
     bob.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_stored_direct_messages_across_a_restart(startServer, pgURL):
     server = await startServer("--db", pgURL)
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
-    assert await _dm(alice, "bob", "first") == "C OK DM bob STORED"
-    assert await _dm(alice, "bob", "second") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "first") == "C OK DM bob STORED"
+    assert await dm(alice, "bob", "second") == "C OK DM bob STORED"
     alice.close()
     await server.stop()
     server = await startServer("--db", pgURL)
-    bob, entries = await _login(server.port, "bob")
+    bob, entries = await logInForInbox(server.port, "bob")
     assert entries == [("alice", "TCP", "first"), ("alice", "TCP", "second")]
     bob.close()
     # Handed over once: deleted from the database.
-    _, again = await _login(server.port, "bob")
+    _, again = await logInForInbox(server.port, "bob")
     assert again == []
     _.close()
 
@@ -188,7 +187,7 @@ async def test_postgresql_stopped_then_back(startServer, postgres, pgURL):
     again, without a restart.
     """
     server = await startServer("--db", pgURL, "--db-timeout", "2")
-    await _register(server.port, "bob")
+    await register(server.port, "bob")
     alice = await loggedIn(server.port, "alice")
     postgres.stop()
     try:
@@ -197,7 +196,7 @@ async def test_postgresql_stopped_then_back(startServer, postgres, pgURL):
         carol.send("C LOGIN bob")
         answer = await carol.next()
         assert answer.startswith("C ERR UNAVAILABLE "), answer
-        assert (await _dm(alice, "bob", "kept?")).startswith("C ERR UNAVAILABLE ")
+        assert (await dm(alice, "bob", "kept?")).startswith("C ERR UNAVAILABLE ")
         # Alice's session goes on, and so does Carol's.
         alice.send("C PING still")
         await alice.expect("C PONG still")
@@ -210,9 +209,9 @@ async def test_postgresql_stopped_then_back(startServer, postgres, pgURL):
     assert (await carol.next()).startswith("C WELCOME bob TCP ")
     await alice.expect("C JOIN bob TCP")
     # Writes too: a direct message is stored for an offline user again.
-    await _register(server.port, "erin")
+    await register(server.port, "erin")
     await alice.expect("C JOIN erin TCP", "C LEAVE erin TCP EXIT")
-    assert await _dm(alice, "erin", "back") == "C OK DM erin STORED"
+    assert await dm(alice, "erin", "back") == "C OK DM erin STORED"
     carol.close()
     alice.close()
 

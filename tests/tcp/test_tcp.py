@@ -6,8 +6,8 @@ sections 1-4 and every error code of section 6 but RATE (flood control).
 from __future__ import annotations
 
 import pytest_twisted
+from helpers.wire import connect, loggedIn
 from twisted.internet.defer import Deferred, gatherResults
-from wire import connect, loggedIn
 
 WELCOME_ALICE = "C WELCOME alice TCP Welcome alice, you are connected via TCP."
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest_twisted
+from helpers.wire import connect, loggedIn
 from twisted.internet.task import deferLater
-from wire import connect, loggedIn
 
 from chatroom import pipeline
 from chatroom.pipeline import INBOX_HIGH

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 import pytest_twisted
-from certs import selfSigned
+from helpers.certs import selfSigned
 from twisted.internet import defer, protocol, ssl
 from twisted.internet.endpoints import SSL4ClientEndpoint, TCP4ClientEndpoint, serverFromString
 from twisted.internet.task import Clock, deferLater

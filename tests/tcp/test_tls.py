@@ -9,10 +9,10 @@ import ssl as ssl_
 import time
 
 import pytest_twisted
-from certs import selfSigned
+from helpers.certs import selfSigned
+from helpers.wire import WAIT, connect
 from twisted.internet import ssl, threads
 from twisted.internet.endpoints import SSL4ClientEndpoint
-from wire import WAIT, connect
 
 
 @pytest_twisted.ensureDeferred

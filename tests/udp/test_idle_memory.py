@@ -16,9 +16,9 @@ from collections import OrderedDict
 
 import pytest
 import pytest_twisted
+from helpers.udpwire import ack, logIn
+from helpers.wire import connect, loggedIn
 from twisted.internet.task import Clock, deferLater
-from udpwire import ack, logIn
-from wire import connect, loggedIn
 
 from chatroom import names
 from chatroom.codec import parseDatagram

@@ -8,10 +8,10 @@ from __future__ import annotations
 import random
 
 import pytest_twisted
+from helpers.udpwire import ack
+from helpers.wire import loggedIn
 from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
-from udpwire import ack
-from wire import loggedIn
 
 from chatroom.codec import parseDatagram
 

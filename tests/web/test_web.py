@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-import wswire
-from certs import selfSigned
+from helpers import wswire
+from helpers.certs import selfSigned
+from helpers.wire import loggedIn as tcpLoggedIn
+from helpers.wswire import connect, loggedIn
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.web.client import Agent, readBody
 from twisted.web.http_headers import Headers
-from wire import loggedIn as tcpLoggedIn
-from wswire import connect, loggedIn
 
 WELCOME = "C WELCOME alice WEB Welcome alice, you are connected via WEB."
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import (
+from helpers.browser import (
     byLabel,
     freePort,
     logIn,
@@ -22,7 +22,7 @@ from browser import (
     waitFor,
     waitForText,
 )
-from wire import BlockingClient, ServerProcess, twistdServer
+from helpers.wire import BlockingClient, ServerProcess, twistdServer
 
 
 def _expectFrame(client: BlockingClient, prefix: str, limit: int = 50) -> str:
