@@ -7,18 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest_twisted
+from helpers.waits import pause
 from helpers.wire import LineClient, connect, loggedIn
-from twisted.internet.task import deferLater
-
-
-def _reactor():
-    from twisted.internet import reactor
-
-    return reactor
-
-
-async def sleep(seconds: float) -> None:
-    await deferLater(_reactor(), seconds, lambda: None)
 
 
 @pytest_twisted.ensureDeferred
@@ -38,7 +28,7 @@ async def test_a_flood_is_refused_and_others_are_served(server):
     # Answers keep their order, whatever was refused in between.
     numbers = [int(r.split()[-1]) for r in answered]
     assert numbers == sorted(numbers) and numbers[:35] == list(range(35))
-    await sleep(1.1)
+    await pause(1.1)
     flooder.send("C PING after")  # the bucket refilled: served again
     await flooder.expect("C PONG after")
 
@@ -92,12 +82,12 @@ async def test_abrupt_close_in_every_state_leaves_nothing_behind(server):
         await client.waitClosed()
     deadline = time.monotonic() + 10
     while len(server.chat.sessions) > 1 and time.monotonic() < deadline:
-        await sleep(0.05)
+        await pause(0.05)
     assert [s.name for s in server.chat.sessions] == ["watcher"]
     assert list(server.chat.roster.online) == ["watcher"] and server.chat.roster.reserved == {}
     # No CPU spin afterwards: an idle second costs (nearly) nothing.
     before = time.process_time()
-    await sleep(1.0)
+    await pause(1.0)
     assert time.process_time() - before < 0.5
     # Every name is free again.
     again = await loggedIn(server.port, "naming")

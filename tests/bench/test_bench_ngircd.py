@@ -6,10 +6,9 @@ missing ngIRCd fails instead of skipping.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import pytest_twisted
+from helpers.system import need
 from twisted.internet import reactor
 
 from chatroom.bench import ngircd
@@ -20,11 +19,7 @@ from chatroom.bench.scenarios import _tcp, inBatches, sleep
 
 @pytest.fixture
 def needNgircd() -> None:
-    if ngircd.installed():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must have ngIRCd: {ngircd.NGIRCD} is missing (.ci/system-packages)")
-    pytest.skip(f"{ngircd.NGIRCD} is not installed (apt-get install ngircd)")
+    need(ngircd.installed(), f"ngIRCd ({ngircd.NGIRCD})", "apt-get install ngircd")
 
 
 @pytest_twisted.ensureDeferred

@@ -8,18 +8,10 @@ the name is taken; piped, it does so only when an answer line asks
 from __future__ import annotations
 
 import pexpect
-import pytest
 from helpers.terminal import Screen
-from helpers.wire import BlockingUDP, pipedClient, twistdServer
+from helpers.wire import BlockingUDP, pipedClient
 
 PASSWORD = "Zq7-ghostly-secret"
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = twistdServer(tmp_path)
-    yield server
-    server.stop()
 
 
 def test_the_terminal_client_offers_to_end_the_other_session(server):

@@ -10,16 +10,8 @@ from __future__ import annotations
 import re
 
 import pexpect
-import pytest
 from helpers.terminal import Screen
-from helpers.wire import ClientProcess, pipedClient, twistdServer
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = twistdServer(tmp_path)
-    yield server
-    server.stop()
+from helpers.wire import ClientProcess, pipedClient
 
 
 def test_a_message_arrives_while_alice_types(server):

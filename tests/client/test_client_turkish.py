@@ -20,9 +20,9 @@ import pexpect
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from helpers.servers import Restartable, freeUDPPort, pipedSay
+from helpers.servers import freeUDPPort, pipedSay
 from helpers.terminal import Screen
-from helpers.wire import ClientProcess, installed, twistdServer
+from helpers.wire import ClientProcess, installed
 
 from chatroom.client import text
 
@@ -122,13 +122,6 @@ def test_languages_and_their_choice():
     assert text.translationFor("en").gettext("Bye.") == "Bye."
     with pytest.raises(text.UnknownLanguage, match="available: en, tr"):
         text.translationFor("xx")
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = twistdServer(tmp_path)
-    yield server
-    server.stop()
 
 
 def _client(port: int, name: str, lines: str, *args: str, **environ: str) -> tuple[int, str]:
@@ -258,13 +251,6 @@ def test_a_udp_port_nobody_listens_on_in_turkish():
     status, out = _client(freeUDPPort(), "ayşe", "", "--udp", "--lang", "tr")
     assert status == 1, out
     assert "yanıt vermiyor (o UDP portunu dinleyen yok)." in out, out
-
-
-@pytest.fixture
-def restartable(tmp_path):
-    server = Restartable(tmp_path)
-    yield server
-    server.stop()
 
 
 def test_coming_back_in_turkish(restartable):

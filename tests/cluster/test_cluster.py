@@ -35,35 +35,6 @@ NODE_TIMEOUT = 2.0
 WAIT = 15.0
 
 
-def _need(present: bool, what: str, install: str) -> None:
-    if not present:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have {what}")
-        pytest.skip(f"{what} is not installed ({install})")
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[pgserver.PostgresServer]:
-    _need(pgserver.installed(), "PostgreSQL", "apt-get install postgresql")
-    server = pgserver.PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture
-def redis() -> Iterator[redisserver.RedisServer]:
-    _need(redisserver.installed(), "redis-server", "apt-get install redis-server")
-    server = redisserver.RedisServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
-
-
 @pytest.fixture
 def cluster(postgres, redis, tmp_path) -> Iterator[Cluster]:
     db = postgres.createDatabase(f"cluster{os.getpid()}_{next(_names)}")

@@ -157,6 +157,18 @@ class BlockingClient:
         self.sock.close()
 
 
+def blockingLoggedIn(port: int, name: str, password: str = "secret") -> BlockingClient:
+    """
+    A L{BlockingClient} logged in as C{name} (registered or not), its C{C WELCOME} read.
+    """
+    client = BlockingClient(port)
+    client.expect("C HELLO chatroom 1 TCP")
+    client.send(f"C LOGIN {name}", f"C PASS {password}")
+    assert client.next().startswith("C PASSWORD ")
+    assert client.next().startswith(f"C WELCOME {name} TCP ")
+    return client
+
+
 class BlockingUDP:
     """
     A plain UDP client for a server subprocess on loopback: numbers its

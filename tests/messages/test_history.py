@@ -13,7 +13,7 @@ import time
 import pytest
 import pytest_twisted
 from helpers.conversation import ENTRY, history, say, texts
-from helpers.wire import BlockingClient, connect, loggedIn, twistdServer
+from helpers.wire import BlockingClient, blockingLoggedIn, connect, loggedIn, twistdServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,15 +115,6 @@ async def test_history_across_a_restart_and_trimmed_on_disk(startServer, tmp_pat
     db.close()
 
 
-def _blockingLogin(port: int, name: str) -> BlockingClient:
-    client = BlockingClient(port)
-    client.expect("C HELLO chatroom 1 TCP")
-    client.send(f"C LOGIN {name}", "C PASS secret")
-    assert client.next().startswith("C PASSWORD ")
-    assert client.next().startswith(f"C WELCOME {name} TCP ")
-    return client
-
-
 def _blockingSay(client: BlockingClient, texts: list[str]) -> None:
     client.send(*(frame for text in texts for frame in ("C PM", f"D {text}")))
     for _ in texts:
@@ -150,7 +141,7 @@ def test_twistd_keeps_history_across_sigterm(tmp_path):
     """
     server = twistdServer(tmp_path)
     try:
-        alice = _blockingLogin(server.ports["TCP"], "alice")
+        alice = blockingLoggedIn(server.ports["TCP"], "alice")
         _blockingSay(alice, ["before", "the", "stop"])
         alice.close()
     finally:
@@ -158,7 +149,7 @@ def test_twistd_keeps_history_across_sigterm(tmp_path):
     assert "history: " in server.log()
     server = twistdServer(tmp_path)
     try:
-        bob = _blockingLogin(server.ports["TCP"], "bob")
+        bob = blockingLoggedIn(server.ports["TCP"], "bob")
         assert _blockingHistory(bob) == ["before", "the", "stop"]
         bob.close()
     finally:
@@ -181,7 +172,7 @@ def historyServer(tmp_path_factory):
     One real server for every example, and everything sent to it so far.
     """
     server = twistdServer(tmp_path_factory.mktemp("history"), f"--history={SIZE}", "--msg-rate=0")
-    client = _blockingLogin(server.ports["TCP"], "alice")
+    client = blockingLoggedIn(server.ports["TCP"], "alice")
     yield client, []
     client.close()
     server.stop()

@@ -12,8 +12,8 @@ from importlib.resources import files
 
 import pytest
 import pytest_twisted
+from helpers.waits import pause
 from helpers.wire import connect, loggedIn
-from twisted.internet.defer import Deferred
 
 from chatroom import names
 
@@ -42,14 +42,6 @@ async def _hello(port: int):
     client = await connect(port)
     await client.expect("C HELLO chatroom 1 TCP")
     return client
-
-
-async def _sleep(seconds: float) -> None:
-    from twisted.internet import reactor
-
-    d: Deferred[None] = Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    await d
 
 
 @pytest_twisted.ensureDeferred
@@ -304,7 +296,7 @@ async def test_accounts_from_before_1_1_keep_working(startServer, tmp_path, pass
         account = await store.lookup("eve")
         if passwords.verify(account.passwordHash, CAFE_COMPOSED):
             break
-        await _sleep(0.05)
+        await pause(0.05)
     client = await _hello(server.port)
     client.send("C LOGIN eve", f"C PASS {CAFE_COMPOSED}")
     await client.expect(

@@ -14,7 +14,6 @@ import itertools
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -31,22 +30,6 @@ from chatroom.pgstore import PostgresStore
 from chatroom.store import Unavailable
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[pgserver.PostgresServer]:
-    if not pgserver.installed():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have PostgreSQL: {pgserver.BINARIES} has no postgres")
-        pytest.skip(
-            f"PostgreSQL is not installed in {pgserver.BINARIES} (apt-get install postgresql)"
-        )
-    server = pgserver.PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture

@@ -9,19 +9,13 @@ from __future__ import annotations
 import time
 
 import pytest_twisted
+from helpers.waits import pause
 from helpers.wire import connect, loggedIn
-from twisted.internet.task import deferLater
 
 from chatroom import pipeline
 from chatroom.pipeline import INBOX_HIGH
 
 PINGS = 9000
-
-
-def sleep(seconds: float):
-    from twisted.internet import reactor
-
-    return deferLater(reactor, seconds, lambda: None)
 
 
 class InboxHighWater:
@@ -59,7 +53,7 @@ async def waitForPongs(client) -> list[bytes]:
         pongs = [line for line in client.raw if line.startswith(b"C PONG ")]
         if len(pongs) >= PINGS or time.monotonic() > deadline:
             return pongs
-        await sleep(0.05)
+        await pause(0.05)
 
 
 @pytest_twisted.ensureDeferred
@@ -177,9 +171,9 @@ async def test_reset_while_a_login_is_pending_leaves_nothing(server):
     await client.waitClosed()
     deadline = time.monotonic() + 10
     while server.chat.sessions and time.monotonic() < deadline:
-        await sleep(0.02)
+        await pause(0.02)
     assert server.chat.sessions == set()
-    await sleep(0.2)  # the password check finishes into a session that is gone
+    await pause(0.2)  # the password check finishes into a session that is gone
     assert server.chat.roster.online == {} and server.chat.roster.reserved == {}
     again = await loggedIn(server.port, "rita", "pw")  # the name is free
     again.close()

@@ -17,8 +17,9 @@ from collections import OrderedDict
 import pytest
 import pytest_twisted
 from helpers.udpwire import ack, logIn
+from helpers.waits import eventually
 from helpers.wire import connect, loggedIn
-from twisted.internet.task import Clock, deferLater
+from twisted.internet.task import Clock
 
 from chatroom import names
 from chatroom.codec import parseDatagram
@@ -32,15 +33,6 @@ BURST = WINDOW + 36
 
 FRESH_ORDERED = sys.getsizeof(OrderedDict())
 FRESH_DICT = sys.getsizeof({})
-
-
-async def until(done, what: str, timeout: float = 10.0) -> None:
-    from twisted.internet import reactor
-
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        await deferLater(reactor, 0.02, lambda: None)
 
 
 def assertIdle(link: ReliableLink) -> None:
@@ -74,7 +66,7 @@ async def test_idle_sessions_keep_nothing_their_last_burst_grew(startServer, udp
     sessions = {s.name: s for s in server.chat.sessions}
     channel = sessions["bob"].channel
     protocol = server.udp.protocol
-    await until(lambda: channel not in protocol._sending, "the link to be idle and unwatched")
+    await eventually(lambda: channel not in protocol._sending, "the link to be idle and unwatched")
     assertIdle(channel.link)
     assert sessions["bob"].inbox is None
     assert sessions["alice"].inbox is None
@@ -225,7 +217,7 @@ async def test_a_running_server_trims_its_heap(startServer):
     if libcTrim() is None:
         assert trimmer.trim is None
         return
-    await until(lambda: trimmer.trims >= 1, "a trim", timeout=10.0)
+    await eventually(lambda: trimmer.trims >= 1, "a trim", timeout=10.0)
     client = await loggedIn(server.port, "alice")  # and the server serves as before
     client.send("C PING")
     await client.expect("C PONG")

@@ -9,6 +9,7 @@ import random
 
 import pytest_twisted
 from helpers.udpwire import ack
+from helpers.waits import readUntil
 from helpers.wire import loggedIn
 from twisted.internet.interfaces import IUDPTransport
 from twisted.internet.protocol import DatagramProtocol
@@ -325,16 +326,6 @@ async def rawLoggedIn(raw) -> tuple[int, int]:
                 return ours + 1, seq + 1
 
 
-async def until(client, frame: str, limit: int = 2000) -> None:
-    """
-    Read a TCP client's frames until C{frame} comes (or fail).
-    """
-    for _ in range(limit):
-        if await client.next() == frame:
-            return
-    raise AssertionError(f"no {frame!r} in {limit} frames")
-
-
 @pytest_twisted.ensureDeferred
 async def test_a_peer_that_keeps_sending_but_never_acknowledges_is_dropped(startServer, udp):
     """
@@ -378,7 +369,7 @@ async def test_a_peer_that_takes_nothing_pins_a_bounded_queue(startServer, udp):
     text = "y" * 4000
     for _ in range(400):  # 1.6 MB: over the byte bound, far under 4096 frames
         alice.send("C PM", f"D {text}")
-    await until(alice, "C LEAVE bob UDP DROPPED")
+    await readUntil(alice, "C LEAVE bob UDP DROPPED")
     assert server.udp.protocol.channels == {}
 
 

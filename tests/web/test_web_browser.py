@@ -22,7 +22,7 @@ from helpers.browser import (
     waitFor,
     waitForText,
 )
-from helpers.wire import BlockingClient, ServerProcess, twistdServer
+from helpers.wire import BlockingClient, ServerProcess, blockingLoggedIn, twistdServer
 
 
 def _expectFrame(client: BlockingClient, prefix: str, limit: int = 50) -> str:
@@ -34,15 +34,6 @@ def _expectFrame(client: BlockingClient, prefix: str, limit: int = 50) -> str:
         if frame.startswith(prefix):
             return frame
     raise AssertionError(f"no frame starting {prefix!r}")
-
-
-def _tcpUser(port: int, name: str, password: str = "secret") -> BlockingClient:
-    client = BlockingClient(port)
-    client.expect("C HELLO chatroom 1 TCP")
-    client.send(f"C LOGIN {name}", f"C PASS {password}")
-    assert client.next().startswith("C PASSWORD ")
-    assert client.next().startswith(f"C WELCOME {name} TCP ")
-    return client
 
 
 @pytest.fixture
@@ -100,7 +91,7 @@ def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
     Join notices, public messages both ways, direct messages both ways (by
     clicking a name, and by /dm), leave notices; users' text is shown as text.
     """
-    tom = _tcpUser(room.port, "tom")
+    tom = blockingLoggedIn(room.port, "tom")
     try:
         logIn(chromium, room.url, "wendy", "pässword", new=True)
         assert _expectFrame(tom, "C JOIN ") == "C JOIN wendy WEB"
@@ -139,7 +130,7 @@ def test_browser_reconnects_after_a_restart(chromium: Any, room: Room) -> None:
     waitForText(chromium, "#status", "reconnecting")
     room.start()
     waitForText(chromium, "#status", "Connected as wendy.")
-    tom = _tcpUser(room.port, "tom")
+    tom = blockingLoggedIn(room.port, "tom")
     try:
         tom.send("C WHO")
         assert _expectFrame(tom, "C USERS ") == "C USERS tom:TCP wendy:WEB"
@@ -151,7 +142,7 @@ def test_a_taken_name_offers_ghost(chromium: Any, room: Room) -> None:
     """
     The name held by another session: the page offers to end that session.
     """
-    holder = _tcpUser(room.port, "wendy", "pw")
+    holder = blockingLoggedIn(room.port, "wendy", "pw")
     try:
         chromium.get(room.url)
         byLabel(chromium, "Username").send_keys("wendy")
@@ -164,7 +155,7 @@ def test_a_taken_name_offers_ghost(chromium: Any, room: Room) -> None:
 
 
 def test_ghost_ends_the_older_session(chromium: Any, room: Room) -> None:
-    holder = _tcpUser(room.port, "wendy", "pw")
+    holder = blockingLoggedIn(room.port, "wendy", "pw")
     try:
         chromium.get(room.url)
         byLabel(chromium, "Username").send_keys("wendy")
@@ -181,7 +172,7 @@ def test_history_and_stored_direct_messages_on_arrival(chromium: Any, room: Room
     logIn(chromium, room.url, "wendy", "pw", new=True)
     byLabel(chromium, "Message")  # logged in: the account exists
     chromium.find_element("id", "leave").click()
-    tom = _tcpUser(room.port, "tom")
+    tom = blockingLoggedIn(room.port, "tom")
     try:
         tom.send("C PM", "D said before you came")
         _expectFrame(tom, "C OK PM ")
