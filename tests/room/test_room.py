@@ -31,7 +31,12 @@ def service(clock, accounts) -> Room:
     return service
 
 
-def test_channel_interface():
+def test_the_fake_channel_keeps_to_the_interface():
+    """
+    The room's tests speak to L{FakeChannel}; it must not drift from what
+    the real channels offer (each transport's tests check its own channel:
+    tcp/, udp/, web/).
+    """
     verifyObject(IChannel, FakeChannel())
 
 

@@ -8,8 +8,10 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from zope.interface.verify import verifyObject
 
 from chatroom.output import FLUSH_INTERVAL
+from chatroom.pipeline import IChannel
 from chatroom.room import Room
 from chatroom.tcp import CLOSE_GRACE, ChatFactory
 
@@ -51,6 +53,19 @@ def frames(transport: RecordingTransport) -> list[bytes]:
     transport.clear()
     assert out.endswith(b"\r\n") or out == b""
     return out.split(b"\r\n")[:-1]
+
+
+def test_a_tcp_connection_is_a_channel(service, clock):
+    """
+    What the room is handed is an L{IChannel}, with the peer's address.
+    """
+    protocol, _ = connect(service, clock)
+    assert verifyObject(IChannel, protocol)
+    assert (protocol.transportName, protocol.peer, protocol.host) == (
+        "TCP",
+        "192.0.2.1:4242",
+        "192.0.2.1",
+    )
 
 
 def test_every_split_of_the_input_gives_the_same_frames(service, clock):

@@ -9,9 +9,11 @@ import pytest
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Clock
 from twisted.logger import Logger
+from zope.interface.verify import verifyObject
 
 from chatroom import pipeline
 from chatroom.codec import parseDatagram
+from chatroom.pipeline import IChannel
 from chatroom.reliable import LinkFailure
 from chatroom.udp import UDPTimings
 from chatroom.udp.channel import TRANSITIONS, ChannelState, UDPChannel
@@ -96,6 +98,15 @@ def lastSeq(table: Table) -> int:
     parsed = parseDatagram(table.wire[-1])
     assert parsed is not None
     return parsed[0]
+
+
+def test_a_udp_channel_is_a_channel(table: Table) -> None:
+    """
+    What the room is handed is an L{IChannel}, with the peer's address.
+    """
+    c, _ = channel(table)
+    assert verifyObject(IChannel, c)
+    assert (c.transportName, c.peer, c.host) == ("UDP", "192.0.2.1:4000", "192.0.2.1")
 
 
 def test_forgotten_is_final():

@@ -12,11 +12,37 @@ from helpers import wswire
 from helpers.certs import selfSigned
 from helpers.wire import loggedIn as tcpLoggedIn
 from helpers.wswire import connect, loggedIn
+from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from twisted.web.client import Agent, readBody
 from twisted.web.http_headers import Headers
+from zope.interface.verify import verifyObject
+
+from chatroom.pipeline import IChannel
+from chatroom.web.channel import WebSocketFactory
 
 WELCOME = "C WELCOME alice WEB Welcome alice, you are connected via WEB."
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_websocket_is_a_channel(server):
+    """
+    What the room is handed is an L{IChannel}, with the peer's address.
+    """
+    peer = IPv4Address("TCP", "192.0.2.1", 4242)
+    channel = WebSocketFactory(server.chat, Clock()).buildProtocol(peer)
+    transport = StringTransport(peerAddress=peer)
+    # twisted.web's channel registers itself before handing the connection over.
+    transport.registerProducer(object(), True)
+    channel.makeConnection(transport)
+    assert verifyObject(IChannel, channel)
+    assert (channel.transportName, channel.peer, channel.host) == (
+        "WEB",
+        "192.0.2.1:4242",
+        "192.0.2.1",
+    )
 
 
 @pytest_twisted.ensureDeferred
