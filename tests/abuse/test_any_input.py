@@ -7,6 +7,7 @@ service (several sessions sending random frames) and both protocol objects
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 
 from helpers.fakes import FakeChannel
@@ -200,8 +201,45 @@ def tcpSession(service, clock):
     return protocol, transport
 
 
-@given(st.lists(st.binary(max_size=600), max_size=20))
+#: Lines that are or look like C{C EX}, so that leaving is tried often, not
+#: only when random bytes happen to spell it.
+TCP_LINES = st.sampled_from(
+    [
+        b"C LOGIN fuzz\n",
+        b"C PM\n",
+        b"D hi\n",
+        b"C WHO\n",
+        b"C EX\n",
+        b"C EX\r\n",
+        b"C EX \n",
+        b"C EX now\n",
+        b"C ex\n",
+        b"C  EX\n",
+        b"D C EX\n",
+        b"C EX\r\r\n",
+        b"xC EX\n",
+        b"C EX",
+    ]
+)
+
+#: A C{C EX} line: the verb alone (a lone space after it leaves the argument empty).
+EXIT_LINE = re.compile(rb"C EX ?")
+
+
+def leaves(data: bytes) -> bool:
+    """
+    Whether C{data} holds a C{C EX} frame: a whole line, one C{\\r} before its
+    C{\\n} not counted.
+    """
+    return any(EXIT_LINE.fullmatch(line.removesuffix(b"\r")) for line in data.split(b"\n"))
+
+
+@given(st.lists(st.one_of(st.binary(max_size=600), TCP_LINES), max_size=20))
 def test_tcp_bytes_never_break_the_server(chunks):
+    """
+    Whatever the bytes, the session answers afterwards unless it sent
+    C{C EX}, and then it was told goodbye; another session is untouched.
+    """
     clock = Clock()
     service = Room(clock, accounts=None, msgRate=0)
     service.startService()
@@ -212,12 +250,14 @@ def test_tcp_bytes_never_break_the_server(chunks):
         fuzzed.dataReceived(chunk)
     fuzzed.dataReceived(b"\n")  # end whatever line was left open
     clock.advance(FLUSH_INTERVAL)
+    # Only leaving ends a session, and leaving always does.
+    assert transport.disconnecting == leaves(b"".join(chunks) + b"\n")
     if not transport.disconnecting:
         fuzzed.dataReceived(b"C PING alive\n")
         clock.advance(FLUSH_INTERVAL)  # the next flush: output is written
         assert transport.value().endswith(b"C PONG alive\r\n")
     else:
-        assert b"C EX" in b"".join(chunks)  # only leaving ends a session
+        assert transport.value().endswith(b"C BYE EXIT\r\n")
     clock.advance(FLUSH_INTERVAL)
     watched.clear()
     watcher.dataReceived(b"C PING still\n")
