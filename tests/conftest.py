@@ -29,6 +29,7 @@ pytest.register_assert_rewrite("helpers")
 
 # Only now: the helpers' asserts are rewritten if registered before their import.
 from helpers import udpwire  # noqa: E402
+from helpers.streams import STREAMS, Stream  # noqa: E402
 from helpers.system import need  # noqa: E402
 
 #: UDP timings for test servers: a server stopped while a test's raw client
@@ -184,3 +185,11 @@ def redis() -> Iterator[redisserver.RedisServer]:
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture(params=STREAMS, ids=lambda stream: stream.name)
+def stream(request: pytest.FixtureRequest) -> Stream:
+    """
+    Each stream transport in turn (TCP, WEB): the test runs once over each.
+    """
+    return request.param

@@ -1,6 +1,8 @@
 """
 The server over real TCP sockets on 127.0.0.1: every frame of PROTOCOL.md
 sections 1-4 and every error code of section 6 but RATE (flood control).
+Scenarios that must go the same way over WebSocket take the C{stream}
+fixture and run over both.
 """
 
 from __future__ import annotations
@@ -320,33 +322,34 @@ async def test_server_sends_crlf(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_full_server_refuses_with_err_full(startServer):
+async def test_full_server_refuses_with_err_full(startServer, stream):
     server = await startServer("--max-clients", "2")
-    first = await loggedIn(server.port, "one")
-    second = await connect(server.port)
-    await second.expect("C HELLO chatroom 1 TCP")
-    third = await connect(server.port)
+    port = stream.port(server)
+    first = await stream.loggedIn(port, "one")
+    second = await stream.connect(port)
+    await second.expect(f"C HELLO chatroom 1 {stream.name}")
+    third = await stream.connect(port)
     assert (await third.next()).startswith("C ERR FULL ")
     await third.waitClosed()
     second.close()
     await second.waitClosed()
-    fourth = await connect(server.port)
-    await fourth.expect("C HELLO chatroom 1 TCP")
+    fourth = await stream.connect(port)
+    await fourth.expect(f"C HELLO chatroom 1 {stream.name}")
     first.send("C PING")
     await first.expect("C PONG")
 
 
 @pytest_twisted.ensureDeferred
-async def test_unfinished_login_times_out_and_frees_the_name(startServer):
+async def test_unfinished_login_times_out_and_frees_the_name(startServer, stream):
     server = await startServer(chat={"loginTimeout": 0.5})
-    squatter = await connect(server.port)
-    await squatter.expect("C HELLO chatroom 1 TCP")
+    squatter = await stream.connect(stream.port(server))
+    await squatter.expect(f"C HELLO chatroom 1 {stream.name}")
     squatter.send("C LOGIN dave")
     await squatter.expect("C PASSWORD NEW")
     await squatter.expect("C ERR STATE login timed out")
     await squatter.waitClosed()
-    dave = await connect(server.port)
-    await dave.expect("C HELLO chatroom 1 TCP")
+    dave = await stream.connect(stream.port(server))
+    await dave.expect(f"C HELLO chatroom 1 {stream.name}")
     dave.send("C LOGIN dave")
     await dave.expect("C PASSWORD NEW")
 
@@ -368,12 +371,13 @@ async def test_accounts_survive_a_restart(startServer):
 
 
 @pytest_twisted.ensureDeferred
-async def test_shutdown_says_bye_to_everyone(server):
-    alice = await loggedIn(server.port, "alice")
-    bob = await loggedIn(server.port, "bob")
-    await alice.expect("C JOIN bob TCP")
-    stranger = await connect(server.port)
-    await stranger.expect("C HELLO chatroom 1 TCP")
+async def test_shutdown_says_bye_to_everyone(server, stream):
+    port = stream.port(server)
+    alice = await stream.loggedIn(port, "alice")
+    bob = await stream.loggedIn(port, "bob")
+    await alice.expect(f"C JOIN bob {stream.name}")
+    stranger = await stream.connect(port)
+    await stranger.expect(f"C HELLO chatroom 1 {stream.name}")
     await server.stop()
     for client in (alice, bob, stranger):
         await client.expect("C BYE SHUTDOWN")

@@ -256,39 +256,6 @@ async def test_https_and_wss(startServer, tmp_path):
         await connect(server.webPort, origin=f"http://localhost:{server.webPort}", tls=tls)
 
 
-@pytest_twisted.ensureDeferred
-async def test_unfinished_login_times_out(startServer):
-    server = await startServer(chat={"loginTimeout": 0.5})
-    squatter = await connect(server.webPort)
-    await squatter.expect("C HELLO chatroom 1 WEB")
-    squatter.send("C LOGIN dave")
-    await squatter.expect("C PASSWORD NEW", "C ERR STATE login timed out")
-    await squatter.waitClosed()
-
-
-@pytest_twisted.ensureDeferred
-async def test_shutdown_says_bye_to_web_sessions(server):
-    alice = await loggedIn(server.webPort, "alice")
-    stranger = await connect(server.webPort)
-    await stranger.expect("C HELLO chatroom 1 WEB")
-    await server.stop()
-    for client in (alice, stranger):
-        await client.expect("C BYE SHUTDOWN")
-        await client.waitClosed()
-        assert client.pending() == 0
-
-
-@pytest_twisted.ensureDeferred
-async def test_full_server_refuses_web_sessions(startServer):
-    server = await startServer("--max-clients", "1")
-    first = await loggedIn(server.webPort, "one")
-    second = await connect(server.webPort)
-    assert (await second.next()).startswith("C ERR FULL ")
-    await second.waitClosed()
-    first.send("C PING")
-    await first.expect("C PONG")
-
-
 async def _get(port: int, path: bytes, headers: dict[bytes, list[bytes]] | None = None):
     from twisted.internet import reactor
 
