@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred, gatherResults
 
 from chatroom.options import Options
 
-README = Path(__file__).parent.parent / "README.rst"
+README = Path(__file__).resolve().parents[2] / "README.rst"
 
 
 def test_defaults_are_what_the_readme_says():

@@ -7,7 +7,7 @@ from configparser import ConfigParser
 from fnmatch import fnmatch
 from pathlib import Path
 
-TOP = Path(__file__).resolve().parent.parent
+TOP = Path(__file__).resolve().parents[2]
 
 
 def _listed() -> set[str]:
