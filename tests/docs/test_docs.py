@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-TOP = Path(__file__).resolve().parent.parent
+TOP = Path(__file__).resolve().parents[2]
 
 
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
