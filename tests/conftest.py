@@ -1,5 +1,7 @@
 """
-Fixtures: real servers on 127.0.0.1, port 0, with a real SQLite file.
+Fixtures for every folder: real servers on 127.0.0.1, port 0, with a real
+SQLite file; UDP test clients; cheap password hashing; our own PostgreSQL
+and redis-server. What the folders hold: README.rst beside this file.
 
 The reactor is never imported at module level here: pytest-twisted installs
 it from --reactor, and an early import would fix the default one.
@@ -8,7 +10,7 @@ it from --reactor, and an early import would fix the default one.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +18,19 @@ import pytest_twisted
 from argon2 import PasswordHasher
 from hypothesis import settings
 
+from chatroom.bench import pgserver, redisserver
 from chatroom.options import Options
 from chatroom.passwords import Passwords
 from chatroom.room import Room
 from chatroom.tap import buildService
 from chatroom.udp import UDPTimings
 
-pytest.register_assert_rewrite("wire", "udpwire", "wswire")
+pytest.register_assert_rewrite("helpers")
 
 # Only now: the helpers' asserts are rewritten if registered before their import.
-import udpwire  # noqa: E402
+from helpers import udpwire  # noqa: E402
+from helpers.streams import STREAMS, Stream  # noqa: E402
+from helpers.system import need  # noqa: E402
 
 #: UDP timings for test servers: a server stopped while a test's raw client
 #: ignores its BYE waits a quarter of a second, not the real 2 s.
@@ -143,3 +148,45 @@ async def startServer(
 @pytest_twisted.async_yield_fixture
 async def server(startServer: StartServer) -> AsyncIterator[Server]:
     yield await startServer()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[pgserver.PostgresServer]:
+    """
+    Our own PostgreSQL cluster (L{chatroom.bench.pgserver}) on loopback, one
+    per test module (initdb is slow), removed at the module's end. Tests make
+    a database of their own in it.
+    """
+    need(
+        pgserver.installed(),
+        f"PostgreSQL ({pgserver.BINARIES} has no postgres)",
+        "apt-get install postgresql",
+    )
+    server = pgserver.PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def redis() -> Iterator[redisserver.RedisServer]:
+    """
+    Our own redis-server (L{chatroom.bench.redisserver}) on loopback, one per test.
+    """
+    need(redisserver.installed(), "redis-server", "apt-get install redis-server")
+    server = redisserver.RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=STREAMS, ids=lambda stream: stream.name)
+def stream(request: pytest.FixtureRequest) -> Stream:
+    """
+    Each stream transport in turn (TCP, WEB): the test runs once over each.
+    """
+    return request.param

@@ -1,0 +1,36 @@
+"""
+The client, C{chatclient}: its conversation machine and its transports
+without I/O, and real C{chatclient} processes (piped, on a pseudo-terminal,
+over TLS, in Turkish) against real C{twistd chatroom} processes.
+
+The fixtures here start those servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.servers import Restartable
+from helpers.wire import ServerProcess, twistdServer
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """
+    A real C{twistd -n chatroom} process in the test's directory, stopped after it.
+    """
+    server = twistdServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def restartable(tmp_path: Path) -> Iterator[Restartable]:
+    """
+    A real C{twistd -n chatroom} process the test may stop and start again on the same ports.
+    """
+    server = Restartable(tmp_path)
+    yield server
+    server.stop()
