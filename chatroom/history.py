@@ -12,10 +12,8 @@ N. A crash loses at most that one batch; a clean stop writes it first.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import deque
-from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -24,7 +22,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatroom.store import Store, Unavailable, atomically
+from chatroom.store import Said, Store, Unavailable
 
 #: Public messages kept, by default.
 HISTORY = 100
@@ -38,9 +36,6 @@ RETRY_INTERVAL = 1.0
 #: Seconds between two console lines about history trimmed.
 REPORT_INTERVAL = 60.0
 
-#: A message as kept: (milliseconds since the epoch, sender, transport, text).
-Said = tuple[int, str, str, str]
-
 
 def timestamp(milliseconds: int) -> str:
     """
@@ -49,36 +44,6 @@ def timestamp(milliseconds: int) -> str:
     """
     seconds, millis = divmod(milliseconds, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def _trim(db: sqlite3.Connection, keep: int) -> int:
-    """
-    Delete all but the newest C{keep} messages; how many were deleted.
-    """
-    return db.execute(
-        "DELETE FROM history"
-        " WHERE id <= (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?)",
-        (keep,),
-    ).rowcount
-
-
-def _append(batch: list[Said], keep: int, db: sqlite3.Connection) -> int:
-    def insert(db: sqlite3.Connection) -> int:
-        db.executemany(
-            "INSERT INTO history (at, sender, transport, text) VALUES (?, ?, ?, ?)", batch
-        )
-        return _trim(db, keep)
-
-    return atomically(db, insert)
-
-
-def _load(keep: int, db: sqlite3.Connection) -> tuple[list[Said], int]:
-    def load(db: sqlite3.Connection) -> tuple[list[Said], int]:
-        trimmed = _trim(db, keep)
-        rows = db.execute("SELECT at, sender, transport, text FROM history ORDER BY id").fetchall()
-        return rows, trimmed
-
-    return atomically(db, load)
 
 
 class History:
@@ -150,7 +115,7 @@ class History:
         """
         if self._store is None:
             return
-        self._writing = d = self._store.write(partial(_load, self.size))
+        self._writing = d = self._store.loadHistory(self.size)
         d.addCallbacks(self._loaded, self._loadFailed).addBoth(self._next)
 
     def stop(self) -> Deferred[None]:
@@ -191,7 +156,7 @@ class History:
         if self._writing is not None or not self._pending or self._store is None:
             return  # the write in flight schedules the next one
         batch, self._pending = self._pending, []
-        self._writing = d = self._store.write(partial(_append, batch, self.size))
+        self._writing = d = self._store.appendHistory(batch, self.size)
         d.addCallbacks(self._written, self._failed, errbackArgs=(batch,)).addBoth(self._next)
 
     def _written(self, trimmed: int) -> None:

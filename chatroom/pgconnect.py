@@ -2,10 +2,11 @@
 Connecting to PostgreSQL: its URLs (never logged with a password), its schema (created,
 upgraded, or refused when newer than ours) and SQLite's dialect spoken on it.
 
-The query functions of the room, the accounts, the history and the inbox are written for
-sqlite3; L{Connection} is how they run unchanged on psycopg: C{?} and C{:name} placeholders
-become psycopg's C{%s} and C{%(name)s}. L{chatroom.pgstore} is the store built on these
-connections; the start-up checks (L{checkURL}) use them without a store.
+The statements (L{chatroom.statements}) are written in SQLite's dialect; L{Connection} is how
+they run unchanged on psycopg, the one place where PostgreSQL's differences are translated:
+C{?} and C{:name} placeholders become psycopg's C{%s} and C{%(name)s}, a transaction is the
+store call's own, and taking turns is an advisory lock. L{chatroom.pgstore} is the store built
+on these connections; the start-up checks (L{checkURL}) use them without a store.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from chatroom import statements
 from chatroom.migrations import DatabaseError, targetVersion
 
 T = TypeVar("T")
@@ -81,7 +83,7 @@ def _translated(sql: str) -> str:
 
 class Connection:
     """
-    A psycopg connection as the query functions (written for sqlite3) use one.
+    A psycopg connection as the statements use one: L{chatroom.statements.Connection}.
     """
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
@@ -95,9 +97,17 @@ class Connection:
         cursor.executemany(_translated(sql), parameters)
         return cursor
 
-    def atomically(self, f: Callable[[Any], T]) -> T:
-        # Every call of the store is a transaction already.
+    def atomically(self, f: Callable[[statements.Connection], T]) -> T:
+        """
+        C{f(self)}: every call of the store is one transaction already.
+        """
         return f(self)
+
+    def takeTurns(self, lock: int) -> None:
+        """
+        Take the advisory lock C{lock} until the transaction (the store's call) ends.
+        """
+        self.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
 
 
 def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
