@@ -5,7 +5,7 @@ survive a restart.
 
 Saying something must stay cheap, so the room only appends each message to
 the in-memory tail and to a pending batch. The batch is written on the
-store's writer thread at most L{FLUSH_INTERVAL} seconds after its first
+store's writer thread at most L{WRITE_INTERVAL} seconds after its first
 message, in one transaction that also deletes whatever fell out of the last
 N. A crash loses at most that one batch; a clean stop writes it first.
 """
@@ -27,8 +27,9 @@ from chatroom.store import Said, Store, Unavailable
 #: Public messages kept, by default.
 HISTORY = 100
 
-#: Seconds between a batch's first message and its write: what a crash can lose.
-FLUSH_INTERVAL = 0.1
+#: Seconds between a batch's first message and its write to the database: what a crash can
+#: lose.
+WRITE_INTERVAL = 0.1
 
 #: Seconds before a batch that could not be written is tried again.
 RETRY_INTERVAL = 1.0
@@ -61,7 +62,7 @@ class History:
         clock: IReactorTime,
         size: int = HISTORY,
         store: Store | None = None,
-        interval: float = FLUSH_INTERVAL,
+        interval: float = WRITE_INTERVAL,
     ) -> None:
         """
         @param store: where the messages are kept; without one (a room
