@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from chatroom import statements
-from chatroom.migrations import DatabaseError, targetVersion
+from chatroom.migrations import DatabaseError, plan, targetVersion
 
 T = TypeVar("T")
 
@@ -120,32 +120,17 @@ def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
     @return: the version the database now holds.
     @raise DatabaseError: if the database cannot be brought to the newest schema.
     """
-    target = targetVersion(schemas)
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
         row = db.execute("SELECT version FROM version").fetchone() if exists and exists[0] else None
-        current = None if row is None else int(row[0])
-        if current is not None and current > target:
-            raise DatabaseError(
-                f"database schema v{current} is newer than this chatroom (v{target})"
-            )
-        if current is None:
-            steps = [(target, schemas.joinpath(f"v{target}.sql"))]
-        else:
-            steps = [
-                (version, schemas.joinpath(f"upgrade-to-v{version}.sql"))
-                for version in range(current + 1, target + 1)
-            ]
-        for version, script in steps:
-            if not script.is_file():
-                raise DatabaseError(f"no way from schema v{current} to v{version} ({script.name})")
+        for version, script in plan(schemas, None if row is None else int(row[0])):
             # One savepoint per step: a failed step leaves the version before it.
             with db.transaction():
                 db.execute(script.read_text("utf-8"))
                 db.execute("DELETE FROM version")
                 db.execute("INSERT INTO version VALUES (%s)", (version,))
-    return target
+    return targetVersion(schemas)
 
 
 def connect(
