@@ -34,6 +34,10 @@ P = ParamSpec("P")
 
 
 class Closable(Protocol):
+    """
+    What the threads do with a driver's connection themselves: close it.
+    """
+
     def close(self) -> None: ...
 
 

@@ -1,7 +1,9 @@
 """
 Every SQL statement chatroom runs on its data, one module per table: L{accounts},
-L{history}, L{inbox}. Nothing else in chatroom writes SQL (the schemas excepted, in
-C{chatroom.schema}), so that what the database holds and how it is asked read in one place.
+L{history}, L{inbox}. Nothing else in chatroom asks the data anything, so that what the
+database holds and how it is asked read in one place; what remains elsewhere is each engine's
+own plumbing (pragmas, transactions, timeouts, the schema's version) and the schemas
+themselves (C{chatroom.schema}).
 
 A statement is a function of a L{Connection} and plain values that returns plain values; the
 stores (L{chatroom.threadedstore}) run it on one of their threads and hand its answer back as
@@ -17,8 +19,8 @@ Adding a table (the moderation issue's bans, mutes and audit, say) is one step o
     C{chatroom/schema/upgrade-to-vN+1.sql} (vN to N+1: the new table alone, or an
     C{ALTER TABLE accounts ADD COLUMN} with a default for a new column such as a role);
     likewise in C{chatroom/schema/postgresql/} (BIGINT for 64-bit numbers, identity columns
-    for ids). L{chatroom.migrations} and L{chatroom.pgconnect.ensureSchema} find the new
-    version by itself and apply each step atomically; nothing else changes for it.
+    for ids). L{chatroom.migrations.plan} finds the new version by itself, for both engines,
+    and each step is applied atomically; no Python changes for it.
  2. A module here for the new table (C{bans.py}: its statements, each a function taking the
     connection first), beside these.
  3. One call per statement on the store: in L{chatroom.threadedstore.ThreadedStore} (one
