@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
@@ -49,11 +50,11 @@ def _nothing(db: Connection) -> None:
     pass
 
 
-class ThreadedStore(Generic[DB]):
+class ThreadedStore(ABC, Generic[DB]):
     """
     A store whose calls run on threads of its own: L{chatroom.store.Store}, less how it
-    connects. Each store says that in four hooks: L{_connectWriter}, L{_connectReader},
-    L{_within} and L{_submit} (and L{_usable} if a connection can break).
+    connects. Each store says that in L{openNow} and four hooks: L{_connectWriter},
+    L{_connectReader}, L{_within} and L{_submit} (and L{_usable} if a connection can break).
 
     @ivar path: what C{--db} named, for messages (never with a password).
     @ivar busyTimeout: seconds a call may take, counted from when it was asked.
@@ -78,6 +79,7 @@ class ThreadedStore(Generic[DB]):
 
     # How each store connects
 
+    @abstractmethod
     def _connectWriter(self) -> DB:
         """
         A new connection for the writer's thread (on that thread), the schema brought up to
@@ -85,22 +87,21 @@ class ThreadedStore(Generic[DB]):
 
         @raise chatroom.store.Unavailable: if it cannot be had right now.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def _connectReader(self) -> DB:
         """
         A new read-only connection, on a reading thread.
 
         @raise chatroom.store.Unavailable: if it cannot be had right now.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def _within(self, db: DB, deadline: float, f: Callable[[Connection], T]) -> T:
         """
         C{f} on C{db}, given until C{deadline} (C{time.monotonic}); a failure of the
         database's own, rather than of the statement, as L{chatroom.store.Unavailable}.
         """
-        raise NotImplementedError
 
     def _usable(self, db: DB) -> bool:
         """
@@ -108,12 +109,12 @@ class ThreadedStore(Generic[DB]):
         """
         return True
 
+    @abstractmethod
     def _submit(self, pool: ThreadPool, job: Callable[..., T], *args: object) -> Deferred[T]:
         """
         C{job(*args)} on one of C{pool}'s threads (see L{_run}), or a failure with
         L{chatroom.store.Unavailable} if the store cannot take calls now.
         """
-        raise NotImplementedError
 
     # Threads
 
@@ -219,6 +220,15 @@ class ThreadedStore(Generic[DB]):
         self._startThreads()
         return self.write(_nothing)
 
+    @abstractmethod
+    def openNow(self) -> None:
+        """
+        Connect (creating or upgrading the schema) here and now, then start the threads: for a
+        server that must not start without its database. Blocks: for start-up only.
+
+        @raise chatroom.store.Unavailable: if the database cannot be used; nothing is started.
+        """
+
     def close(self) -> Deferred[None]:
         """
         Let running calls finish, close every connection, stop the threads.
@@ -236,74 +246,46 @@ class ThreadedStore(Generic[DB]):
         d.addCallback(lambda _: self._run(self._pool, self._disconnect))
         return d.addBoth(stopped).addCallback(lambda _: None)
 
-    # Accounts
+    # The calls: each one statement, whose docstring says what it does.
 
     def lookup(self, accountKey: str) -> Deferred[Account | None]:
-        """
-        The account registered under C{accountKey} (see L{chatroom.names.caseless}).
-        """
+        """L{accounts.lookup}."""
         return self.read(accounts.lookup, accountKey)
 
     def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]:
-        """
-        The name of an account whose skeleton is C{skeleton} (see L{chatroom.names.key}) or
-        whose shown skeleton is C{shownSkeleton} (see L{chatroom.names.shownKey}), if any.
-        """
+        """L{accounts.lookAlike}."""
         return self.read(accounts.lookAlike, skeleton, shownSkeleton)
 
     def create(self, accountKey: str, name: str, passwordHash: str) -> Deferred[bool]:
-        """
-        Register an account; C{False} if the name, or a look-alike of it, is already
-        registered, on this node or any other. Fires once the row is committed.
-        """
+        """L{accounts.create}: fires once the row is committed."""
         return self.write(accounts.create, accountKey, name, passwordHash)
 
     def setPasswordHash(self, accountKey: str, passwordHash: str) -> Deferred[None]:
-        """
-        Replace an account's hash (when its hashing parameters are raised).
-        """
+        """L{accounts.setPasswordHash}."""
         return self.write(accounts.setPasswordHash, accountKey, passwordHash)
 
-    # History
-
     def loadHistory(self, keep: int) -> Deferred[tuple[list[Said], int]]:
-        """
-        The newest C{keep} public messages, once the older ones are deleted (a write, so that
-        it comes before the batches written after it), and how many were.
-        """
+        """L{history.load}: a write, so that the batches written after it come after it."""
         return self.write(history.load, keep)
 
     def appendHistory(self, batch: list[Said], keep: int) -> Deferred[int]:
-        """
-        Add a batch of public messages, keeping the newest C{keep}; how many were deleted.
-        """
+        """L{history.append}."""
         return self.write(history.append, batch, keep)
-
-    # Inbox
 
     def keepInInbox(
         self, recipientKey: str, said: Said, limit: int
     ) -> Deferred[tuple[str, int] | None]:
-        """
-        Keep a direct message for an offline account: its spelling and how many now wait, or
-        L{None} if there is no such account; fails with L{chatroom.store.InboxFull}.
-        """
+        """L{inbox.keep}: fires once the message is committed."""
         return self.write(inbox.keep, recipientKey, said, limit)
 
     def inboxOf(self, recipientKey: str, since: int) -> Deferred[list[tuple[int, Said]]]:
-        """
-        The direct messages kept for C{recipientKey} since C{since}, oldest first, with ids.
-        """
+        """L{inbox.waiting}."""
         return self.read(inbox.waiting, recipientKey, since)
 
     def deleteFromInbox(self, ids: list[int]) -> Deferred[None]:
-        """
-        Delete the kept direct messages C{ids} (handed over).
-        """
+        """L{inbox.delete}."""
         return self.write(inbox.delete, ids)
 
     def expireInbox(self, before: int) -> Deferred[int]:
-        """
-        Delete the kept direct messages older than C{before}; how many.
-        """
+        """L{inbox.expire}."""
         return self.write(inbox.expire, before)
