@@ -160,8 +160,8 @@ class AccountChecker:
 
     @inlineCallbacks
     def _verify(self, credentials: ITextPassword):  # -> Deferred[str]
-        nameKey = names.caseless(credentials.username)
-        account = yield self._store.lookup(nameKey)
+        accountKey = names.caseless(credentials.username)
+        account = yield self._store.lookup(accountKey)
         if account is None:
             raise UnauthorizedLogin("no such account")
         raw = credentials.password
@@ -177,17 +177,17 @@ class AccountChecker:
             # Accounts made before 1.1 hashed the password as typed.
             ok = yield self._runInThread(self._passwords.verify, stored, raw)
             if ok and prepared is not None:
-                self._rehash(nameKey, prepared)
+                self._rehash(accountKey, prepared)
                 return account.name
         if not ok:
             raise UnauthorizedLogin("wrong password")
         if self._passwords.needsRehash(stored):
-            self._rehash(nameKey, raw if prepared is None else prepared)
+            self._rehash(accountKey, raw if prepared is None else prepared)
         return account.name
 
-    def _rehash(self, nameKey: str, password: str) -> None:
+    def _rehash(self, accountKey: str, password: str) -> None:
         d = self._runInThread(self._passwords.hash, password)
-        d.addCallback(lambda hashed: self._store.setPasswordHash(nameKey, hashed))
+        d.addCallback(lambda hashed: self._store.setPasswordHash(accountKey, hashed))
         d.addErrback(lambda f: self.log.failure("rehashing a password", f))
 
 

@@ -5,17 +5,15 @@ survive a restart.
 
 Saying something must stay cheap, so the room only appends each message to
 the in-memory tail and to a pending batch. The batch is written on the
-store's writer thread at most L{FLUSH_INTERVAL} seconds after its first
+store's writer thread at most L{WRITE_INTERVAL} seconds after its first
 message, in one transaction that also deletes whatever fell out of the last
 N. A crash loses at most that one batch; a clean stop writes it first.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import deque
-from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -24,20 +22,18 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatroom.settings import HISTORY
-from chatroom.store import Store, Unavailable, atomically
+from chatroom.settings import HISTORY as HISTORY
+from chatroom.store import Said, Store, Unavailable
 
-#: Seconds between a batch's first message and its write: what a crash can lose.
-FLUSH_INTERVAL = 0.1
+#: Seconds between a batch's first message and its write to the database: what a crash can
+#: lose.
+WRITE_INTERVAL = 0.1
 
 #: Seconds before a batch that could not be written is tried again.
 RETRY_INTERVAL = 1.0
 
 #: Seconds between two console lines about history trimmed.
 REPORT_INTERVAL = 60.0
-
-#: A message as kept: (milliseconds since the epoch, sender, transport, text).
-Said = tuple[int, str, str, str]
 
 
 def timestamp(milliseconds: int) -> str:
@@ -47,36 +43,6 @@ def timestamp(milliseconds: int) -> str:
     """
     seconds, millis = divmod(milliseconds, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def _trim(db: sqlite3.Connection, keep: int) -> int:
-    """
-    Delete all but the newest C{keep} messages; how many were deleted.
-    """
-    return db.execute(
-        "DELETE FROM history"
-        " WHERE id <= (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?)",
-        (keep,),
-    ).rowcount
-
-
-def _append(batch: list[Said], keep: int, db: sqlite3.Connection) -> int:
-    def insert(db: sqlite3.Connection) -> int:
-        db.executemany(
-            "INSERT INTO history (at, sender, transport, text) VALUES (?, ?, ?, ?)", batch
-        )
-        return _trim(db, keep)
-
-    return atomically(db, insert)
-
-
-def _load(keep: int, db: sqlite3.Connection) -> tuple[list[Said], int]:
-    def load(db: sqlite3.Connection) -> tuple[list[Said], int]:
-        trimmed = _trim(db, keep)
-        rows = db.execute("SELECT at, sender, transport, text FROM history ORDER BY id").fetchall()
-        return rows, trimmed
-
-    return atomically(db, load)
 
 
 class History:
@@ -94,7 +60,7 @@ class History:
         clock: IReactorTime,
         size: int = HISTORY,
         store: Store | None = None,
-        interval: float = FLUSH_INTERVAL,
+        interval: float = WRITE_INTERVAL,
     ) -> None:
         """
         @param store: where the messages are kept; without one (a room
@@ -148,7 +114,7 @@ class History:
         """
         if self._store is None:
             return
-        self._writing = d = self._store.write(partial(_load, self.size))
+        self._writing = d = self._store.loadHistory(self.size)
         d.addCallbacks(self._loaded, self._loadFailed).addBoth(self._next)
 
     def stop(self) -> Deferred[None]:
@@ -189,7 +155,7 @@ class History:
         if self._writing is not None or not self._pending or self._store is None:
             return  # the write in flight schedules the next one
         batch, self._pending = self._pending, []
-        self._writing = d = self._store.write(partial(_append, batch, self.size))
+        self._writing = d = self._store.appendHistory(batch, self.size)
         d.addCallbacks(self._written, self._failed, errbackArgs=(batch,)).addBoth(self._next)
 
     def _written(self, trimmed: int) -> None:

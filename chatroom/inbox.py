@@ -12,9 +12,6 @@ recipients, never the text.
 
 from __future__ import annotations
 
-import sqlite3
-from functools import partial
-
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
@@ -22,57 +19,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import names
-from chatroom.history import Said
 from chatroom.settings import INBOX, INBOX_DAYS
-from chatroom.store import Store, atomically
+from chatroom.store import InboxFull, Said, Store
 
 #: Seconds between two deletions of messages past their days.
 EXPIRY_INTERVAL = 3600.0
-
-
-class InboxFull(Exception):
-    """
-    The recipient already has as many kept messages as the server allows.
-    """
-
-
-def _keep(key: str, said: Said, limit: int, db: sqlite3.Connection) -> tuple[str, int] | None:
-    def keep(db: sqlite3.Connection) -> tuple[str, int] | None:
-        row = db.execute("SELECT name FROM accounts WHERE name_key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        (count,) = db.execute(
-            "SELECT count(*) FROM inbox WHERE recipient_key = ?", (key,)
-        ).fetchone()
-        if count >= limit:
-            raise InboxFull(row[0])
-        db.execute(
-            "INSERT INTO inbox (recipient_key, at, sender, transport, text) VALUES (?, ?, ?, ?, ?)",
-            (key, *said),
-        )
-        return row[0], count + 1
-
-    return atomically(db, keep)
-
-
-def _waiting(key: str, since: int, db: sqlite3.Connection) -> list[tuple[int, Said]]:
-    rows = db.execute(
-        "SELECT id, at, sender, transport, text FROM inbox"
-        " WHERE recipient_key = ? AND at >= ? ORDER BY id",
-        (key, since),
-    )
-    return [(row[0], row[1:]) for row in rows]
-
-
-def _delete(ids: list[int], db: sqlite3.Connection) -> None:
-    def delete(db: sqlite3.Connection) -> None:
-        db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
-
-    atomically(db, delete)
-
-
-def _expire(before: int, db: sqlite3.Connection) -> int:
-    return db.execute("DELETE FROM inbox WHERE at < ?", (before,)).rowcount
 
 
 class Inbox:
@@ -121,7 +72,7 @@ class Inbox:
         L{InboxFull}, or L{chatroom.store.Unavailable}.
         """
         said = (self._now(), sender, transport, text)
-        d = self._store.write(partial(_keep, names.caseless(recipient), said, self.limit))
+        d = self._store.keepInInbox(names.caseless(recipient), said, self.limit)
 
         def kept(result: tuple[str, int] | None) -> str | None:
             if result is None:
@@ -153,7 +104,7 @@ class Inbox:
         the id that L{handedOver} takes; none older than L{days}, even
         before L{expire} deleted them.
         """
-        return self._store.read(partial(_waiting, names.caseless(name), self._oldest()))
+        return self._store.inboxOf(names.caseless(name), self._oldest())
 
     def handedOver(self, name: str, ids: list[int]) -> Deferred[None]:
         """
@@ -162,7 +113,7 @@ class Inbox:
         self.log.info(
             "handed {count} stored direct messages to {recipient}", count=len(ids), recipient=name
         )
-        d = self._store.write(partial(_delete, ids))
+        d = self._store.deleteFromInbox(ids)
         d.addErrback(
             lambda f: self.log.warn(
                 "stored direct messages to {recipient} not deleted (handed over again"
@@ -177,7 +128,7 @@ class Inbox:
         """
         Delete the messages older than L{days}.
         """
-        d = self._store.write(partial(_expire, self._oldest()))
+        d = self._store.expireInbox(self._oldest())
 
         def expired(count: int) -> None:
             if count:

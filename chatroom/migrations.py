@@ -1,9 +1,12 @@
 """
-The versions of the account database's schema and the steps between them.
+The versions of the database's schema and the steps between them, and
+bringing an SQLite file up to date (PostgreSQL's is
+L{chatroom.pgconnect.ensureSchema}, on the same L{plan}).
 
 C{vN.sql} in the packaged C{chatroom.schema} directory builds version N from
 nothing and C{upgrade-to-vN.sql} takes version N-1 to N; each step is applied
-atomically, and a database newer than this chatroom is refused.
+atomically, and a database newer than this chatroom is refused. A new version
+is two new files per engine and nothing else here: see L{chatroom.statements}.
 """
 
 from __future__ import annotations
@@ -44,6 +47,31 @@ def targetVersion(schemas: Traversable) -> int:
     return max(versions)
 
 
+def plan(schemas: Traversable, current: int | None) -> list[tuple[int, Traversable]]:
+    """
+    The scripts that take a database at schema C{current} (L{None}: empty)
+    to the newest in C{schemas}, each with the version it makes: the fresh
+    C{vN.sql} for an empty database, else each C{upgrade-to-vN.sql} in turn.
+
+    @raise DatabaseError: if the database is newer than this chatroom, or a
+        step is missing.
+    """
+    target = targetVersion(schemas)
+    if current is not None and current > target:
+        raise DatabaseError(f"database schema v{current} is newer than this chatroom (v{target})")
+    if current is None:
+        steps = [(target, schemas.joinpath(f"v{target}.sql"))]
+    else:
+        steps = [
+            (version, schemas.joinpath(f"upgrade-to-v{version}.sql"))
+            for version in range(current + 1, target + 1)
+        ]
+    for version, script in steps:
+        if not script.is_file():
+            raise DatabaseError(f"no way from schema v{current} to v{version} ({script.name})")
+    return steps
+
+
 def schemaVersion(db: sqlite3.Connection) -> int | None:
     """
     The schema version recorded in C{db}, or L{None} for an empty file.
@@ -79,14 +107,7 @@ def ensureSchema(db: sqlite3.Connection, schemas: Traversable) -> int:
     # Upgrade steps are SQL; what only Python knows is offered as functions.
     db.create_function("chatroom_skeleton", 1, names.key, deterministic=True)
     db.create_function("chatroom_shown_skeleton", 1, names.shownKey, deterministic=True)
-    target = targetVersion(schemas)
-    current = schemaVersion(db)
-    if current is None:
-        _apply(db, schemas.joinpath(f"v{target}.sql").read_text("utf-8"), target)
-        return target
-    if current > target:
-        raise DatabaseError(f"database schema v{current} is newer than this chatroom (v{target})")
-    for version in range(current + 1, target + 1):
-        upgrade = schemas.joinpath(f"upgrade-to-v{version}.sql")
-        _apply(db, upgrade.read_text("utf-8"), version)
-    return target
+    steps = plan(schemas, schemaVersion(db))
+    for version, script in steps:
+        _apply(db, script.read_text("utf-8"), version)
+    return targetVersion(schemas)

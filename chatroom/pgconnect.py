@@ -2,10 +2,11 @@
 Connecting to PostgreSQL: its URLs (never logged with a password), its schema (created,
 upgraded, or refused when newer than ours) and SQLite's dialect spoken on it.
 
-The query functions of the room, the accounts, the history and the inbox are written for
-sqlite3; L{Connection} is how they run unchanged on psycopg: C{?} and C{:name} placeholders
-become psycopg's C{%s} and C{%(name)s}. L{chatroom.pgstore} is the store built on these
-connections; the start-up checks (L{checkURL}) use them without a store.
+The statements (L{chatroom.statements}) are written in SQLite's dialect; L{Connection} is how
+they run unchanged on psycopg, the one place where PostgreSQL's differences are translated:
+C{?} and C{:name} placeholders become psycopg's C{%s} and C{%(name)s}, a transaction is the
+store call's own, and taking turns is an advisory lock. L{chatroom.pgstore} is the store built
+on these connections; the start-up checks (L{checkURL}) use them without a store.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from chatroom.migrations import DatabaseError, targetVersion
+from chatroom import statements
+from chatroom.migrations import DatabaseError, plan, targetVersion
 
 T = TypeVar("T")
 
@@ -81,7 +83,7 @@ def _translated(sql: str) -> str:
 
 class Connection:
     """
-    A psycopg connection as the query functions (written for sqlite3) use one.
+    A psycopg connection as the statements use one: L{chatroom.statements.Connection}.
     """
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
@@ -95,9 +97,17 @@ class Connection:
         cursor.executemany(_translated(sql), parameters)
         return cursor
 
-    def atomically(self, f: Callable[[Any], T]) -> T:
-        # Every call of the store is a transaction already.
+    def atomically(self, f: Callable[[statements.Connection], T]) -> T:
+        """
+        C{f(self)}: every call of the store is one transaction already.
+        """
         return f(self)
+
+    def takeTurns(self, lock: int) -> None:
+        """
+        Take the advisory lock C{lock} until the transaction (the store's call) ends.
+        """
+        self.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
 
 
 def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
@@ -110,32 +120,17 @@ def ensureSchema(db: psycopg.Connection[Any], schemas: Traversable) -> int:
     @return: the version the database now holds.
     @raise DatabaseError: if the database cannot be brought to the newest schema.
     """
-    target = targetVersion(schemas)
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         exists = db.execute("SELECT to_regclass('version') IS NOT NULL").fetchone()
         row = db.execute("SELECT version FROM version").fetchone() if exists and exists[0] else None
-        current = None if row is None else int(row[0])
-        if current is not None and current > target:
-            raise DatabaseError(
-                f"database schema v{current} is newer than this chatroom (v{target})"
-            )
-        if current is None:
-            steps = [(target, schemas.joinpath(f"v{target}.sql"))]
-        else:
-            steps = [
-                (version, schemas.joinpath(f"upgrade-to-v{version}.sql"))
-                for version in range(current + 1, target + 1)
-            ]
-        for version, script in steps:
-            if not script.is_file():
-                raise DatabaseError(f"no way from schema v{current} to v{version} ({script.name})")
+        for version, script in plan(schemas, None if row is None else int(row[0])):
             # One savepoint per step: a failed step leaves the version before it.
             with db.transaction():
                 db.execute(script.read_text("utf-8"))
                 db.execute("DELETE FROM version")
                 db.execute("INSERT INTO version VALUES (%s)", (version,))
-    return target
+    return targetVersion(schemas)
 
 
 def connect(

@@ -1,29 +1,28 @@
 """
 What a store is, whichever database holds it: the calls the room, the
 accounts, the history and the inbox make (L{Store}), what they get back,
-and how they fail (L{Unavailable}).
+and how they fail (L{Unavailable}, L{InboxFull}).
 
 The stores themselves are L{chatroom.sqlitestore} (a file) and
-L{chatroom.pgstore} (PostgreSQL); code that only uses a store imports
+L{chatroom.pgstore} (PostgreSQL), both built on L{chatroom.threadedstore};
+their SQL is in L{chatroom.statements}. Code that only uses a store imports
 this module, and neither database's driver.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from twisted.internet.defer import Deferred
 
 from chatroom.settings import BUSY_TIMEOUT as BUSY_TIMEOUT
 
-T = TypeVar("T")
-
-
 #: Threads (each with its own connection) that answer reads.
 READERS = 2
+
+#: A message as kept: (milliseconds since the epoch, sender, transport, text).
+Said = tuple[int, str, str, str]
 
 
 class Unavailable(Exception):
@@ -34,37 +33,10 @@ class Unavailable(Exception):
     """
 
 
-class Store(Protocol):
+class InboxFull(Exception):
     """
-    What the room, the accounts, the history and the inbox need of a database:
-    L{chatroom.sqlitestore.AccountStore} (SQLite) or L{chatroom.pgstore.PostgresStore}.
-
-    The functions given to C{write} and C{read} run on a thread of the store's with a DB-API
-    connection (C{execute}, C{executemany}) whose SQL uses C{?} or C{:name} placeholders;
-    L{atomically} makes several statements one transaction on either.
-
-    @ivar path: what C{--db} named, for messages (never with a password).
+    The recipient already has as many kept messages as the server allows.
     """
-
-    path: str
-
-    def write(self, f: Callable[[Any], T]) -> Deferred[T]: ...
-
-    def read(self, f: Callable[[Any], T]) -> Deferred[T]: ...
-
-    def open(self) -> Deferred[None]: ...
-
-    def openNow(self) -> None: ...
-
-    def close(self) -> Deferred[None]: ...
-
-    def lookup(self, nameKey: str) -> Deferred[Account | None]: ...
-
-    def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]: ...
-
-    def create(self, nameKey: str, name: str, passwordHash: str) -> Deferred[bool]: ...
-
-    def setPasswordHash(self, nameKey: str, passwordHash: str) -> Deferred[None]: ...
 
 
 @dataclass(frozen=True)
@@ -77,22 +49,50 @@ class Account:
     passwordHash: str
 
 
-def atomically(db: Any, f: Callable[[Any], T]) -> T:
+class Store(Protocol):
     """
-    C{f(db)} in one transaction: all of it is committed, or none of it.
+    What the room, the accounts, the history and the inbox need of a database:
+    L{chatroom.sqlitestore.AccountStore} (SQLite) or L{chatroom.pgstore.PostgresStore}.
 
-    For the writer's connection, which is otherwise in autocommit mode. (A PostgreSQL store's
-    calls are each one transaction already: its connection says so itself.)
+    Accounts are known by their account key, L{chatroom.names.caseless} of
+    the name. Each call is one statement of L{chatroom.statements}, made on
+    the store's threads; writes keep the order they were asked in.
+
+    @ivar path: what C{--db} named, for messages (never with a password).
     """
-    if not isinstance(db, sqlite3.Connection):
-        result: T = db.atomically(f)
-        return result
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = f(db)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return result
+
+    path: str
+
+    def open(self) -> Deferred[None]: ...
+
+    def openNow(self) -> None: ...
+
+    def close(self) -> Deferred[None]: ...
+
+    # Accounts (L{chatroom.statements.accounts})
+
+    def lookup(self, accountKey: str) -> Deferred[Account | None]: ...
+
+    def lookAlike(self, skeleton: str, shownSkeleton: str) -> Deferred[str | None]: ...
+
+    def create(self, accountKey: str, name: str, passwordHash: str) -> Deferred[bool]: ...
+
+    def setPasswordHash(self, accountKey: str, passwordHash: str) -> Deferred[None]: ...
+
+    # History (L{chatroom.statements.history})
+
+    def loadHistory(self, keep: int) -> Deferred[tuple[list[Said], int]]: ...
+
+    def appendHistory(self, batch: list[Said], keep: int) -> Deferred[int]: ...
+
+    # Inbox (L{chatroom.statements.inbox})
+
+    def keepInInbox(
+        self, recipientKey: str, said: Said, limit: int
+    ) -> Deferred[tuple[str, int] | None]: ...
+
+    def inboxOf(self, recipientKey: str, since: int) -> Deferred[list[tuple[int, Said]]]: ...
+
+    def deleteFromInbox(self, ids: list[int]) -> Deferred[None]: ...
+
+    def expireInbox(self, before: int) -> Deferred[int]: ...
