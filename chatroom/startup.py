@@ -14,11 +14,18 @@ port that is taken stops the start before anything is created. A failure
 found once the server runs (a listener whose endpoint answers late) goes
 to L{ServerService.failLate}, which stops the reactor and keeps the error
 for the command's exit status.
+
+SIGTERM is how a service manager (systemd, docker) asks the server to
+stop: Twisted's own handler stops the reactor but then makes twistd and
+twist kill themselves with the signal (exit status 143), which reads as a
+crash. L{ServerService} takes SIGTERM over once the reactor runs, and stops
+it the same way without that: a server stopped so exits 0.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from contextlib import suppress
 from types import TracebackType
@@ -109,6 +116,23 @@ class ServerService(MultiService):
         except BaseException:
             self._undo()
             raise
+        self._reactor.callWhenRunning(self._takeSIGTERM)
+
+    def _takeSIGTERM(self) -> None:
+        """
+        Replace the reactor's SIGTERM handler, if it installed one (twistd
+        and twist do; a test's reactor does not), by L{_terminated}.
+        """
+        if signal.getsignal(signal.SIGTERM) == getattr(self._reactor, "sigTerm", None):
+            signal.signal(signal.SIGTERM, self._terminated)
+
+    def _terminated(self, number: int, frame: object) -> None:
+        """
+        SIGTERM: stop as the reactor's handler would, but without keeping the
+        signal for the process to die of: a requested stop is a clean one.
+        """
+        self.log.info("Received SIGTERM, shutting down.")
+        self._reactor.callFromThread(self._reactor.stop)  # type: ignore[attr-defined]
 
     def stopService(self) -> Deferred[None]:
         Service.stopService(self)
