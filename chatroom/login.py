@@ -97,6 +97,7 @@ class Login:
         is taken as without C{GHOST}.
         """
         if self.failures.blocked(session.channel.host, self._now()):
+            self.room.counters.login("rate_limited")
             session.error(Err.RATE, "too many wrong passwords from your address; try in a minute")
             return None
         refusal = None
@@ -251,6 +252,7 @@ class Login:
                 return None
             if not failure.check(UnauthorizedLogin):
                 return self._unavailable(session, failure)
+            self.room.counters.login("bad_password")
             self.failures.failed(session.channel.host, self._now())
             session.wrongPasswords += 1
             if session.wrongPasswords >= self.maxWrongPasswords:
@@ -333,6 +335,7 @@ class Login:
         """
         if not failure.check(Unavailable):
             return failure
+        self.room.counters.login("unavailable")
         self.room.log.warn(  # a twisted.logger.Logger: warn is its name
             "{label}: account database unavailable: {why}", label=session.label, why=failure.value
         )

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
+from chatroom.counters import Counters
 from chatroom.history import HISTORY, History, Said, timestamp
 from chatroom.inbox import INBOX, INBOX_DAYS, Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
@@ -120,6 +121,7 @@ class Room(Talking, Service):
         self.clock = clock
         self.log: Console = Console(clock, f"{__name__}.{type(self).__qualname__}", self)
         self.accounts = accounts
+        self.counters = Counters()
         self.maxClients = maxClients
         self.loginTimeout = loginTimeout
         self.msgRate = msgRate
@@ -283,6 +285,7 @@ class Room(Talking, Service):
         transport = session.channel.transportName
         self._deadlines.pop(session, None)
         self.roster.release(session)
+        self.counters.login("ok")
         session.life.move(Phase.ACTIVE)
         session.name = name
         session.nameKey = names.key(name)

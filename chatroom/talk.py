@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, Reason
 from chatroom.console import Console
+from chatroom.counters import DIRECT, PUBLIC, Counters
 from chatroom.history import History, Said, timestamp
 from chatroom.inbox import Inbox, InboxFull
 from chatroom.lifecycle import Phase
@@ -40,6 +41,7 @@ class Talking:
     roster: IRoster
     history: History
     inbox: Inbox | None
+    counters: Counters
 
     if TYPE_CHECKING:
         # Declared on the instance: a Logger on the class would be a descriptor.
@@ -142,6 +144,7 @@ class Talking:
         return None
 
     def _said(self, count: int, session: Session, said: Said) -> None:
+        self.counters.said(PUBLIC, count)
         session.send(codec.command("OK", "PM", str(count)))
         if self.history.size:
             self.history.add(*said)
@@ -172,6 +175,7 @@ class Talking:
         assert target.name is not None  # present, so named
         transport = session.channel.transportName
         target.send(codec.data("DM", name, transport, parts[1]))
+        self.counters.said(DIRECT, 1)
         session.send(codec.command("OK", "DM", target.name))
         self.log.info(
             "{name}[{transport}] sent a direct message to {target}",
@@ -190,6 +194,7 @@ class Talking:
         their node died): then it is kept for them, as for anyone offline.
         """
         if shown is not None:
+            self.counters.said(DIRECT, 1)
             session.send(codec.command("OK", "DM", shown))
             self.log.info(
                 "{name} sent a direct message to {target} on another node", name=name, target=shown
@@ -213,6 +218,7 @@ class Talking:
             if shown is None:
                 session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
             else:
+                self.counters.said(DIRECT, 0)  # handed over at their next login
                 session.send(codec.command("OK", "DM", shown, "STORED"))
 
         def refused(failure: Failure) -> Failure | None:
