@@ -71,6 +71,7 @@ def test_metrics_count_messages_deliveries_and_logins(server: ServerProcess) -> 
     alice.send("C DM", "D bob psst")
     alice.expect("C USERS alice:TCP bob:TCP carol:TCP", "C OK DM bob")
     bob.expect("C JOIN carol TCP", "D PM alice TCP hello", "D DM alice TCP psst")
+    carol.expect("D PM alice TCP hello")
     wrong = BlockingClient(port)
     wrong.expect("C HELLO chatroom 1 TCP")
     wrong.send("C LOGIN carol2", "C PASS x")  # a new account: then a wrong password for it
