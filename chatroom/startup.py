@@ -18,8 +18,8 @@ for the command's exit status.
 SIGTERM is how a service manager (systemd, docker) asks the server to
 stop: Twisted's own handler stops the reactor but then makes twistd and
 twist kill themselves with the signal (exit status 143), which reads as a
-crash. L{ServerService} takes SIGTERM over once the reactor runs, and stops
-it the same way without that: a server stopped so exits 0.
+crash. L{stopCleanlyOnSIGTERM} takes SIGTERM over once the reactor runs,
+and stops it the same way without that: a server stopped so exits 0.
 """
 
 from __future__ import annotations
@@ -116,23 +116,6 @@ class ServerService(MultiService):
         except BaseException:
             self._undo()
             raise
-        self._reactor.callWhenRunning(self._takeSIGTERM)
-
-    def _takeSIGTERM(self) -> None:
-        """
-        Replace the reactor's SIGTERM handler, if it installed one (twistd
-        and twist do; a test's reactor does not), by L{_terminated}.
-        """
-        if signal.getsignal(signal.SIGTERM) == getattr(self._reactor, "sigTerm", None):
-            signal.signal(signal.SIGTERM, self._terminated)
-
-    def _terminated(self, number: int, frame: object) -> None:
-        """
-        SIGTERM: stop as the reactor's handler would, but without keeping the
-        signal for the process to die of: a requested stop is a clean one.
-        """
-        self.log.info("Received SIGTERM, shutting down.")
-        self._reactor.callFromThread(self._reactor.stop)  # type: ignore[attr-defined]
 
     def stopService(self) -> Deferred[None]:
         Service.stopService(self)
@@ -158,3 +141,25 @@ class ServerService(MultiService):
 
 def _stop(ignored: object, service: IService) -> Deferred[None]:
     return maybeDeferred(service.stopService)
+
+
+_log = Logger()
+
+
+def stopCleanlyOnSIGTERM(reactor: IReactorCore) -> None:
+    """
+    Once C{reactor} runs, replace its SIGTERM handler, if it installed one
+    (twistd and twist do; a test's reactor does not), by one that stops it
+    as that handler would, but without keeping the signal for the process
+    to die of afterwards: a requested stop is a clean one, status 0.
+    """
+
+    def terminated(number: int, frame: object) -> None:
+        _log.info("Received SIGTERM, shutting down.")
+        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+
+    def take() -> None:
+        if signal.getsignal(signal.SIGTERM) == getattr(reactor, "sigTerm", None):
+            signal.signal(signal.SIGTERM, terminated)
+
+    reactor.callWhenRunning(take)

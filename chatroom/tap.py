@@ -22,7 +22,12 @@ from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.options import Options
 from chatroom.passwords import Passwords
 from chatroom.room import Room
-from chatroom.startup import ServerService, StartupError, reportStartupErrors
+from chatroom.startup import (
+    ServerService,
+    StartupError,
+    reportStartupErrors,
+    stopCleanlyOnSIGTERM,
+)
 from chatroom.store import Store
 from chatroom.tcp import ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
@@ -57,7 +62,9 @@ def makeService(config: Options) -> ServerService:
     from twisted.internet import reactor
 
     reportStartupErrors()
-    return buildService(config, reactor)
+    service = buildService(config, reactor)
+    stopCleanlyOnSIGTERM(reactor)
+    return service
 
 
 def buildService(
