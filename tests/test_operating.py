@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 from wire import BlockingClient, ServerProcess, installed, twistdServer
 
-from chatroom.bench import pgserver
+from chatroom.bench import pgserver, redisserver
 
 METRICS = "--metrics=tcp:0:interface=127.0.0.1"
 
@@ -30,6 +31,18 @@ def _get(port: int, path: str) -> tuple[int, str]:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def _readyz(port: int, status: int, within: float = 30.0) -> tuple[int, str]:
+    """
+    C{/readyz}'s answer once it is C{status}, or the last one after C{within} seconds.
+    """
+    deadline = time.monotonic() + within
+    answer = _get(port, "/readyz")
+    while answer[0] != status and time.monotonic() < deadline:
+        time.sleep(0.1)
+        answer = _get(port, "/readyz")
+    return answer
 
 
 def _series(text: str) -> dict[str, float]:
@@ -136,13 +149,39 @@ def test_readyz_says_503_while_the_database_is_down(tmp_path: Path) -> None:
             assert _get(metrics, "/livez")[0] == 200
             postgres.start()
             # The pool reconnects: ready again, soon.
-            for _ in range(100):
-                if _get(metrics, "/readyz")[0] == 200:
-                    break
-            assert _get(metrics, "/readyz") == (200, "ready\n")
+            assert _readyz(metrics, 200) == (200, "ready\n")
         finally:
             server.stop()
     finally:
+        postgres.remove()
+
+
+def test_readyz_says_503_while_redis_is_down(tmp_path: Path) -> None:
+    for installedThere, package in [
+        (pgserver.installed(), "postgresql"),
+        (redisserver.installed(), "redis-server"),
+    ]:
+        if not installedThere:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI must have {package}")
+            pytest.skip(f"{package} is not installed")
+    postgres, redis = pgserver.PostgresServer(), redisserver.RedisServer()
+    try:
+        postgres.start()
+        redis.start()
+        url = postgres.createDatabase("readyz")
+        server = twistdServer(tmp_path, f"--db={url}", f"--redis={redis.url}", METRICS)
+        try:
+            metrics = server.ports["METRICS"]
+            assert _readyz(metrics, 200) == (200, "ready\n")
+            redis.stop()
+            assert _readyz(metrics, 503) == (503, "Redis is not connected\n")
+            redis.start()
+            assert _readyz(metrics, 200) == (200, "ready\n")
+        finally:
+            server.stop()
+    finally:
+        redis.remove()
         postgres.remove()
 
 
