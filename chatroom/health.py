@@ -104,10 +104,10 @@ class Readyz(Resource):
         if index == len(self.checks):
             return succeed(None)
 
-        def next(reason: str | None) -> Deferred[str | None] | str:
+        def then(reason: str | None) -> Deferred[str | None] | str:
             return self._first(index + 1) if reason is None else reason
 
-        return self.checks[index]().addCallback(next)
+        return self.checks[index]().addCallback(then)
 
     def _answer(self, reason: str | None, request: Request, gone: list[bool]) -> None:
         if gone:
