@@ -21,6 +21,7 @@ from chatroom import codec, names
 from chatroom.accounts import AlreadyRegistered, LookAlike
 from chatroom.attempt import LoginAttempt, lookAlike, nameTaken, newPasswordProblem, parseLogin
 from chatroom.codec import Err, Frame, Reason
+from chatroom.counters import Counters
 from chatroom.lifecycle import LOGGING_IN, Phase, Ticket
 from chatroom.limits import EventWindow
 from chatroom.pipeline import Session
@@ -77,12 +78,14 @@ class Login:
         roster: IRoster,
         entrance: Entrance,
         limits: RoomLimits,
+        counters: Counters,
     ) -> None:
         self.clock = clock
         self.log = log
         self.accounts = accounts
         self.roster = roster
         self.entrance = entrance
+        self.counters = counters
         self.attempts: dict[Session, LoginAttempt] = {}
         self.failures = EventWindow(limits.loginFailures)
         self.registrations = EventWindow(limits.maxRegistrations, window=3600.0)
@@ -120,6 +123,7 @@ class Login:
         is taken as without C{GHOST}.
         """
         if self.failures.blocked(session.channel.host, self._now()):
+            self.counters.login("rate_limited")
             session.error(Err.RATE, "too many wrong passwords from your address; try in a minute")
             return None
         refusal = None
@@ -272,6 +276,7 @@ class Login:
             return None
         if not failure.check(UnauthorizedLogin):
             return self._unavailable(session, failure)
+        self.counters.login("bad_password")
         self.failures.record(session.channel.host, self._now())
         attempt = self._attempt(session)
         attempt.wrongPasswords += 1
@@ -348,6 +353,7 @@ class Login:
         """
         if not failure.check(Unavailable):
             return failure
+        self.counters.login("unavailable")
         self.log.warn(  # a twisted.logger.Logger: warn is its name
             "{label}: account database unavailable: {why}", label=session.label, why=failure.value
         )

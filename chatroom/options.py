@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from twisted.internet.endpoints import quoteStringArgument
 from twisted.python import usage
 
+from chatroom import configfile
 from chatroom.database import isURL
 from chatroom.settings import (
     BUSY_TIMEOUT,
@@ -225,6 +228,21 @@ class Options(usage.Options):
             "Most sessions at once; more are refused with ERR FULL.",
             _positive(int),
         ],
+        [
+            "metrics",
+            None,
+            None,
+            (
+                "Endpoint description for /metrics (Prometheus), /livez and /readyz over HTTP,"
+                " e.g. tcp:9100:interface=127.0.0.1 (default: none)."
+            ),
+        ],
+        [
+            "config",
+            None,
+            None,
+            "TOML file of options (keys: the long names); the command line wins over it.",
+        ],
     ]
 
     optFlags: ClassVar[list[list[Any]]] = [
@@ -239,6 +257,22 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["web-origin"] = []
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        """
+        Parse C{options}, after the settings of the file C{--config} names:
+        a mistake in that file stops here, in one line, with exit status 1.
+        """
+        args = sys.argv[1:] if options is None else options
+        parameters = {row[0]: (row[4] if len(row) > 4 else None) for row in self.optParameters}
+        parameters.pop("config")
+        flags = frozenset(row[0] for row in self.optFlags)
+        try:
+            words = configfile.withConfig(args, parameters, flags)
+        except configfile.ConfigError as e:
+            sys.stderr.write(f"{os.path.basename(sys.argv[0])}: {e}\n")
+            raise SystemExit(1) from None
+        super().parseOptions(words)
 
     def opt_web_origin(self, origin: str) -> None:
         """

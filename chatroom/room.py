@@ -26,6 +26,7 @@ from zope.interface import implementer
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
+from chatroom.counters import Counters
 from chatroom.history import History, Said, timestamp
 from chatroom.inbox import Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
@@ -97,6 +98,7 @@ class Room(Service):
         self.clock = clock
         self.log: Console = Console(clock, f"{__name__}.{type(self).__qualname__}", self)
         self.limits = limits
+        self.counters = Counters()
         self.roster: IRoster = roster if roster is not None else Roster()
         self._perHost: dict[str, int] = {}
         self.sessions: set[Session] = set()
@@ -108,8 +110,8 @@ class Room(Service):
         self.inbox: Inbox | None = None
         if store is not None and accounts is not None and limits.inbox > 0:
             self.inbox = Inbox(store, clock, limits.inbox, limits.inboxDays)
-        self.login = Login(clock, self.log, accounts, self.roster, self, limits)
-        self.talk = Talk(clock, self.log, self.roster, self.history, self.inbox)
+        self.login = Login(clock, self.log, accounts, self.roster, self, limits, self.counters)
+        self.talk = Talk(clock, self.log, self.roster, self.history, self.inbox, self.counters)
         loggedOut = _ANY - {Phase.ACTIVE}
         active = frozenset({Phase.ACTIVE})
         talk = self.talk
@@ -258,6 +260,7 @@ class Room(Service):
         transport = session.channel.transportName
         self._deadlines.pop(session, None)
         self.roster.release(session)
+        self.counters.login("ok")
         self.login.forget(session)
         session.life.move(Phase.ACTIVE)
         session.name = name

@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     The options are checked here first, so that a mistake is told in
     C{chatserver}'s terms rather than with C{twist}'s usage. A server that
     had to stop for an error after it started (see
-    L{chatroom.startup.ServerService.failLate}) exits with status 1; one stopped by a
-    signal dies of that signal, as C{twist} makes it.
+    L{chatroom.startup.ServerService.failLate}) exits with status 1; one stopped by
+    SIGTERM exits 0 (L{chatroom.startup.stopCleanlyOnSIGTERM}), one stopped by
+    another signal dies of that signal, as C{twist} makes it.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if args and not args[0].startswith("-"):

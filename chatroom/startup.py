@@ -14,11 +14,18 @@ port that is taken stops the start before anything is created. A failure
 found once the server runs (a listener whose endpoint answers late) goes
 to L{ServerService.failLate}, which stops the reactor and keeps the error
 for the command's exit status.
+
+SIGTERM is how a service manager (systemd, docker) asks the server to
+stop: Twisted's own handler stops the reactor but then makes twistd and
+twist kill themselves with the signal (exit status 143), which reads as a
+crash. L{stopCleanlyOnSIGTERM} takes SIGTERM over once the reactor runs,
+and stops it the same way without that: a server stopped so exits 0.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from contextlib import suppress
 from types import TracebackType
@@ -134,3 +141,25 @@ class ServerService(MultiService):
 
 def _stop(ignored: object, service: IService) -> Deferred[None]:
     return maybeDeferred(service.stopService)
+
+
+_log = Logger()
+
+
+def stopCleanlyOnSIGTERM(reactor: IReactorCore) -> None:
+    """
+    Once C{reactor} runs, replace its SIGTERM handler, if it installed one
+    (twistd and twist do; a test's reactor does not), by one that stops it
+    as that handler would, but without keeping the signal for the process
+    to die of afterwards: a requested stop is a clean one, status 0.
+    """
+
+    def terminated(number: int, frame: object) -> None:
+        _log.info("Received SIGTERM, shutting down.")
+        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+
+    def take() -> None:
+        if signal.getsignal(signal.SIGTERM) == getattr(reactor, "sigTerm", None):
+            signal.signal(signal.SIGTERM, terminated)
+
+    reactor.callWhenRunning(take)

@@ -69,6 +69,9 @@ class Store(Protocol):
 
     def close(self) -> Deferred[None]: ...
 
+    def answers(self) -> Deferred[None]:
+        """Fires once the database has answered the smallest question."""
+
     # Accounts (L{chatroom.statements.accounts})
 
     def lookup(self, accountKey: str) -> Deferred[Account | None]: ...

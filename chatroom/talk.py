@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from chatroom import codec, names
 from chatroom.codec import Err, Frame, Reason
 from chatroom.console import Console
+from chatroom.counters import DIRECT, PUBLIC, Counters
 from chatroom.history import History, Said, timestamp
 from chatroom.inbox import Inbox, InboxFull
 from chatroom.lifecycle import Phase
@@ -54,12 +55,14 @@ class Talk:
         roster: IRoster,
         history: History,
         inbox: Inbox | None,
+        counters: Counters,
     ) -> None:
         self.clock = clock
         self.log = log
         self.roster = roster
         self.history = history
         self.inbox = inbox
+        self.counters = counters
         # Sessions that sent C PM or C DM, until their data frame (or an
         # error in its place) comes: only those few, never every session.
         self._awaiting: dict[Session, Awaiting] = {}
@@ -168,6 +171,7 @@ class Talk:
         return None
 
     def _said(self, count: int, session: Session, said: Said) -> None:
+        self.counters.said(PUBLIC, count)
         session.send(codec.command("OK", "PM", str(count)))
         if self.history.size:
             self.history.add(*said)
@@ -198,6 +202,7 @@ class Talk:
         assert target.name is not None  # present, so named
         transport = session.channel.transportName
         target.send(codec.data("DM", name, transport, parts[1]))
+        self.counters.said(DIRECT, 1)
         session.send(codec.command("OK", "DM", target.name))
         self.log.info(
             "{name}[{transport}] sent a direct message to {target}",
@@ -216,6 +221,7 @@ class Talk:
         their node died): then it is kept for them, as for anyone offline.
         """
         if shown is not None:
+            self.counters.said(DIRECT, 1)
             session.send(codec.command("OK", "DM", shown))
             self.log.info(
                 "{name} sent a direct message to {target} on another node", name=name, target=shown
@@ -239,6 +245,7 @@ class Talk:
             if shown is None:
                 session.error(Err.NO_SUCH_USER, f"{recipient} is not online")
             else:
+                self.counters.said(DIRECT, 0)  # handed over at their next login
                 session.send(codec.command("OK", "DM", shown, "STORED"))
 
         def refused(failure: Failure) -> Failure | None:

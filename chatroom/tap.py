@@ -10,7 +10,7 @@ L{ServerService} that does that when it starts.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IStreamServerEndpoint
@@ -22,10 +22,19 @@ from chatroom.listeners import ListenerService, UDPListenerService
 from chatroom.options import Options
 from chatroom.passwords import Passwords
 from chatroom.room import Room
-from chatroom.startup import ServerService, StartupError, reportStartupErrors
+from chatroom.startup import (
+    ServerService,
+    StartupError,
+    reportStartupErrors,
+    stopCleanlyOnSIGTERM,
+)
+from chatroom.store import Store
 from chatroom.tcp import ChatFactory
 from chatroom.udp import ChatDatagramProtocol, UDPTimings
 from chatroom.web import webSite
+
+if TYPE_CHECKING:
+    from chatroom.cluster.roster import ClusterRoster
 
 
 def tcpEndpoint(reactor: Any, description: str, option: str = "--tcp") -> IStreamServerEndpoint:
@@ -53,7 +62,9 @@ def makeService(config: Options) -> ServerService:
     from twisted.internet import reactor
 
     reportStartupErrors()
-    return buildService(config, reactor)
+    service = buildService(config, reactor)
+    stopCleanlyOnSIGTERM(reactor)
+    return service
 
 
 def buildService(
@@ -126,4 +137,39 @@ def buildService(
         page = ListenerService(web, site, "WEB", top.failLate)
         page.setName("web")
         page.setServiceParent(top)
+    if config["metrics"] is not None:
+        operatorListener(reactor, config["metrics"], top, chat, store, roster)
     return top
+
+
+def operatorListener(
+    reactor: Any,
+    description: str,
+    top: ServerService,
+    chat: Room,
+    store: Store | None,
+    roster: ClusterRoster | None,
+) -> None:
+    """
+    The C{--metrics} site (L{chatroom.health}), listening beside the others;
+    imported only when asked for.
+    """
+    from chatroom.health import (
+        databaseAnswers,
+        listenersUp,
+        operatorSite,
+        redisAnswers,
+    )
+    from chatroom.metrics import MetricsPage, roomRegistry
+
+    endpoint = tcpEndpoint(reactor, description, "--metrics")
+    checks = [listenersUp([s for s in top if s.name in ("tcp", "udp", "web")])]
+    if store is not None:
+        checks.append(databaseAnswers(store, reactor))
+    if roster is not None:
+        engine = roster.liveness.engine
+        checks.append(redisAnswers(lambda: engine.connected))
+    site = operatorSite(MetricsPage(roomRegistry(chat)), checks)
+    listener = ListenerService(endpoint, site, "METRICS", top.failLate)
+    listener.setName("metrics")
+    listener.setServiceParent(top)

@@ -27,7 +27,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from chatroom.statements import Connection, accounts, history, inbox
+from chatroom.statements import Connection, accounts, answers, history, inbox
 from chatroom.store import READERS, Account, Said
 
 T = TypeVar("T")
@@ -247,6 +247,10 @@ class ThreadedStore(ABC, Generic[DB]):
         return d.addBoth(stopped).addCallback(lambda _: None)
 
     # The calls: each one statement, whose docstring says what it does.
+
+    def answers(self) -> Deferred[None]:
+        """L{chatroom.statements.answers}."""
+        return self.read(answers)
 
     def lookup(self, accountKey: str) -> Deferred[Account | None]:
         """L{accounts.lookup}."""

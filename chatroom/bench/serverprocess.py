@@ -99,6 +99,8 @@ def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
         labels.add("UDP")
     if "chatroom" in argv and "--no-web" not in argv:  # the plugin serves the page too
         labels.add("WEB")
+    if any(word.startswith("--metrics") for word in argv):
+        labels.add("METRICS")
     return frozenset(labels)
 
 

@@ -80,3 +80,11 @@ class Connection(Protocol):
         against another node's.
         """
         ...
+
+
+def answers(db: Connection) -> None:
+    """
+    The smallest question a database can answer: whether it answers at all
+    (C{/readyz} asks it).
+    """
+    db.execute("SELECT 1").fetchall()
