@@ -8,7 +8,7 @@ Two questions: how long a message takes from a sender on node A to receivers on 
 over two nodes, against the same receivers on one node with Redis and on a plain single node
 without it. CPU is counted for both nodes and Redis together (PostgreSQL's, which writes the
 history, apart), and Redis's own statistics say what each script call and C{PUBLISH} costs it:
-the figures the capacity model in README ("Several nodes") is worked from.
+the figures the capacity model in docs/cluster.rst is worked from.
 """
 
 from __future__ import annotations
