@@ -61,8 +61,9 @@ def test_a_tcp_connection_is_a_channel(service, clock):
     What the room is handed is an L{IChannel}, with the peer's address.
     """
     protocol, _ = connect(service, clock)
-    assert verifyObject(IChannel, protocol)
-    assert (protocol.transportName, protocol.peer, protocol.host) == (
+    channel = protocol.channel
+    assert verifyObject(IChannel, channel)
+    assert (channel.transportName, channel.peer, channel.host) == (
         "TCP",
         "192.0.2.1:4242",
         "192.0.2.1",

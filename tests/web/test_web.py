@@ -32,11 +32,13 @@ async def test_a_websocket_is_a_channel(server):
     What the room is handed is an L{IChannel}, with the peer's address.
     """
     peer = IPv4Address("TCP", "192.0.2.1", 4242)
-    channel = WebSocketFactory(server.chat, Clock()).buildProtocol(peer)
+    protocol = WebSocketFactory(server.chat, Clock()).buildProtocol(peer)
     transport = StringTransport(peerAddress=peer)
     # twisted.web's channel registers itself before handing the connection over.
     transport.registerProducer(object(), True)
-    channel.makeConnection(transport)
+    protocol.makeConnection(transport)
+    channel = protocol.channel
+    assert channel is not None
     assert verifyObject(IChannel, channel)
     assert (channel.transportName, channel.peer, channel.host) == (
         "WEB",
