@@ -80,15 +80,15 @@ def _talkWhile(seconds: float, *clients: Client) -> int:
     return sent
 
 
-def _served(sender: Client, name: str, receiver: Client, since: float, bound: float) -> float:
+def _served(sender: Client, since: float, bound: float) -> float:
     """
-    Seconds from C{since} until a public message of C{sender} (C{name}) is accepted; it then
-    reaches C{receiver}. Fails if that takes more than C{bound} seconds.
+    Seconds from C{since} until a public message of C{sender} is accepted by its node. Fails if
+    that takes more than C{bound} seconds.
     """
     for attempt in itertools.count():
         sender.send("C PM", f"D back {attempt}")
-        sender.expect("C ACK PM")
-        answer = sender.next()
+        assert _reply(sender) == "C ACK PM"
+        answer = _reply(sender)
         took = time.monotonic() - since
         if answer.startswith("C OK PM "):
             break
@@ -96,18 +96,43 @@ def _served(sender: Client, name: str, receiver: Client, since: float, bound: fl
         assert took < bound, f"still {answer!r} {took:.1f} s after Redis answered again"
         time.sleep(0.1)
     assert took <= bound, f"served {took:.1f} s after Redis answered again (bound {bound:g} s)"
-    heard = receiver.next()
-    while heard.startswith(("C JOIN ", "C LEAVE ")):  # whatever the rejoin said meanwhile
-        heard = receiver.next()
-    assert heard == f"D PM {name} TCP back {attempt}", heard
     return took
+
+
+def _reply(client: Client) -> str:
+    """
+    The next line for C{client} that answers it, past what others said meanwhile.
+    """
+    line = client.next()
+    while line.startswith(_OTHERS):
+        line = client.next()
+    return line
+
+
+_OTHERS = ("C JOIN ", "C LEAVE ", "D PM ")
+
+
+def _heard(receiver: Client, expected: str) -> None:
+    """
+    C{expected} reaches C{receiver}, after what each node's first message said meanwhile.
+    """
+    heard = receiver.next()
+    while heard != expected:
+        assert heard.startswith(_OTHERS), heard
+        heard = receiver.next()
 
 
 def _recovered(alice: Client, bob: Client, since: float, bound: float, what: str) -> None:
     """
-    Both nodes serve again within C{bound} seconds of C{since}, and both users are present.
+    Both nodes serve again within C{bound} seconds of C{since}; then each one's public messages
+    reach the other, and both users are present.
     """
-    took = [_served(alice, "alice", bob, since, bound), _served(bob, "bob", alice, since, bound)]
+    took = [_served(alice, since, bound), _served(bob, since, bound)]
+    for sender, name, receiver in ((alice, "alice", bob), (bob, "bob", alice)):
+        sender.send("C PM", f"D from {name}")
+        assert _reply(sender) == "C ACK PM"
+        assert _reply(sender).startswith("C OK PM ")
+        _heard(receiver, f"D PM {name} TCP from {name}")
     for client in (alice, bob):
         client.send("C WHO")
         client.expect("C USERS alice:TCP bob:TCP")
