@@ -1,12 +1,13 @@
 """
-Two connections to Redis, each kept open by a L{ClientService}: one for
+Two connections to Redis, each kept open by a L{RedisLink}: one for
 commands (the scripts of L{chatroom.cluster.scripts}), one for subscriptions
 (Redis gives a subscribed connection to nothing else).
 
 The client is txredisapi's protocol, Twisted-native: replies are Deferreds on
 the reactor thread, with a reply timeout that aborts a connection to a Redis
-that stopped answering. Its own pool is not used: a command while no
-connection is up must fail at once (L{Unavailable}), not wait in a queue.
+that stopped answering. Its own pool and reconnection are not used: a
+command while no connection is up must fail at once (L{Unavailable}), not
+wait in a queue, and a paused Redis must end in a disconnection we handle.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import txredisapi  # type: ignore[import-untyped]
-from twisted.application.internet import ClientService, backoffPolicy
-from twisted.internet.defer import Deferred, fail
-from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.internet.protocol import Factory
-from twisted.logger import Logger
+from twisted.internet.defer import Deferred, DeferredList, fail
 from twisted.python.failure import Failure
 
+from chatroom.cluster.link import RedisLink
 from chatroom.store import Unavailable
 
 #: Seconds Redis has to answer a command before its connection is abandoned.
@@ -63,73 +61,11 @@ class _Subscriber(txredisapi.SubscriberProtocol):
         self.onMessage(channel, message)
 
 
-class _Factory(Factory):
-    noisy = False
-
-    def __init__(self, url: RedisURL, protocol: type, timeout: float | None) -> None:
-        self.url = url
-        self.client = protocol
-        self.timeout = timeout
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = self.client(
-            charset="utf-8",
-            replyTimeout=self.timeout,
-            password=self.url.password,
-            dbid=self.url.db,
-            convertNumbers=False,
-            username=self.url.username,
-        )
-        p.factory = self
-        return p
-
-
-class Link:
-    """
-    One connection to Redis, reconnected for ever; L{current} is the
-    connection while it is up and ready.
-    """
-
-    log = Logger()
-
-    def __init__(
-        self,
-        reactor: Any,
-        url: RedisURL,
-        protocol: type,
-        timeout: float | None,
-        changed: Callable[[], None],
-    ) -> None:
-        endpoint = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=timeout or 5)
-        self._service = ClientService(
-            endpoint,
-            _Factory(url, protocol, timeout),
-            retryPolicy=backoffPolicy(initialDelay=0.1, maxDelay=1.0),
-            prepareConnection=self._ready,
-        )
-        self._changed = changed
-        self.current: Any = None
-
-    def _ready(self, p: Any) -> Deferred[Any]:
-        # twisted waits for this before whenConnected; so do we.
-        def up(p: Any) -> Any:
-            self.current = p
-            p.whenDisconnected().addCallback(self._lost)
-            self._changed()
-            return p
-
-        return p.whenConnected().addCallback(up)
-
-    def _lost(self, p: Any) -> None:
-        if self.current is p:
-            self.current = None
-            self._changed()
-
-    def start(self) -> None:
-        self._service.startService()
-
-    def stop(self) -> Deferred[None]:
-        return self._service.stopService()
+def _ping(p: Any) -> Deferred[Any]:
+    # A connection for commands counts once Redis answered on it: a paused
+    # Redis whose kernel accepts connections gives none.
+    d: Deferred[Any] = p.ping()
+    return d
 
 
 class Engine:
@@ -152,41 +88,28 @@ class Engine:
         self.channels = list(channels)
         self.onMessage = onMessage
         self.onChange = onChange
-        self.subscribed = False
         self.timeout = timeout
-        self.commands = Link(reactor, url, txredisapi.RedisProtocol, timeout, onChange)
-        self.subscriptions = Link(reactor, url, _Subscriber, None, self._subscriberChanged)
+        self.commands = RedisLink(reactor, url, txredisapi.RedisProtocol, timeout, _ping, onChange)
+        self.subscriptions = RedisLink(
+            reactor, url, _Subscriber, timeout, self._subscribe, onChange
+        )
 
     def start(self) -> None:
         self.commands.start()
         self.subscriptions.start()
 
     def stop(self) -> Deferred[Any]:
-        from twisted.internet.defer import DeferredList
-
         return DeferredList([self.commands.stop(), self.subscriptions.stop()])
 
     @property
     def connected(self) -> bool:
-        return self.commands.current is not None and self.subscribed
+        return self.commands.current is not None and self.subscriptions.current is not None
 
-    def _subscriberChanged(self) -> None:
-        p = self.subscriptions.current
-        self.subscribed = False
-        if p is None:
-            self.onChange()
-            return
+    def _subscribe(self, p: Any) -> Deferred[Any]:
+        # Ready once Redis confirmed the subscriptions (the link's greeting).
         p.onMessage = self.onMessage
-
-        def done(ignored: object) -> None:
-            if self.subscriptions.current is p:
-                self.subscribed = True
-                self.onChange()
-
-        def failed(failure: Failure) -> None:
-            p.transport.abortConnection()  # and so, again
-
-        p.subscribe(self.channels).addCallbacks(done, failed)
+        d: Deferred[Any] = p.subscribe(self.channels)
+        return d
 
     def run(self, script: str, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Deferred[Any]:
         """
