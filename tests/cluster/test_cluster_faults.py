@@ -21,13 +21,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import test_cluster
-from test_cluster import Client, Cluster
+from helpers.cluster import Client, Cluster
 
 from chatroom.bench import pgserver, redisserver
-
-postgres = test_cluster.postgres
-redis = test_cluster.redis
 
 _names = itertools.count()
 

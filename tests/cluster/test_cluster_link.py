@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-import test_cluster
 import txredisapi  # type: ignore[import-untyped]
 from twisted.internet.task import deferLater
 from twisted.logger import ILogObserver, globalLogPublisher
@@ -20,8 +19,6 @@ from zope.interface import provider
 from chatroom.bench import redisserver
 from chatroom.cluster.engine import RedisURL
 from chatroom.cluster.link import LinkState, RedisLink
-
-redis = test_cluster.redis
 
 #: The links' reply timeout here: short, so a paused Redis is given up on quickly.
 TIMEOUT = 0.3
