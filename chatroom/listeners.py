@@ -28,6 +28,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from chatroom import fingerprint
 from chatroom.sockets import describe
 from chatroom.startup import StartupError
 from chatroom.udp import ChatDatagramProtocol
@@ -43,6 +44,23 @@ def cannotListen(label: str, error: BaseException) -> StartupError:
         reason = getattr(error.socketError, "strerror", None) or error.socketError
         return StartupError(f"cannot listen for {label} on {where}: {reason}")
     return StartupError(f"cannot listen for {label}: {error}")
+
+
+def tlsFingerprint(endpoint: IStreamServerEndpoint) -> str | None:
+    """
+    The fingerprint (L{chatroom.fingerprint}) of the certificate a TLS
+    listener presents, or L{None} for a listener without TLS.
+
+    Twisted's C{ssl:} endpoint keeps its context factory in a private
+    attribute, and the certificate options built from C{certKey=} keep the
+    certificate; anything else has none to tell.
+    """
+    options = getattr(endpoint, "_sslContextFactory", None)
+    certificate = getattr(options, "certificate", None)
+    toCryptography = getattr(certificate, "to_cryptography", None)
+    if toCryptography is None:
+        return None
+    return fingerprint.ofCertificate(toCryptography())
 
 
 @implementer(IStreamServerEndpoint)
@@ -89,6 +107,7 @@ class ListenerService(StreamServerEndpointService):
     L{chatroom.startup.ServerService.failLate}).
 
     @ivar port: the listening port, once bound.
+    @ivar fingerprint: the TLS certificate's fingerprint, for a TLS listener.
     """
 
     log = Logger()
@@ -106,6 +125,7 @@ class ListenerService(StreamServerEndpointService):
         """
         super().__init__(_Reporting(endpoint, self), factory)
         self.label = label
+        self.fingerprint = tlsFingerprint(endpoint)
         self.failedLate = failedLate
         self.port: IListeningPort | None = None
 
@@ -123,6 +143,13 @@ class ListenerService(StreamServerEndpointService):
             label=self.label,
             address=describe(port.getHost()),
         )
+        if self.fingerprint is not None:
+            # What users check their client against (chatclient shows it too).
+            self.log.info(
+                "chatroom's TLS certificate for {label}: {fingerprint}",
+                label=self.label,
+                fingerprint=self.fingerprint,
+            )
         return port
 
     def privilegedStartService(self) -> None:

@@ -1,0 +1,91 @@
+"""
+The C{chatroom-admin} console script: the command line read, the database
+found and opened, the command run, and every mistake told in one line (exit
+status 1; misuse of the command line, 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import react
+from twisted.internet.threads import deferToThread
+
+from chatroom.admin import certificates, commands, opening
+from chatroom.admin.arguments import parse
+from chatroom.admin.errors import MISTAKE, AdminError
+from chatroom.passwords import Passwords
+from chatroom.store import Unavailable
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """
+    Run C{chatroom-admin} with C{argv} (the process's arguments by default),
+    then exit.
+    """
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "make-cert":
+            certificates.make(args.host, args.days, args.key, args.cert, sys.stdout)
+            sys.exit(0)
+        db, timeout = opening.where(args)
+        database = opening.check(db, timeout, mayCreate=_creates(args))
+    except AdminError as e:
+        _fail(e)
+    react(lambda reactor: Deferred.fromCoroutine(_run(reactor, args, database)))
+
+
+def _creates(args: argparse.Namespace) -> bool:
+    return args.command == "accounts" and args.action == "create"
+
+
+def _fail(error: Exception) -> NoReturn:
+    print(f"chatroom-admin: {error}", file=sys.stderr, flush=True)
+    sys.exit(MISTAKE)
+
+
+async def _run(reactor: Any, args: argparse.Namespace, database: opening.Database) -> None:
+    """
+    The command, on the store opened for it; any mistake ends the process
+    with one line and status 1 (through L{SystemExit}, which C{react} obeys).
+    """
+    try:
+        store = await opening.opened(reactor, database)
+    except AdminError as e:
+        _fail(e)
+    if database.new:
+        print(f"chatroom-admin: made a new database, {database.shown}", file=sys.stderr)
+    admin = commands.Admin(
+        store=store,
+        passwords=Passwords(),
+        runInThread=deferToThread,
+        out=sys.stdout,
+        stdin=sys.stdin,
+        clock=time.time,
+        node=socket.gethostname(),
+    )
+    try:
+        await _dispatch(admin, args)
+    except AdminError as e:
+        await store.close()
+        _fail(e)
+    except Unavailable as e:
+        await store.close()
+        _fail(AdminError(f"{database.shown}: {e}"))
+    await store.close()
+
+
+async def _dispatch(admin: commands.Admin, args: argparse.Namespace) -> None:
+    match (args.command, getattr(args, "action", None)):
+        case ("accounts", "create"):
+            await commands.create(admin, args.name, args.role, args.password_file)
+        case ("accounts", "reset-password"):
+            await commands.resetPassword(admin, args.name, args.password_file)
+        case _:  # pragma: no cover -- argparse allows no other
+            raise AdminError(f"{args.command} {args.action}: not a command")
