@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 from chatroom.store import BUSY_TIMEOUT
 
@@ -27,6 +28,17 @@ DEFAULT_CERT = "chatroom-cert.pem"
 #: How long a make-cert certificate is valid by default: long, since clients
 #: remember its fingerprint and a new certificate means telling every user.
 DEFAULT_DAYS = 3650
+
+
+class _Parser(argparse.ArgumentParser):
+    """
+    A parser that takes options only as spelled in full: argparse would
+    otherwise read C{--password hunter2} as C{--password-file hunter2}.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
 
 def _positive(text: str) -> int:
@@ -86,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     """
     The whole command line; the chosen command is in C{command} (and C{action}).
     """
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="chatroom-admin",
         description="Manage a chatroom server's accounts, bans and mutes, and read its"
         " audit log, in its database, whether or not the server runs; make a TLS"
@@ -95,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
     _databaseOptions(top, None)
     # The same options after the command too (chatroom-admin accounts list --db x),
     # without overwriting those given before it.
-    shared = argparse.ArgumentParser(add_help=False)
+    shared = _Parser(add_help=False)
     _databaseOptions(shared, argparse.SUPPRESS)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

@@ -59,8 +59,6 @@ async def _run(reactor: Any, args: argparse.Namespace, database: opening.Databas
         store = await opening.opened(reactor, database)
     except AdminError as e:
         _fail(e)
-    if database.new:
-        print(f"chatroom-admin: made a new database, {database.shown}", file=sys.stderr)
     admin = commands.Admin(
         store=store,
         passwords=Passwords(),
@@ -72,13 +70,13 @@ async def _run(reactor: Any, args: argparse.Namespace, database: opening.Databas
     )
     try:
         await _dispatch(admin, args)
-    except AdminError as e:
+    except (AdminError, Unavailable) as e:
         await store.close()
-        _fail(e)
-    except Unavailable as e:
-        await store.close()
-        _fail(AdminError(f"{database.shown}: {e}"))
+        database.unmake()
+        _fail(e if isinstance(e, AdminError) else AdminError(f"{database.shown}: {e}"))
     await store.close()
+    if database.new:
+        print(f"chatroom-admin: made a new database, {database.shown}", file=sys.stderr)
 
 
 async def _dispatch(admin: commands.Admin, args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ can be made before the server ever ran.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import urllib.parse
@@ -40,12 +41,25 @@ class Database:
     @ivar shown: the same, fit for a message (no password).
     @ivar timeout: seconds each call may take.
     @ivar new: whether it does not exist yet, or holds nothing yet.
+    @ivar made: whether it is an SQLite file that does not exist yet (so
+        that a command that fails may remove the file it made).
     """
 
     db: str
     shown: str
     timeout: float
     new: bool
+    made: bool = False
+
+    def unmake(self) -> None:
+        """
+        Remove the SQLite file (and its journal) this command made, if it
+        made one: a command that failed leaves nothing behind.
+        """
+        if self.made:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.db + suffix)
 
 
 def where(args: argparse.Namespace) -> tuple[str, float]:
@@ -110,7 +124,7 @@ def _checkSQLite(path: str, timeout: float, mayCreate: bool) -> Database:
         directory = os.path.dirname(path) or "."
         if not os.path.isdir(directory):
             raise AdminError(f"cannot make the database {path}: no directory {directory}")
-        return Database(path, path, timeout, new=True)
+        return Database(path, path, timeout, new=True, made=True)
     try:
         # Read-only, so that looking creates nothing, not even a journal.
         uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
@@ -169,6 +183,7 @@ async def opened(reactor: Any, database: Database) -> Store:
         await store.open()
     except Unavailable as e:
         await store.close()
+        database.unmake()
         raise AdminError(f"cannot use {database.shown}: {_reason(e)}") from None
     return store
 
