@@ -16,10 +16,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from chatroom.store import BUSY_TIMEOUT
-
-#: The roles of PROTOCOL.md section 11, least first.
-ROLES = ("user", "moderator", "admin")
+from chatroom.store import BUSY_TIMEOUT, ROLES
 
 #: Where make-cert writes when not told: the current directory.
 DEFAULT_KEY = "chatroom-key.pem"

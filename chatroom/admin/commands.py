@@ -18,11 +18,15 @@ from typing import Any, TextIO
 
 from twisted.internet.defer import Deferred
 
-from chatroom import names
+from chatroom import durations, names
 from chatroom.admin.errors import AdminError
+from chatroom.admin.output import instant, table
 from chatroom.admin.passwordinput import password
 from chatroom.passwords import Passwords
-from chatroom.store import Account, Store
+from chatroom.store import BAN, MUTE, Account, AuditRecord, Sanction, Store
+
+#: Who the audit records say acted, for every change made here.
+ACTOR = "chatroom-admin"
 
 #: Runs a blocking callable off the reactor thread (password hashing).
 ThreadRunner = Callable[..., Deferred[Any]]
@@ -52,6 +56,19 @@ class Admin:
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
+
+    def nowMs(self) -> int:
+        return int(self.clock() * 1000)
+
+    async def audit(
+        self, action: str, target: str, until: int | None = None, reason: str = ""
+    ) -> None:
+        """
+        Keep an audit record of a change made (the store has already counted
+        the change, so running servers notice it).
+        """
+        record = AuditRecord(self.nowMs(), self.node, ACTOR, action, target, until, reason)
+        await self.store.appendAudit(record)
 
     async def account(self, name: str) -> Account:
         """
@@ -88,10 +105,12 @@ async def create(admin: Admin, name: str, role: str, passwordFile: str | None) -
     if other is not None:
         raise AdminError(f"cannot register {spelling}: it looks like the account {other}")
     hashed = await admin.hashed(spelling, passwordFile)
-    if not await admin.store.create(names.caseless(spelling), spelling, hashed):
-        raise AdminError(
-            f"cannot register {spelling}: it (or a look-alike) was registered meanwhile"
-        )
+    key = names.caseless(spelling)
+    if not await admin.store.create(key, spelling, hashed):
+        raise AdminError(f"cannot register {spelling}: it, or a look-alike, was just registered")
+    if role != "user":
+        await admin.store.setRole(key, role)
+    await admin.audit("CREATE", spelling, reason=role)
     admin.say(f"created account {spelling} ({role})")
 
 
@@ -102,4 +121,124 @@ async def resetPassword(admin: Admin, name: str, passwordFile: str | None) -> No
     account = await admin.account(name)
     hashed = await admin.hashed(account.name, passwordFile)
     await admin.store.setPasswordHash(names.caseless(account.name), hashed)
+    await admin.audit("PASSWORD", account.name)
     admin.say(f"new password set for {account.name}")
+
+
+async def listAccounts(admin: Admin) -> None:
+    """
+    One line per account: name, role, created, and the bans and mutes in force.
+    """
+    accounts = await admin.store.accountList()
+    sanctions = await admin.store.sanctionsInForce(admin.nowMs())
+    held: dict[str, list[str]] = {}
+    for sanction in sanctions:
+        word = "banned" if sanction.kind == BAN else "muted"
+        held.setdefault(sanction.key, []).append(f"{word} {_until(sanction.until)}")
+    rows = [[a.name, a.role, instant(a.created), ", ".join(held.get(a.key, []))] for a in accounts]
+    for line in table(rows):
+        admin.say(line)
+
+
+async def delete(admin: Admin, name: str, erase: bool) -> None:
+    """
+    Delete C{name}'s account (with C{erase}, its public history and the
+    direct messages it sent that wait, too).
+    """
+    account = await admin.account(name)
+    if not await admin.store.deleteAccount(names.caseless(account.name), erase):
+        raise AdminError(f"no account named {name}")
+    what = "erased its public history and direct messages" if erase else ""
+    await admin.audit("DELETE", account.name, reason=what)
+    admin.say(f"deleted account {account.name}" + (f"; {what}" if erase else ""))
+
+
+async def setRole(admin: Admin, name: str, role: str) -> None:
+    """
+    Give C{name} the role C{role}.
+    """
+    account = await admin.account(name)
+    key = names.caseless(account.name)
+    before = await admin.store.roleOf(key)
+    if before == role:
+        admin.say(f"{account.name} is {role} already")
+        return
+    if not await admin.store.setRole(key, role):
+        raise AdminError(f"no account named {name}")
+    await admin.audit("ROLE", account.name, reason=role)
+    admin.say(f"{account.name} is now {role} (was {before})")
+
+
+async def listSanctions(admin: Admin) -> None:
+    """
+    The bans and mutes in force, soonest end first: name, BAN or MUTE, by
+    whom, until when, why.
+    """
+    sanctions = await admin.store.sanctionsInForce(admin.nowMs())
+    rows = [[s.name, s.kind.upper(), s.actor, _end(s.until), s.reason] for s in sanctions]
+    for line in table(rows):
+        admin.say(line)
+
+
+async def sanction(admin: Admin, name: str, duration: str, reason: str, mute: bool) -> None:
+    """
+    Ban (or mute) C{name} for C{duration}, replacing any ban (or mute) it has.
+    """
+    try:
+        seconds = durations.parse(duration)
+    except durations.BadDuration as e:
+        raise AdminError(str(e)) from None
+    account = await admin.account(name)
+    now = admin.nowMs()
+    end = durations.until(now, seconds)
+    kind = MUTE if mute else BAN
+    key = names.caseless(account.name)
+    await admin.store.addSanction(Sanction(key, account.name, kind, end, reason, ACTOR, now))
+    await admin.audit(kind.upper(), account.name, end, reason)
+    done = "muted" if mute else "banned"
+    admin.say(f"{account.name} {done} {_until(end)}")
+
+
+async def lift(admin: Admin, name: str, mute: bool) -> None:
+    """
+    Lift C{name}'s ban (or mute).
+    """
+    account = await admin.account(name)
+    kind = MUTE if mute else BAN
+    if not await admin.store.removeSanction(names.caseless(account.name), kind):
+        raise AdminError(f"{account.name} is not {'muted' if mute else 'banned'}")
+    await admin.audit(f"UN{kind.upper()}", account.name)
+    admin.say(f"{account.name} {'unmuted' if mute else 'unbanned'}")
+
+
+async def audit(admin: Admin, limit: int) -> None:
+    """
+    The last C{limit} audit records, newest first: when, node, actor,
+    action, target, end, reason.
+    """
+    records = await admin.store.auditLog(limit)
+    rows = [
+        [
+            durations.shown(r.at),
+            r.node,
+            r.actor,
+            r.action,
+            r.target,
+            _end(r.until) if r.action in ("BAN", "MUTE") else durations.shown(r.until),
+            r.reason,
+        ]
+        for r in records
+    ]
+    for line in table(rows):
+        admin.say(line)
+
+
+def _end(untilMs: int | None) -> str:
+    """
+    The end of a ban or mute: RFC 3339 as the protocol shows it, or C{forever}.
+    """
+    return "forever" if untilMs is None else durations.shown(untilMs)
+
+
+def _until(untilMs: int | None) -> str:
+    return "forever" if untilMs is None else f"until {durations.shown(untilMs)}"

@@ -85,5 +85,21 @@ async def _dispatch(admin: commands.Admin, args: argparse.Namespace) -> None:
             await commands.create(admin, args.name, args.role, args.password_file)
         case ("accounts", "reset-password"):
             await commands.resetPassword(admin, args.name, args.password_file)
+        case ("accounts", "list"):
+            await commands.listAccounts(admin)
+        case ("accounts", "delete"):
+            await commands.delete(admin, args.name, args.erase)
+        case ("accounts", "role"):
+            await commands.setRole(admin, args.name, args.role)
+        case ("bans", "list"):
+            await commands.listSanctions(admin)
+        case ("bans", "add"):
+            await commands.sanction(
+                admin, args.name, args.duration, " ".join(args.reason), args.mute
+            )
+        case ("bans", "remove"):
+            await commands.lift(admin, args.name, args.mute)
+        case ("audit", None):
+            await commands.audit(admin, args.limit)
         case _:  # pragma: no cover -- argparse allows no other
             raise AdminError(f"{args.command} {args.action}: not a command")
