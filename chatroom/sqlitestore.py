@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from chatroom.migrations import DatabaseError, ensureSchema, schemaFiles
-from chatroom.statements import Connection
+from chatroom.statements import Connection, accounts
 from chatroom.store import BUSY_TIMEOUT, Unavailable
 from chatroom.threadedstore import ThreadedStore
 
@@ -73,7 +73,8 @@ def openDatabase(
 
     The file is created readable by its owner only: it holds password
     hashes. WAL mode with full sync makes every committed registration
-    survive a crash of the server or of the machine.
+    survive a crash of the server or of the machine. Every account's
+    look-alike keys are brought to this code's rule (L{accounts.rekey}).
 
     @param busyTimeout: seconds to wait for a lock held by someone else.
     """
@@ -90,6 +91,7 @@ def openDatabase(
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         ensureSchema(db, schemaFiles() if schemas is None else schemas)
+        db.atomically(accounts.rekey)
     except BaseException:
         db.close()
         raise

@@ -170,3 +170,30 @@ def deleteAccount(db: Connection, accountKey: str, erase: bool) -> bool:
         return True
 
     return db.atomically(delete)
+
+
+def rekey(db: Connection) -> int:
+    """
+    Recompute every account's look-alike keys under this code's rule and data; return how
+    many accounts had other keys on disk.
+
+    The keys are Python's (L{chatroom.names.key}, L{chatroom.names.shownKey}) and change
+    with the rule (protocol 1.2's vertical strokes) or with the confusables data (a newer
+    ICU): the stores run this whenever they open the database, so no schema version is
+    needed for it, and a second run finds nothing to change. Accounts that now share a key
+    all keep working, one at a time, as after the 1.1 upgrade; new look-alikes of them are
+    refused.
+    """
+    db.takeTurns(REGISTERING)
+    changed = []
+    for accountKey, name, skeleton, shown in db.execute(
+        "SELECT name_key, name, skeleton, shown_skeleton FROM accounts"
+    ):
+        now = (names.key(name), names.shownKey(name))
+        if now != (skeleton, shown):
+            changed.append((*now, accountKey))
+    if changed:
+        db.executemany(
+            "UPDATE accounts SET skeleton = ?, shown_skeleton = ? WHERE name_key = ?", changed
+        )
+    return len(changed)

@@ -148,10 +148,11 @@ async def test_a_name_being_logged_in_holds_its_look_alikes(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_case_is_still_one_name_and_lris_another(server):
+async def test_case_is_still_one_name_and_lris_too(server):
     """
-    Iris and iris are one name, shown as registered; lris looks like Iris
-    but not like iris, so it is free only while iris is spelt lower-case.
+    Iris and iris are one name, shown as registered; since 1.2 lris is
+    that name too, whichever case the holder is spelt in (it was free
+    beside a lower-case iris before: PROTOCOL.md section 2, 1.2).
     """
     iris = await loggedIn(server.port, "Iris", "pw")
     client = await _hello(server.port)
@@ -168,9 +169,9 @@ async def test_case_is_still_one_name_and_lris_another(server):
     )
     lower = await loggedIn(server.port, "ines", "pw")
     lookAlike = await _hello(server.port)
-    lookAlike.send("C LOGIN lnes", "C PASS pw")
-    await lookAlike.expect("C PASSWORD NEW")
-    assert (await lookAlike.next()).startswith("C WELCOME lnes ")
+    lookAlike.send("C LOGIN lnes")
+    answer = await lookAlike.next()
+    assert answer.startswith("C ERR NAME_TAKEN lnes looks like ines"), answer
     for each in (client, lower, lookAlike):
         each.close()
 
@@ -331,10 +332,10 @@ async def test_accounts_from_before_1_1_that_look_alike_as_shown(startServer, tm
     server = await startServer()
     aiice = await loggedIn(server.port, "AIice", "i")
     client = await _hello(server.port)
-    # alice opens Alice's account, shown as Alice: AIice is online.
-    client.send("C LOGIN alice", "C PASS a")
-    await client.expect("C PASSWORD EXISTING")
-    assert await client.next() == "C ERR NAME_TAKEN Alice looks like AIice, already in use"
+    # alice would open Alice's account: AIice is online, and since 1.2 the
+    # typed name's strokes already match it, before any password.
+    client.send("C LOGIN alice")
+    assert await client.next() == "C ERR NAME_TAKEN alice looks like AIice, already in use"
     await _leave(aiice)
     client.send("C LOGIN alice", "C PASS a")
     await client.expect(
