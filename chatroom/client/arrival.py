@@ -97,20 +97,24 @@ class Arriving(Conversation):
 
     def _showWho(self, listed: str) -> None:
         people = []
+        staff = False
         for entry in listed.split(" "):
             who, _colon, transport = entry.rpartition(":")
-            if who and who.casefold() == self.name.casefold():
+            # 1.2: "@" marks moderators and admins; it is kept, as their mark.
+            staff = staff or who.startswith("@")
+            if who and who.removeprefix("@").casefold() == self.name.casefold():
                 you = _("{who}[{transport}] (you)").format(who=who, transport=transport)
                 people.append(self.paint("own", you))
             elif who:
                 people.append(f"{who}[{transport}]")
-        self.view.show(
-            self._stamp(
-                self.paint("notice", _("Online now ({count}):").format(count=len(people)))
-                + " "
-                + ", ".join(people)
-            )
+        line = (
+            self.paint("notice", _("Online now ({count}):").format(count=len(people)))
+            + " "
+            + ", ".join(people)
         )
+        if staff:
+            line += " " + self.paint("notice", _("(@: moderator or admin)"))
+        self.view.show(self._stamp(line))
 
     # The history: C HISTORY <count>, then <count> D HISTORY frames.
 

@@ -17,6 +17,7 @@ from chatroom.client.conversation import (
     DM_TARGET,
     DM_TEXT,
     LEAVE_WORDS,
+    MODERATING,
     OFFERING,
     OPERATION,
     OPERATION_PROMPTS,
@@ -75,6 +76,13 @@ class ComingBack(Conversation):
                 self.paint("problem", _("Your last message may not have been delivered."))
             )
             self._notSent()
+        elif self.state in MODERATING:
+            # A moderation verb, or a password change half done: nothing was
+            # changed unless the room's notice (or C OK PASSWD) said so.
+            self._newPassword = None
+            self._bans, self._bansLeft = [], 0
+            self.view.show(self.paint("problem", _("Not connected: that was not done.")))
+            self._askOperation()
         elif self.state in WAITING:
             self._askOperation()
 

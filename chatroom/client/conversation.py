@@ -42,6 +42,12 @@ WAIT_USERS = "WAIT_USERS"  # C DM sent
 DM_TARGET = "DM_TARGET"  # asking whom to write to
 DM_TEXT = "DM_TEXT"  # asking for the direct message
 WAIT_OK = "WAIT_OK"  # a D frame sent, waiting for OK or an error
+WAIT_MOD = "WAIT_MOD"  # a moderation verb sent (1.2), waiting for OK or an error
+WAIT_BANS = "WAIT_BANS"  # C BANS sent, waiting for the list
+WAIT_PASSWD = "WAIT_PASSWD"  # C PASSWD or its C PASS sent, waiting for the next step
+PASSWD_OLD = "PASSWD_OLD"  # asking for the current password, to change it
+PASSWD_NEW = "PASSWD_NEW"  # asking for the new password
+PASSWD_REPEAT = "PASSWD_REPEAT"  # asking for the new password a second time
 LEAVING = "LEAVING"  # C EX sent
 DONE = "DONE"
 
@@ -53,6 +59,13 @@ OPERATION_PROMPTS = (PM_TEXT, DM_TARGET, DM_TEXT, OFFERING)
 
 #: Waiting for the server's answer to an operation.
 WAITING = (WAIT_ACK, WAIT_USERS, WAIT_OK, WAIT_WHO)
+
+#: Changing the password once logged in: the prompts, which Ctrl-C cancels.
+PASSWD_PROMPTS = (PASSWD_OLD, PASSWD_NEW, PASSWD_REPEAT)
+
+#: Moderation and password changes under way (L{chatroom.client.moderation},
+#: L{chatroom.client.passwd}): their refusals are theirs to explain.
+MODERATING = (WAIT_MOD, WAIT_BANS, WAIT_PASSWD, *PASSWD_PROMPTS)
 
 
 class ClientView(Protocol):
@@ -151,6 +164,11 @@ class Conversation:
         self._text: str | None = None  # the message being sent, echoed once sent
         self._awaiting: str | None = None  # "PM"/"DM": the server waits for our D frame
         self._offered: list[str] = []  # text typed at the operation prompt, offered
+        # Moderation and password changes (moderation.py, passwd.py).
+        self.staff = False  # a moderator or admin, as the server last said (1.2)
+        self._bans: list[str] = []  # lines of a C BANS answer still arriving
+        self._bansLeft = 0  # D BAN frames still to come
+        self._newPassword: str | None = None  # typed once, or sent and not yet confirmed
         # Arriving (arrival.py).
         self._arrival: deque[str] = deque()  # answers awaited on arrival: WHO, HISTORY
         self._held: list[tuple[str, Said | None]] = []  # lines held until arrival is shown

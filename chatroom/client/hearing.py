@@ -25,6 +25,8 @@ DEPARTURES = {
     "TIMEOUT": N_("{who} has left the chat (timed out)."),
     "DROPPED": N_("{who} has left the chat (dropped by the server)."),
     Reason.REPLACED: N_("{who} has left the chat (logged in again)."),
+    "KICKED": N_("{who} has left the chat (kicked out by a moderator)."),  # 1.2
+    "BANNED": N_("{who} has left the chat (banned by a moderator)."),  # 1.2
 }
 
 

@@ -28,15 +28,20 @@ from chatroom.client.conversation import (
     LEAVE_WORDS,
     LEAVING,
     LOGIN_PROMPTS,
+    MODERATING,
     NAMING,
     OFFERING,
     OPERATION,
     OPERATION_PROMPTS,
+    PASSWD_NEW,
+    PASSWD_OLD,
+    PASSWD_REPEAT,
     PASSWORD,
     PASSWORD_AGAIN,
     PM_TEXT,
     REPLACING,
     WAIT_ACK,
+    WAIT_PASSWD,
     WAIT_USERS,
     WAIT_WHO,
     WAITING,
@@ -45,7 +50,9 @@ from chatroom.client.conversation import (
 )
 from chatroom.client.hearing import Hearing
 from chatroom.client.login import LoggingIn
+from chatroom.client.moderation import STAFF_HELP, VERBS, Moderating
 from chatroom.client.outbox import Sending, messageProblem
+from chatroom.client.passwd import ChangingPassword
 from chatroom.client.text import N_, _
 from chatroom.codec import Err, Reason
 
@@ -64,6 +71,7 @@ At "Operation [PM/DM/EX]:" you can type
   PM <text>          send <text> to everyone (PM alone asks for the text)
   DM <name> <text>   send <text> to <name> only (DM alone shows who is online and asks)
   WHO                see who is online
+  PASSWD             change your password
   HELP or ?          this help
   EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)""")
 
@@ -73,7 +81,9 @@ A paste of several lines sends one message per line, in order.
 Ctrl-C cancels the question being asked; at "Operation" it leaves.""")
 
 
-class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
+class ClientMachine(
+    ComingBack, Arriving, Hearing, Moderating, ChangingPassword, Sending, LoggingIn
+):
     """
     One user's conversation with the server, across reconnections (see
     L{chatroom.client.conversation.Conversation} for what it holds).
@@ -138,6 +148,9 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
             PM_TEXT: self._gotPublicText,
             DM_TARGET: self._gotTarget,
             DM_TEXT: self._gotDirectText,
+            PASSWD_OLD: self._gotOldPassword,
+            PASSWD_NEW: self._gotNewPassword,
+            PASSWD_REPEAT: self._gotNewPasswordAgain,
         }.get(self.state)
         if handler is not None:
             handler(text)
@@ -150,6 +163,8 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
         """
         if self.away:
             self._interruptedWhileAway()
+        elif self._cancelPasswd():
+            pass
         elif self.state in OPERATION_PROMPTS:
             self._outbox.clear()
             self._offered = []
@@ -176,7 +191,8 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
             self._send("C PM")
         elif word.upper() == "DM" and rest:
             target, _space, message = rest.partition(" ")
-            target = unicodedata.normalize("NFKC", target)
+            # "@bob" copied from the list of who is online is bob.
+            target = unicodedata.normalize("NFKC", target).removeprefix("@")
             if message.strip():
                 self._queue(target, message.strip())
             else:
@@ -191,8 +207,14 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
         elif operation.upper() == "WHO":
             self.state = WAIT_WHO
             self._send("C WHO")
+        elif word.upper() in VERBS:
+            self._moderate(word.upper(), rest)
+        elif operation.upper() == "PASSWD":
+            self._changePassword()
         elif operation.upper() in ("HELP", "?"):
             self.view.show(_(HELP))
+            if self.staff:
+                self.view.show(_(STAFF_HELP))
             if self.terminal:
                 self.view.show(_(HELP_AT_TERMINAL))
             self._askOperation()
@@ -230,6 +252,7 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
             return
         self._users.append(rest)
         listed, self._users = " ".join(part for part in self._users if part), []
+        self._staffNoted(listed)
         if self.state in (ARRIVING, WAIT_WHO):
             self._showWho(listed)
             if self.state == WAIT_WHO:
@@ -251,7 +274,7 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
         others = []
         for entry in listed.split(" "):
             who, _colon, transport = entry.rpartition(":")
-            if who and who.casefold() != self.name.casefold():
+            if who and who.removeprefix("@").casefold() != self.name.casefold():
                 others.append(f"{who}[{transport}]")
         if not others:
             self.view.show(_("Nobody else is online."))
@@ -262,7 +285,7 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
         self.view.ask(_("To: "))
 
     def _gotTarget(self, text: str) -> None:
-        target = unicodedata.normalize("NFKC", text.strip())
+        target = unicodedata.normalize("NFKC", text.strip()).removeprefix("@")
         if not target:
             self.view.show(_("No one to write to: cancelled."))
             self._askOperation()
@@ -277,6 +300,30 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
 
     def _gotDirectText(self, text: str) -> None:
         self._gotText(self._target, text)
+
+    # Frames that several jobs share, each handed to the job it concerns.
+
+    def _onPASSWORD(self, rest: str) -> None:
+        if self.welcomed and self.state == WAIT_PASSWD:
+            self._passwordAsked(rest)
+        else:
+            LoggingIn._onPASSWORD(self, rest)
+
+    def _onOK(self, rest: str) -> None:
+        kind = rest.partition(" ")[0]
+        if kind == "PASSWD":
+            self._passwordChanged()
+        elif kind in VERBS:
+            self._moderated()
+        else:
+            Sending._onOK(self, rest)
+
+    def _data(self, rest: str) -> None:
+        kind, _space, entry = rest.partition(" ")
+        if kind == "BAN":
+            self._banEntry(entry)
+        else:
+            Hearing._data(self, rest)
 
     # Leaving.
 
@@ -295,6 +342,8 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
             self._goAway(_("The server is shutting down."))
         elif rest == Reason.SHUTDOWN:
             self._finish(_("The server is shutting down."), 0)
+        elif rest in ("KICKED", "BANNED"):
+            self._removed(rest)
         elif rest == Reason.REPLACED:
             self._finish(
                 _("You logged in as {name} somewhere else, which ended this session.").format(
@@ -314,9 +363,15 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
         except ValueError:
             code = None  # a code from a later version: explained by its text
         self._lastError = code
-        explained = _explain(word, text)
-        if self.away and not self.welcomed:
+        explained = self._explainModeration(word, text) or _explain(word, text)
+        if word == "BANNED" and not self.welcomed:
+            self._banned(text)  # at login, or coming back: the name is not let in
+        elif self.away and not self.welcomed:
             self._refusedWhileAway(code, text)
+        elif self.state in (WAIT_PASSWD, PASSWD_OLD, PASSWD_NEW, PASSWD_REPEAT):
+            self._passwdRefused(word, text, explained)
+        elif self.state in MODERATING:
+            self._moderationRefused(word, explained)
         elif self._loginRefused(code, text, explained):
             pass
         elif self.state == ARRIVING:
@@ -326,7 +381,8 @@ class ClientMachine(ComingBack, Arriving, Hearing, Sending, LoggingIn):
             self._notSent()
         elif self.state in WAITING:
             self.view.show(explained)
-            if code in (Err.RATE, Err.TOO_LONG, Err.BAD_TEXT, Err.BAD_FRAME) and self._text:
+            # A message slowed down is kept to send again once allowed.
+            if word in (Err.RATE, Err.TOO_LONG, Err.BAD_TEXT, Err.BAD_FRAME, "SLOW") and self._text:
                 self._keepForEditing(
                     self._target or None,
                     "\n".join([self._text, *(text for _to, text in self._outbox)]),
