@@ -339,10 +339,11 @@ function bye(reason) {
   } else if (reason === "KICKED" || reason === "BANNED") {
     // Not reconnecting: a kick asks to come back by hand, a ban would be refused.
     leaving = true;
-    const what = aboutMe ? modSentence(aboutMe).replace(/^\S+ was/, "You were")
+    let what = aboutMe ? modSentence(aboutMe).replace(/^\S+ was/, "You were")
       : `You were ${reason === "KICKED" ? "kicked" : "banned"} by a moderator.`;
+    if (!/[.!?]$/.test(what)) what += ".";
     const next = reason === "KICKED" ? " You may log in again."
-      : " You cannot log in with this name until the ban ends.";
+      : " You cannot log in with this name until it ends.";
     status(reason === "KICKED" ? "Kicked out of the room." : "Banned from the room.");
     toLogin(what + next);
   } else {
