@@ -35,6 +35,7 @@ PAGES = {
     b"conversation.js": ("conversation.js", "text/javascript; charset=utf-8"),
     b"people.js": ("people.js", "text/javascript; charset=utf-8"),
     b"commands.js": ("commands.js", "text/javascript; charset=utf-8"),
+    b"catchup.js": ("catchup.js", "text/javascript; charset=utf-8"),
 }
 
 #: Only the page's own files, and its WebSocket; nothing from elsewhere,

@@ -286,6 +286,7 @@ async def test_the_page_is_served_with_security_and_caching_headers(server):
         (b"/conversation.js", "text/javascript"),
         (b"/people.js", "text/javascript"),
         (b"/commands.js", "text/javascript"),
+        (b"/catchup.js", "text/javascript"),
     ]:
         response, body = await _get(server.webPort, path)
         assert response.code == 200, path

@@ -4,7 +4,8 @@
 // conversation.js, the online list in people.js, moderation in words in
 // moderation.js, the staff's menu in menu.js.
 
-import {splitWords} from "./text.js";
+import {plural, splitWords} from "./text.js";
+import {alsoInHistory, missed, remember} from "./catchup.js";
 import {line, modLine, notice, problem} from "./conversation.js";
 import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
 import {operation} from "./commands.js";
@@ -31,6 +32,9 @@ let aboutMe = null;       // the last C MOD notice about us, to explain a C BYE
 let bans = null;          // {left}: D BAN lines of a C BANS answer still to come
 let requests = [];        // our operations, one at a time: {kind, ...}
 let replay = null;        // {kind: "HISTORY"|"INBOX", left}
+let seen = [];            // the last public messages shown (catchup.js)
+let lostAt = null;        // when the connection was lost (ms), while away
+let arrival = null;       // {history, held, back} until the C HISTORY answer is whole
 const people = new People((name) => {
   $("message").value = `/dm ${name} `;
   $("message").focus();
@@ -94,13 +98,17 @@ function closed() {
   phase = "out";
   requests = [];
   replay = null;
+  arrival = null;
   bans = null;
   boxBusy(false);
   if (leaving || !credentials) {
     if (!leaving) status("Not connected.");
     return;
   }
-  if (wasIn) notice("Connection lost.");
+  if (wasIn) {
+    notice("Connection lost.");
+    if (lostAt === null) lostAt = Date.now();
+  }
   status(`Connection lost; reconnecting in ${backoff} s…`);
   retry = setTimeout(connect, backoff * 1000);
   backoff = Math.min(backoff * 2, 30);
@@ -144,14 +152,18 @@ function receive(frame) {
       people.left(name);
       return notice(`${name} (${transport}) ${REASONS[reason] || reason.toLowerCase()}.`);
     }
-    case "HISTORY":
+    case "HISTORY": {
+      const count = parseInt(rest, 10) || 0;
+      if (requests[0] && requests[0].kind === "HISTORY") finishRequest();
+      if (count > 0) replay = {kind: verb, left: count};
+      else arrived();
+      return;
+    }
     case "INBOX": {
       const count = parseInt(rest, 10) || 0;
-      if (verb === "HISTORY" && requests[0] && requests[0].kind === "HISTORY") finishRequest();
       if (count > 0) {
         replay = {kind: verb, left: count};
-        notice(verb === "HISTORY" ? "Earlier messages:"
-          : `${count} direct message${count === 1 ? "" : "s"} while you were away:`);
+        notice(`${plural(count, "direct message")} while you were away:`);
       }
       return;
     }
@@ -180,20 +192,54 @@ function receiveData(text) {
     const [, time, from, transport, body] = splitWords(text, 4);
     const when = new Date(time);
     if (replay.kind === "HISTORY") {
-      line([["earlier", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
-        "earlier", isNaN(when) ? null : when);
+      if (arrival) {
+        arrival.history.push({when: isNaN(when) ? 0 : when.getTime(), from, transport,
+          text: body});
+      }
     } else {
       line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
         "dm stored", isNaN(when) ? null : when);
     }
-    if (--replay.left <= 0) replay = null;
+    if (--replay.left <= 0) {
+      const done = replay.kind === "HISTORY";
+      replay = null;
+      if (done) arrived();
+    }
     return;
   }
   const [kind, from, transport, body] = splitWords(text, 3);
-  if (kind === "PM") line([[from, "from"], [transport, "transport"], [body, "text"]], "pm");
-  else if (kind === "DM") {
+  if (kind === "PM") {
+    const said = {when: Date.now(), from, transport, text: body};
+    if (arrival) arrival.held.push(said);
+    else showPublic(said, false);
+  } else if (kind === "DM") {
     line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]], "dm");
   }
+}
+
+// A public message shown, and remembered as seen.
+function showPublic(said, earlier) {
+  const parts = [[said.from, "from"], [said.transport, "transport"], [said.text, "text"]];
+  if (earlier) line([["earlier", "tag"], ...parts], "earlier", new Date(said.when));
+  else line(parts, "pm");
+  seen = remember(seen, said);
+}
+
+// The history is whole: the first time, all of it as earlier messages;
+// after a reconnect, only what was missed. Then the messages relayed
+// meanwhile that the history did not already hold.
+function arrived() {
+  if (!arrival) return;
+  const {history, held, back} = arrival;
+  arrival = null;
+  const shown = back ? missed(history, seen, lostAt) : history;
+  if (back) {
+    notice(shown.length ? `${plural(shown.length, "message")} while you were away:`
+      : "Nothing was said while you were away.");
+  } else if (shown.length) notice("Earlier messages:");
+  for (const said of shown) showPublic(said, true);
+  for (const said of held.slice(alsoInHistory(history, held))) showPublic(said, false);
+  lostAt = null;
 }
 
 // A C MOD notice: a sentence for everyone; a role change shows in the list.
@@ -239,8 +285,10 @@ function welcome(name) {
   $("chat").hidden = false;
   $("login-error").textContent = "";
   status(`Connected as ${name}.`);
-  notice(`Welcome ${name}, you are connected via WEB.`);
+  if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
+  else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
   people.clear();
+  arrival = {history: [], held: [], back: lostAt !== null};
   request({kind: "WHO"});
   request({kind: "HISTORY"});
   $("message").focus();
@@ -281,6 +329,7 @@ function error(code, text) {
   }
   if (op && op.kind === "HISTORY") {  // a server before 1.1: no history
     finishRequest();
+    arrived();
     return;
   }
   const explained = refusal(code, text);
@@ -315,6 +364,7 @@ function ok([what, name, stored]) {
   const op = requests[0];
   if (what === "PM" && op && op.kind === "PM") {
     line([[me, "from"], ["WEB", "transport"], [op.text, "text"]], "pm mine");
+    seen = remember(seen, {when: Date.now(), from: me, transport: "WEB", text: op.text});
     finishRequest();
     boxDone(op, true);
   } else if (what === "DM" && op && op.kind === "DM") {
@@ -358,6 +408,7 @@ $("login").addEventListener("submit", (event) => {
   if (!name || !pass) return;
   credentials = {name, password: pass};
   leaving = false;
+  lostAt = null;  // a login by hand is an arrival, not a coming back
   if (phase === "confirm") {
     if ($("password2").value !== pass) {
       $("login-error").textContent = "The passwords differ: type the same one twice.";
