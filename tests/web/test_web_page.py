@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.browser import Room, expectFrame, logIn, text, waitForText
+from helpers.browser import Room, byLabel, expectFrame, logIn, text, waitFor, waitForText
 from helpers.wire import blockingLoggedIn
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 
 def lines(driver: Any, containing: str) -> int:
@@ -53,5 +54,37 @@ def test_a_reconnect_shows_only_what_was_missed(chromium: Any, room: Room) -> No
             assert lines(chromium, said) == 1, said
         assert lines(chromium, "said while wendy was away") == 1
         assert "Earlier messages:" not in text(chromium, "#conversation").split("Back in")[-1]
+    finally:
+        tom.close()
+
+
+def test_long_messages_are_counted_in_bytes_and_kept(chromium: Any, room: Room) -> None:
+    """
+    Defect 3: a typed 5,000-character text was cut to 4,000 and sent; a
+    6,000-byte paste was refused in the server's words and the box emptied.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        box = byLabel(chromium, "Message")
+        box.send_keys("x" * 5000)
+        assert len(box.get_attribute("value")) == 5000
+        assert text(chromium, "#counter") == "906 bytes too long"
+        box.send_keys(Keys.ENTER)
+        waitForText(chromium, "#conversation", "906 bytes too long")
+        assert box.get_attribute("value") == "x" * 5000
+
+        # A paste of 3,000 two-byte letters: 6,000 bytes.
+        chromium.execute_script("arguments[0].value = arguments[1];", box, "é" * 3000)
+        box.send_keys(Keys.ENTER)
+        waitForText(chromium, "#conversation", "1906 bytes too long")
+        assert box.get_attribute("value") == "é" * 3000
+
+        # Exactly as much as a frame holds ("D " and 4,094 bytes) is sent whole.
+        chromium.execute_script("arguments[0].value = arguments[1];", box, "é" * 2047)
+        box.send_keys(Keys.ENTER)
+        assert expectFrame(tom, "D PM ") == "D PM wendy WEB " + "é" * 2047
+        waitFor(chromium, lambda d: box.get_attribute("value") == "", "the box emptied")
+        assert lines(chromium, "too long") == 2
     finally:
         tom.close()

@@ -4,7 +4,7 @@
 // conversation.js, the online list in people.js, moderation in words in
 // moderation.js, the staff's menu in menu.js.
 
-import {plural, splitWords} from "./text.js";
+import {FRAME_LIMIT, byteLength, plural, splitWords} from "./text.js";
 import {alsoInHistory, missed, remember} from "./catchup.js";
 import {line, modLine, notice, problem} from "./conversation.js";
 import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
@@ -78,6 +78,7 @@ function boxDone(op, sent) {
   if (!op || !op.fromBox) return;
   boxBusy(false);
   if (sent) $("message").value = "";
+  countBytes();
   $("message").focus();
 }
 
@@ -445,10 +446,47 @@ $("composer").addEventListener("submit", (event) => {
     box.value = "";
     return;
   }
+  const over = byteLength(dataFrame(op)) - FRAME_LIMIT;
+  if (over > 0) {
+    problem(`That is ${plural(over, "byte")} too long, so it was not sent: a message holds ` +
+      `${room(op)} bytes (letters beyond English take 2 to 4 each). ` +
+      "Your text is still in the box: shorten it, or send it in parts.");
+    return;
+  }
   op.fromBox = true;
   boxBusy(true);
   request(op);
 });
+
+// The frame that carries what the box holds, as the server counts it.
+function dataFrame(op) {
+  if (op.kind === "PM") return `D ${op.text}`;
+  if (op.kind === "DM") return `D ${op.to} ${op.text}`;
+  return op.frame;
+}
+
+// How many bytes of text that frame has room for.
+function room(op) {
+  return FRAME_LIMIT - byteLength(dataFrame(op)) + byteLength(op.text || op.frame);
+}
+
+// Near the limit, how much room is left, under the box.
+function countBytes() {
+  const op = operation($("message").value, false);
+  const counter = $("counter");
+  if (op.error || op.help) {
+    counter.hidden = true;
+    return;
+  }
+  const used = byteLength(dataFrame(op));
+  counter.hidden = used < FRAME_LIMIT - 600;
+  const left = FRAME_LIMIT - used;
+  counter.textContent = left >= 0 ? `${plural(left, "byte")} left`
+    : `${plural(-left, "byte")} too long`;
+  counter.classList.toggle("over", left < 0);
+}
+
+$("message").addEventListener("input", countBytes);
 
 // A staff action chosen in a user's menu.
 function menuAction(frame, verb, name) {
