@@ -28,6 +28,14 @@ PAGES = {
     b"": ("index.html", "text/html; charset=utf-8"),
     b"app.js": ("app.js", "text/javascript; charset=utf-8"),
     b"style.css": ("style.css", "text/css; charset=utf-8"),
+    # The script's ES modules, imported by app.js.
+    b"text.js": ("text.js", "text/javascript; charset=utf-8"),
+    b"moderation.js": ("moderation.js", "text/javascript; charset=utf-8"),
+    b"menu.js": ("menu.js", "text/javascript; charset=utf-8"),
+    b"conversation.js": ("conversation.js", "text/javascript; charset=utf-8"),
+    b"people.js": ("people.js", "text/javascript; charset=utf-8"),
+    b"commands.js": ("commands.js", "text/javascript; charset=utf-8"),
+    b"catchup.js": ("catchup.js", "text/javascript; charset=utf-8"),
 }
 
 #: Only the page's own files, and its WebSocket; nothing from elsewhere,

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from helpers.wire import BlockingClient, ServerProcess, twistdServer
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -116,3 +118,54 @@ def say(driver: Any, line: str) -> None:
     """
     box = byLabel(driver, "Message")
     box.send_keys(line + "\n")
+
+
+def expectFrame(client: BlockingClient, prefix: str, limit: int = 50) -> str:
+    """
+    The first frame starting with C{prefix}, skipping others (JOINs, OKs...).
+    """
+    for _ in range(limit):
+        frame = client.next()
+        if frame.startswith(prefix):
+            return frame
+    raise AssertionError(f"no frame starting {prefix!r}")
+
+
+class Room:
+    """
+    A C{twistd chatroom} process with its web listener on a fixed port (the
+    browser reconnects to the same URL after a restart), its SQLite database
+    C{chat.sqlite} in C{directory}.
+    """
+
+    def __init__(self, directory: Path, *options: str) -> None:
+        self.directory = directory
+        self.options = options
+        self.webPort = freePort()
+        self.server: ServerProcess | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.server = twistdServer(
+            self.directory,
+            "--no-udp",
+            f"--web=tcp:{self.webPort}:interface=127.0.0.1",
+            *self.options,
+        )
+
+    @property
+    def database(self) -> Path:
+        return self.directory / "chat.sqlite"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.webPort}/"
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.ports["TCP"]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()

@@ -280,6 +280,13 @@ async def test_the_page_is_served_with_security_and_caching_headers(server):
         (b"/", "text/html"),
         (b"/app.js", "text/javascript"),
         (b"/style.css", "text/css"),
+        (b"/text.js", "text/javascript"),
+        (b"/moderation.js", "text/javascript"),
+        (b"/menu.js", "text/javascript"),
+        (b"/conversation.js", "text/javascript"),
+        (b"/people.js", "text/javascript"),
+        (b"/commands.js", "text/javascript"),
+        (b"/catchup.js", "text/javascript"),
     ]:
         response, body = await _get(server.webPort, path)
         assert response.code == 200, path

@@ -6,84 +6,10 @@ wait bounded (L{browser.WAIT}).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from helpers.browser import (
-    byLabel,
-    freePort,
-    logIn,
-    needChromium,
-    say,
-    startChromium,
-    text,
-    waitFor,
-    waitForText,
-)
-from helpers.wire import BlockingClient, ServerProcess, blockingLoggedIn, twistdServer
-
-
-def _expectFrame(client: BlockingClient, prefix: str, limit: int = 50) -> str:
-    """
-    The first frame starting with C{prefix}, skipping others (JOINs, OKs...).
-    """
-    for _ in range(limit):
-        frame = client.next()
-        if frame.startswith(prefix):
-            return frame
-    raise AssertionError(f"no frame starting {prefix!r}")
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    needChromium()
-    driver = startChromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-class Room:
-    """
-    A server process on fixed ports (the browser reconnects to the same URL after a restart).
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.webPort = freePort()
-        self.server: ServerProcess | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.server = twistdServer(
-            self.directory, "--no-udp", f"--web=tcp:{self.webPort}:interface=127.0.0.1"
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.webPort}/"
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return self.server.ports["TCP"]
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-
-
-@pytest.fixture
-def room(tmp_path: Path) -> Iterator[Room]:
-    needChromium()
-    room = Room(tmp_path)
-    try:
-        yield room
-    finally:
-        room.stop()
+from helpers.browser import Room, byLabel, expectFrame, logIn, say, text, waitFor, waitForText
+from helpers.wire import blockingLoggedIn
 
 
 def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
@@ -94,12 +20,12 @@ def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
     tom = blockingLoggedIn(room.port, "tom")
     try:
         logIn(chromium, room.url, "wendy", "pässword", new=True)
-        assert _expectFrame(tom, "C JOIN ") == "C JOIN wendy WEB"
+        assert expectFrame(tom, "C JOIN ") == "C JOIN wendy WEB"
         waitForText(chromium, "#users", "tom (TCP)")
         waitForText(chromium, "#users", "wendy (WEB)")
 
         say(chromium, "hello tom")
-        assert _expectFrame(tom, "D PM ") == "D PM wendy WEB hello tom"
+        assert expectFrame(tom, "D PM ") == "D PM wendy WEB hello tom"
         tom.send("C PM", "D <b>hi</b> <img src=x onerror=alert(1)> wendy")
         waitForText(
             chromium, "#conversation", "tom TCP <b>hi</b> <img src=x onerror=alert(1)> wendy"
@@ -110,7 +36,7 @@ def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
         chromium.find_element("xpath", "//ul[@id='users']//button[starts-with(., 'tom ')]").click()
         assert byLabel(chromium, "Message").get_attribute("value") == "/dm tom "
         say(chromium, "just for you")
-        assert _expectFrame(tom, "D DM ") == "D DM wendy WEB just for you"
+        assert expectFrame(tom, "D DM ") == "D DM wendy WEB just for you"
         waitForText(chromium, "#conversation", "DM to tom just for you")
         tom.send("C DM", "D wendy and back")
         waitForText(chromium, "#conversation", "DM from tom TCP and back")
@@ -133,7 +59,7 @@ def test_browser_reconnects_after_a_restart(chromium: Any, room: Room) -> None:
     tom = blockingLoggedIn(room.port, "tom")
     try:
         tom.send("C WHO")
-        assert _expectFrame(tom, "C USERS ") == "C USERS tom:TCP wendy:WEB"
+        assert expectFrame(tom, "C USERS ") == "C USERS tom:TCP wendy:WEB"
     finally:
         tom.close()
 
@@ -163,7 +89,7 @@ def test_ghost_ends_the_older_session(chromium: Any, room: Room) -> None:
         waitForText(chromium, "#login-error", "That name is online")
         chromium.find_element("id", "ghost").click()
         waitForText(chromium, "#status", "Connected as wendy.")
-        assert _expectFrame(holder, "C BYE ") == "C BYE REPLACED"
+        assert expectFrame(holder, "C BYE ") == "C BYE REPLACED"
     finally:
         holder.close()
 
@@ -175,9 +101,9 @@ def test_history_and_stored_direct_messages_on_arrival(chromium: Any, room: Room
     tom = blockingLoggedIn(room.port, "tom")
     try:
         tom.send("C PM", "D said before you came")
-        _expectFrame(tom, "C OK PM ")
+        expectFrame(tom, "C OK PM ")
         tom.send("C DM", "D wendy kept for you")
-        assert _expectFrame(tom, "C OK DM ") == "C OK DM wendy STORED"
+        assert expectFrame(tom, "C OK DM ") == "C OK DM wendy STORED"
         logIn(chromium, room.url, "wendy", "pw", new=False)
         waitForText(chromium, "#conversation", "earlier tom TCP said before you came")
         waitForText(chromium, "#conversation", "DM from tom TCP kept for you")

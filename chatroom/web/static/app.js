@@ -1,13 +1,23 @@
 // The chatroom page: the protocol of docs/protocol.rst over the WebSocket at /ws.
 // Text from users is only ever inserted with textContent, never as HTML.
-"use strict";
+// An ES module: words and times in text.js, the conversation's lines in
+// conversation.js, the online list in people.js, moderation in words in
+// moderation.js, the staff's menu in menu.js.
+
+import {FRAME_LIMIT, byteLength, plural, splitWords} from "./text.js";
+import {alsoInHistory, missed, remember} from "./catchup.js";
+import {line, modLine, notice, problem} from "./conversation.js";
+import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
+import {operation} from "./commands.js";
+import {setUpMenu} from "./menu.js";
+import {People} from "./people.js";
 
 const $ = (id) => document.getElementById(id);
 const SUBPROTOCOL = "chatroom.v1";
 const REASONS = {
   EXIT: "left", CLOSED: "lost the connection", TIMEOUT: "timed out",
   DROPPED: "was dropped by the server", REPLACED: "logged in again elsewhere",
-  SHUTDOWN: "server stopping",
+  SHUTDOWN: "server stopping", KICKED: "was kicked", BANNED: "was banned",
 };
 
 let ws = null;
@@ -18,74 +28,22 @@ let ghost = false;        // this login ends our older session
 let leaving = false;      // we sent C EX, or were replaced: no reconnect
 let backoff = 1;          // seconds before the next reconnect attempt
 let retry = null;
-let users = new Map();    // key (casefolded) -> {name, transport}
-let listing = [];         // C USERS + continuation entries
+let aboutMe = null;       // the last C MOD notice about us, to explain a C BYE
+let bans = null;          // {left}: D BAN lines of a C BANS answer still to come
 let requests = [];        // our operations, one at a time: {kind, ...}
 let replay = null;        // {kind: "HISTORY"|"INBOX", left}
+let seen = [];            // the last public messages shown (catchup.js)
+let lostAt = null;        // when the connection was lost (ms), while away
+let arrival = null;       // {history, held, back} until the C HISTORY answer is whole
+const people = new People((name) => {
+  $("message").value = `/dm ${name} `;
+  $("message").focus();
+});
 
 function status(text) { $("status").textContent = text; }
 
 function wsURL() {
   return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
-}
-
-function clock(date) {
-  return date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
-}
-
-function line(parts, className, when) {
-  const item = document.createElement("li");
-  if (className) item.className = className;
-  const stamp = document.createElement("time");
-  const date = when || new Date();
-  stamp.dateTime = date.toISOString();
-  stamp.textContent = clock(date);
-  item.append(stamp);
-  for (const [text, cls] of parts) {
-    const span = document.createElement("span");
-    if (cls) span.className = cls;
-    span.textContent = text;
-    item.append(" ", span);
-  }
-  const list = $("conversation");
-  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.append(item);
-  if (atEnd) list.scrollTop = list.scrollHeight;
-}
-
-function notice(text) { line([[text, null]], "notice"); }
-
-function renderUsers() {
-  const list = $("users");
-  list.replaceChildren();
-  const sorted = [...users.values()].sort((a, b) =>
-    a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1);
-  for (const user of sorted) {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = `${user.name} (${user.transport})`;
-    button.setAttribute("aria-label", `Direct message to ${user.name}, via ${user.transport}`);
-    button.addEventListener("click", () => {
-      $("message").value = `/dm ${user.name} `;
-      $("message").focus();
-    });
-    item.append(button);
-    list.append(item);
-  }
-}
-
-function splitWords(text, count) {
-  // The first `count` space-separated words, then the rest of the line.
-  const words = [];
-  let rest = text;
-  for (let i = 0; i < count; i++) {
-    const space = rest.indexOf(" ");
-    if (space < 0) { words.push(rest); rest = ""; continue; }
-    words.push(rest.slice(0, space));
-    rest = rest.slice(space + 1);
-  }
-  return [...words, rest];
 }
 
 function send(frame) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(frame); }
@@ -100,12 +58,28 @@ function startRequest() {
   const op = requests[0];
   if (!op) return;
   op.stage = "command";
-  send(op.kind === "WHO" ? "C WHO" : op.kind === "HISTORY" ? "C HISTORY" : `C ${op.kind}`);
+  send(op.frame || `C ${op.kind}`);
 }
 
 function finishRequest() {
   requests.shift();
   startRequest();
+}
+
+// The message box holds its text until the server took it: a refusal
+// (muted, slow mode, too long) leaves it there to send again.
+function boxBusy(busy) {
+  const box = $("message");
+  box.readOnly = busy;
+  box.setAttribute("aria-busy", String(busy));
+}
+
+function boxDone(op, sent) {
+  if (!op || !op.fromBox) return;
+  boxBusy(false);
+  if (sent) $("message").value = "";
+  countBytes();
+  $("message").focus();
 }
 
 function connect() {
@@ -125,11 +99,17 @@ function closed() {
   phase = "out";
   requests = [];
   replay = null;
+  arrival = null;
+  bans = null;
+  boxBusy(false);
   if (leaving || !credentials) {
     if (!leaving) status("Not connected.");
     return;
   }
-  if (wasIn) notice("Connection lost.");
+  if (wasIn) {
+    notice("Connection lost.");
+    if (lostAt === null) lostAt = Date.now();
+  }
   status(`Connection lost; reconnecting in ${backoff} s…`);
   retry = setTimeout(connect, backoff * 1000);
   backoff = Math.min(backoff * 2, 30);
@@ -165,27 +145,33 @@ function receive(frame) {
       return ok(splitWords(rest, 2));
     case "JOIN": {
       const [name, transport] = splitWords(rest, 2);
-      users.set(name.toLowerCase(), {name, transport});
-      renderUsers();
+      people.joined(name, transport);
       return notice(`${name} joined (${transport}).`);
     }
     case "LEAVE": {
       const [name, transport, reason] = splitWords(rest, 2);
-      users.delete(name.toLowerCase());
-      renderUsers();
+      people.left(name);
       return notice(`${name} (${transport}) ${REASONS[reason] || reason.toLowerCase()}.`);
     }
-    case "HISTORY":
+    case "HISTORY": {
+      const count = parseInt(rest, 10) || 0;
+      if (requests[0] && requests[0].kind === "HISTORY") finishRequest();
+      if (count > 0) replay = {kind: verb, left: count};
+      else arrived();
+      return;
+    }
     case "INBOX": {
       const count = parseInt(rest, 10) || 0;
-      if (verb === "HISTORY" && requests[0] && requests[0].kind === "HISTORY") finishRequest();
       if (count > 0) {
         replay = {kind: verb, left: count};
-        notice(verb === "HISTORY" ? "Earlier messages:"
-          : `${count} direct message${count === 1 ? "" : "s"} while you were away:`);
+        notice(`${plural(count, "direct message")} while you were away:`);
       }
       return;
     }
+    case "MOD":
+      return moderated(rest);
+    case "BANS":
+      return banList(parseInt(rest, 10) || 0);
     case "BYE":
       return bye(rest);
     default:
@@ -194,24 +180,82 @@ function receive(frame) {
 }
 
 function receiveData(text) {
+  if (bans) {
+    const [kind, rest] = splitWords(text, 1);
+    if (kind === "BAN") modLine(banSentence(rest));
+    if (--bans.left <= 0) {
+      bans = null;
+      if (requests[0] && requests[0].kind === "BANS") finishRequest();
+    }
+    return;
+  }
   if (replay) {
     const [, time, from, transport, body] = splitWords(text, 4);
     const when = new Date(time);
     if (replay.kind === "HISTORY") {
-      line([["earlier", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
-        "earlier", isNaN(when) ? null : when);
+      if (arrival) {
+        arrival.history.push({when: isNaN(when) ? 0 : when.getTime(), from, transport,
+          text: body});
+      }
     } else {
       line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
         "dm stored", isNaN(when) ? null : when);
     }
-    if (--replay.left <= 0) replay = null;
+    if (--replay.left <= 0) {
+      const done = replay.kind === "HISTORY";
+      replay = null;
+      if (done) arrived();
+    }
     return;
   }
   const [kind, from, transport, body] = splitWords(text, 3);
-  if (kind === "PM") line([[from, "from"], [transport, "transport"], [body, "text"]], "pm");
-  else if (kind === "DM") {
+  if (kind === "PM") {
+    const said = {when: Date.now(), from, transport, text: body};
+    if (arrival) arrival.held.push(said);
+    else showPublic(said, false);
+  } else if (kind === "DM") {
     line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]], "dm");
   }
+}
+
+// A public message shown, and remembered as seen.
+function showPublic(said, earlier) {
+  const parts = [[said.from, "from"], [said.transport, "transport"], [said.text, "text"]];
+  if (earlier) line([["earlier", "tag"], ...parts], "earlier", new Date(said.when));
+  else line(parts, "pm");
+  seen = remember(seen, said);
+}
+
+// The history is whole: the first time, all of it as earlier messages;
+// after a reconnect, only what was missed. Then the messages relayed
+// meanwhile that the history did not already hold.
+function arrived() {
+  if (!arrival) return;
+  const {history, held, back} = arrival;
+  arrival = null;
+  const shown = back ? missed(history, seen, lostAt) : history;
+  if (back) {
+    notice(shown.length ? `${plural(shown.length, "message")} while you were away:`
+      : "Nothing was said while you were away.");
+  } else if (shown.length) notice("Earlier messages:");
+  for (const said of shown) showPublic(said, true);
+  for (const said of held.slice(alsoInHistory(history, held))) showPublic(said, false);
+  lostAt = null;
+}
+
+// A C MOD notice: a sentence for everyone; a role change shows in the list.
+function moderated(rest) {
+  const [action, name, , end] = splitWords(rest, 4);
+  modLine(modSentence(rest));
+  if (me !== null && name.toLowerCase() === me.toLowerCase()) aboutMe = rest;
+  if (action === "ROLE") people.role(name, end);
+}
+
+function banList(count) {
+  modLine(count === 0 ? "No bans or mutes in force."
+    : `${count} ban${count === 1 ? "" : "s"} or mute${count === 1 ? "" : "s"} in force:`);
+  if (count > 0) bans = {left: count};
+  else if (requests[0] && requests[0].kind === "BANS") finishRequest();
 }
 
 function password(kind) {
@@ -233,18 +277,31 @@ function password(kind) {
 
 function welcome(name) {
   me = name;
+  people.me = name;
   phase = "in";
   ghost = false;
   backoff = 1;
+  aboutMe = null;
   $("login").hidden = true;
   $("chat").hidden = false;
   $("login-error").textContent = "";
   status(`Connected as ${name}.`);
-  notice(`Welcome ${name}, you are connected via WEB.`);
-  users = new Map();
+  if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
+  else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
+  people.clear();
+  arrival = {history: [], held: [], back: lostAt !== null};
   request({kind: "WHO"});
   request({kind: "HISTORY"});
   $("message").focus();
+}
+
+// Back to the login form, with why in words; no reconnecting.
+function toLogin(why) {
+  credentials = null;
+  $("chat").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = why;
+  $("username").focus();
 }
 
 function error(code, text) {
@@ -254,13 +311,16 @@ function error(code, text) {
       $("ghost").hidden = false;
       $("login-error").textContent =
         "That name is online. If it is you on another device, you can end that session.";
+    } else if (code === "BANNED") {
+      $("login-error").textContent = bannedSentence(text);
     } else {
       $("login-error").textContent = text || code;
     }
     credentials = null;  // no reconnecting with what the server refused
-    if (code === "BAD_PASSWORD" || code === "NAME_TAKEN" || code === "BAD_NAME") {
+    if (["BAD_PASSWORD", "NAME_TAKEN", "BAD_NAME", "BANNED"].includes(code)) {
       // The session goes on; the form sends a new LOGIN. A reconnect gives up here.
-      status(`Not logged in: ${text || code}`);
+      status(code === "BANNED" ? "Not logged in: this account is banned."
+        : `Not logged in: ${text || code}`);
       phase = "hello";
       if (!$("login").hidden) return;
       $("chat").hidden = true;
@@ -270,28 +330,29 @@ function error(code, text) {
   }
   if (op && op.kind === "HISTORY") {  // a server before 1.1: no history
     finishRequest();
+    arrived();
     return;
   }
+  const explained = refusal(code, text);
   if (op && (op.kind === "PM" || op.kind === "DM")) {
-    line([[`Not sent (${text || code}): ${op.text}`, null]], "error-line");
+    problem(explained ? `${explained} Your text is still in the box.`
+      : `Not sent (${text || code}): ${op.text}`);
     finishRequest();
+    boxDone(op, false);
     return;
   }
-  line([[text || code, null]], "error-line");
+  if (op && (op.kind === "MOD" || op.kind === "BANS")) {
+    problem(explained || (code === "NO_SUCH_USER"
+      ? `There is no account named ${op.target}.` : text || code));
+    finishRequest();
+    boxDone(op, false);
+    return;
+  }
+  problem(explained || text || code);
 }
 
 function userList(rest) {
-  const more = rest.startsWith("+ ");
-  listing.push(...(more ? rest.slice(2) : rest).split(" ").filter(Boolean));
-  if (more) return;
-  users = new Map();
-  for (const entry of listing) {
-    const cut = entry.lastIndexOf(":");
-    const name = entry.slice(0, cut);
-    users.set(name.toLowerCase(), {name, transport: entry.slice(cut + 1)});
-  }
-  listing = [];
-  renderUsers();
+  if (!people.listed(rest)) return;
   const op = requests[0];
   if (op && op.kind === "WHO") finishRequest();
   else if (op && op.kind === "DM" && op.stage === "command") {
@@ -304,11 +365,17 @@ function ok([what, name, stored]) {
   const op = requests[0];
   if (what === "PM" && op && op.kind === "PM") {
     line([[me, "from"], ["WEB", "transport"], [op.text, "text"]], "pm mine");
+    seen = remember(seen, {when: Date.now(), from: me, transport: "WEB", text: op.text});
     finishRequest();
+    boxDone(op, true);
   } else if (what === "DM" && op && op.kind === "DM") {
     const tag = stored === "STORED" ? "DM to (stored for)" : "DM to";
     line([[tag, "tag"], [name, "from"], [op.text, "text"]], "dm mine");
     finishRequest();
+    boxDone(op, true);
+  } else if (op && op.kind === "MOD" && what === op.verb) {
+    finishRequest();  // the C MOD notice tells what happened
+    boxDone(op, true);
   }
 }
 
@@ -320,6 +387,16 @@ function bye(reason) {
   } else if (reason === "EXIT") {
     leaving = true;
     status("You left.");
+  } else if (reason === "KICKED" || reason === "BANNED") {
+    // Not reconnecting: a kick asks to come back by hand, a ban would be refused.
+    leaving = true;
+    let what = aboutMe ? modSentence(aboutMe).replace(/^\S+ was/, "You were")
+      : `You were ${reason === "KICKED" ? "kicked" : "banned"} by a moderator.`;
+    if (!/[.!?]$/.test(what)) what += ".";
+    const next = reason === "KICKED" ? " You may log in again."
+      : " You cannot log in with this name until it ends.";
+    status(reason === "KICKED" ? "Kicked out of the room." : "Banned from the room.");
+    toLogin(what + next);
   } else {
     notice(`The server says goodbye (${REASONS[reason] || reason}).`);
   }
@@ -332,6 +409,7 @@ $("login").addEventListener("submit", (event) => {
   if (!name || !pass) return;
   credentials = {name, password: pass};
   leaving = false;
+  lostAt = null;  // a login by hand is an arrival, not a coming back
   if (phase === "confirm") {
     if ($("password2").value !== pass) {
       $("login-error").textContent = "The passwords differ: type the same one twice.";
@@ -355,16 +433,68 @@ $("ghost").addEventListener("click", () => {
 
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = $("message").value;
-  if (!text.trim() || phase !== "in") return;
-  const dm = /^\/dm\s+(\S+)\s+(.+)$/s.exec(text);
-  if (dm) request({kind: "DM", to: dm[1], text: dm[2]});
-  else if (text.startsWith("/dm")) {
-    line([["Usage: /dm name text", null]], "error-line");
+  const box = $("message");
+  const text = box.value;
+  if (!text.trim() || phase !== "in" || box.readOnly) return;
+  const op = operation(text, people.amStaff());
+  if (op.error) {
+    problem(op.error);
     return;
-  } else request({kind: "PM", text});
-  $("message").value = "";
+  }
+  if (op.help) {
+    notice(op.help);
+    box.value = "";
+    return;
+  }
+  const over = byteLength(dataFrame(op)) - FRAME_LIMIT;
+  if (over > 0) {
+    problem(`That is ${plural(over, "byte")} too long, so it was not sent: a message holds ` +
+      `${room(op)} bytes (letters beyond English take 2 to 4 each). ` +
+      "Your text is still in the box: shorten it, or send it in parts.");
+    return;
+  }
+  op.fromBox = true;
+  boxBusy(true);
+  request(op);
 });
+
+// The frame that carries what the box holds, as the server counts it.
+function dataFrame(op) {
+  if (op.kind === "PM") return `D ${op.text}`;
+  if (op.kind === "DM") return `D ${op.to} ${op.text}`;
+  return op.frame;
+}
+
+// How many bytes of text that frame has room for.
+function room(op) {
+  return FRAME_LIMIT - byteLength(dataFrame(op)) + byteLength(op.text || op.frame);
+}
+
+// Near the limit, how much room is left, under the box.
+function countBytes() {
+  const op = operation($("message").value, false);
+  const counter = $("counter");
+  if (op.error || op.help) {
+    counter.hidden = true;
+    return;
+  }
+  const used = byteLength(dataFrame(op));
+  counter.hidden = used < FRAME_LIMIT - 600;
+  const left = FRAME_LIMIT - used;
+  counter.textContent = left >= 0 ? `${plural(left, "byte")} left`
+    : `${plural(-left, "byte")} too long`;
+  counter.classList.toggle("over", left < 0);
+}
+
+$("message").addEventListener("input", countBytes);
+
+// A staff action chosen in a user's menu.
+function menuAction(frame, verb, name) {
+  if (phase !== "in") return;
+  request({kind: "MOD", verb, target: name, frame});
+}
+
+setUpMenu(menuAction);
 
 $("leave").addEventListener("click", () => {
   leaving = true;

@@ -1,0 +1,35 @@
+// The conversation: one <li> per line, users' text only ever as textContent.
+
+import {clock} from "./text.js";
+
+const list = () => document.getElementById("conversation");
+
+// A line of [text, class] parts, stamped with `when` (now by default);
+// the view follows the newest line if it was already at the end.
+export function line(parts, className, when) {
+  const item = document.createElement("li");
+  if (className) item.className = className;
+  const stamp = document.createElement("time");
+  const date = when || new Date();
+  stamp.dateTime = date.toISOString();
+  stamp.textContent = clock(date);
+  item.append(stamp);
+  for (const [text, cls] of parts) {
+    const span = document.createElement("span");
+    if (cls) span.className = cls;
+    span.textContent = text;
+    item.append(" ", span);
+  }
+  const box = list();
+  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  box.append(item);
+  if (atEnd) box.scrollTop = box.scrollHeight;
+}
+
+export function notice(text) { line([[text, null]], "notice"); }
+
+// A moderation notice (C MOD, C BANS) in words.
+export function modLine(text) { line([[text, null]], "notice mod"); }
+
+// Something of ours that did not work, in words.
+export function problem(text) { line([[text, null]], "error-line"); }

@@ -1,0 +1,90 @@
+// The online list: who is in the room, who of them is staff (the "@" of
+// C USERS, C MOD ROLE), drawn with a direct-message button per name and,
+// for the staff, a moderation menu beside every other name.
+
+import {parseEntry} from "./moderation.js";
+import {closeMenu, menuButton} from "./menu.js";
+
+const fold = (name) => name.toLowerCase();
+
+export class People {
+  constructor(onPick) {
+    this.onPick = onPick;     // called with a name whose button was pressed
+    this.users = new Map();   // casefolded name -> {name, transport}
+    this.staff = new Set();   // casefolded names of moderators and admins
+    this.me = null;
+    this.pending = [];        // entries of a C USERS + continuation
+  }
+
+  amStaff() { return this.me !== null && this.staff.has(fold(this.me)); }
+
+  // One C USERS frame; true once the list is whole.
+  listed(rest) {
+    const more = rest.startsWith("+ ");
+    this.pending.push(...(more ? rest.slice(2) : rest).split(" ").filter(Boolean));
+    if (more) return false;
+    this.users = new Map();
+    for (const entry of this.pending) {
+      const user = parseEntry(entry);
+      this.users.set(fold(user.name), user);
+      if (user.staff) this.staff.add(fold(user.name));
+      else this.staff.delete(fold(user.name));
+    }
+    this.pending = [];
+    this.render();
+    return true;
+  }
+
+  joined(name, transport) {
+    this.users.set(fold(name), {name, transport});
+    this.render();
+  }
+
+  left(name) {
+    this.users.delete(fold(name));
+    this.render();
+  }
+
+  role(name, role) {
+    if (role === "user") this.staff.delete(fold(name));
+    else this.staff.add(fold(name));
+    this.render();
+  }
+
+  clear() {
+    this.users = new Map();
+    this.pending = [];
+  }
+
+  render() {
+    const list = document.getElementById("users");
+    list.replaceChildren();
+    const sorted = [...this.users.values()].sort((a, b) =>
+      fold(a.name) < fold(b.name) ? -1 : 1);
+    const moderating = this.amStaff();
+    for (const user of sorted) {
+      const item = document.createElement("li");
+      const isMe = this.me !== null && fold(user.name) === fold(this.me);
+      const isStaff = this.staff.has(fold(user.name));
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "dm-button";
+      if (isStaff) {
+        const mark = document.createElement("span");
+        mark.className = "staff-mark";
+        mark.textContent = "@";
+        mark.title = "moderator or admin";
+        button.append(mark);
+      }
+      button.append(`${user.name} (${user.transport})`);
+      button.setAttribute("aria-label", `Direct message to ${user.name}, via ${user.transport}` +
+        (isStaff ? ", moderator or admin" : ""));
+      button.addEventListener("click", () => this.onPick(user.name));
+      item.append(button);
+      if (moderating && !isMe) item.append(menuButton(user.name));
+      list.append(item);
+    }
+    document.getElementById("staff-help").hidden = !moderating;
+    if (!moderating) closeMenu();
+  }
+}

@@ -1,0 +1,90 @@
+"""
+What a new user tripped over on the page (issue 21, defects 2-6), each in
+the real headless Chromium against a C{twistd chatroom} process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.browser import Room, byLabel, expectFrame, logIn, text, waitFor, waitForText
+from helpers.wire import blockingLoggedIn
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+
+def lines(driver: Any, containing: str) -> int:
+    """
+    How many lines of the conversation contain C{containing}.
+    """
+    return sum(
+        containing in item.text
+        for item in driver.find_elements(By.CSS_SELECTOR, "#conversation li")
+    )
+
+
+def test_a_reconnect_shows_only_what_was_missed(chromium: Any, room: Room) -> None:
+    """
+    Defect 2: after a restart of the server the page came back with the
+    whole history again, every message twice.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        tom.send("C PM", "D said before wendy came")
+        expectFrame(tom, "C OK PM ")
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        waitForText(chromium, "#conversation", "earlier tom TCP said before wendy came")
+        for word in ("one", "two", "three"):
+            tom.send("C PM", f"D live {word}")
+            expectFrame(tom, "C OK PM ")
+        waitForText(chromium, "#conversation", "live three")
+    finally:
+        tom.close()
+    room.stop()
+    waitForText(chromium, "#status", "reconnecting")
+    room.start()
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        tom.send("C PM", "D said while wendy was away")
+        expectFrame(tom, "C OK PM ")
+        waitForText(chromium, "#conversation", "Back in the room after")
+        waitForText(chromium, "#status", "Connected as wendy.")
+        waitForText(chromium, "#conversation", "said while wendy was away")
+        for said in ("said before wendy came", "live one", "live two", "live three"):
+            assert lines(chromium, said) == 1, said
+        assert lines(chromium, "said while wendy was away") == 1
+        assert "Earlier messages:" not in text(chromium, "#conversation").split("Back in")[-1]
+    finally:
+        tom.close()
+
+
+def test_long_messages_are_counted_in_bytes_and_kept(chromium: Any, room: Room) -> None:
+    """
+    Defect 3: a typed 5,000-character text was cut to 4,000 and sent; a
+    6,000-byte paste was refused in the server's words and the box emptied.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        box = byLabel(chromium, "Message")
+        box.send_keys("x" * 5000)
+        assert len(box.get_attribute("value")) == 5000
+        assert text(chromium, "#counter") == "906 bytes too long"
+        box.send_keys(Keys.ENTER)
+        waitForText(chromium, "#conversation", "906 bytes too long")
+        assert box.get_attribute("value") == "x" * 5000
+
+        # A paste of 3,000 two-byte letters: 6,000 bytes.
+        chromium.execute_script("arguments[0].value = arguments[1];", box, "é" * 3000)
+        box.send_keys(Keys.ENTER)
+        waitForText(chromium, "#conversation", "1906 bytes too long")
+        assert box.get_attribute("value") == "é" * 3000
+
+        # Exactly as much as a frame holds ("D " and 4,094 bytes) is sent whole.
+        chromium.execute_script("arguments[0].value = arguments[1];", box, "é" * 2047)
+        box.send_keys(Keys.ENTER)
+        assert expectFrame(tom, "D PM ") == "D PM wendy WEB " + "é" * 2047
+        waitFor(chromium, lambda d: box.get_attribute("value") == "", "the box emptied")
+        assert lines(chromium, "too long") == 2
+    finally:
+        tom.close()
