@@ -25,7 +25,10 @@ STALE = {
     "\u0430\u04cf\u0456\u0441\u0435": ("aiice", "aiice"),  # Unicode 13's palochka: i
 }
 
-INSERT = "INSERT INTO accounts VALUES (?, ?, 'hash', 0, ?, ?)"
+INSERT = (
+    "INSERT INTO accounts (name_key, name, password_hash, created, skeleton, shown_skeleton)"
+    " VALUES (?, ?, 'hash', 0, ?, ?)"
+)
 KEYS = "SELECT name, skeleton, shown_skeleton FROM accounts ORDER BY name"
 
 

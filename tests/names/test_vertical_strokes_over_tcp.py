@@ -71,7 +71,9 @@ def _beforeOnePointTwo(path: str, accounts: dict[str, str], passwords) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     for name, password in accounts.items():
         db.execute(
-            "INSERT INTO accounts VALUES (?, ?, ?, 0, ?, ?)",
+            "INSERT INTO accounts (name_key, name, password_hash, created, skeleton,"
+            " shown_skeleton)"
+            " VALUES (?, ?, ?, 0, ?, ?)",
             (names.caseless(name), name, passwords.hash(password), name.lower(), name),
         )
     db.close()
