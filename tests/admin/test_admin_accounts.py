@@ -212,3 +212,27 @@ def test_a_terminal_refuses_two_different_passwords(tmp_path: Path) -> None:
     assert status == 1
     assert "the two passwords differ" in shown
     assert not (tmp_path / "chat.sqlite").exists()
+
+
+def test_ctrl_c_at_the_prompt_ends_it(tmp_path: Path) -> None:
+    child = pexpect.spawn(
+        installed("chatroom-admin"),
+        ["--db", "chat.sqlite", "accounts", "create", "bob"],
+        cwd=str(tmp_path),
+        timeout=RUN_TIMEOUT,
+        encoding="utf-8",
+    )
+    child.expect("New password for bob: ")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "no password given" in str(child.before)
+    assert not (tmp_path / "chat.sqlite").exists()
+
+
+def test_an_unknown_name_is_told_before_any_password_is_asked(admin: Admin, db: str) -> None:
+    assert admin("--db", db, "accounts", "create", "alice", input="pw\n").returncode == 0
+    # No line on standard input: had the password been asked for, this would say so.
+    oneMistake(admin("--db", db, "accounts", "reset-password", "bob"), "no account named bob")
+    oneMistake(admin("--db", db, "accounts", "create", "ALICE"), "exists already")
