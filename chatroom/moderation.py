@@ -25,7 +25,7 @@ from chatroom.codec import Err, Frame, Reason
 from chatroom.counters import Counters
 from chatroom.pipeline import Session
 from chatroom.roster import IRoster
-from chatroom.rulebook import Copy, Reloaded, Rulebook, accountKey
+from chatroom.rulebook import Reloaded, Rulebook, accountKey
 from chatroom.store import BAN, MUTE, Account, AuditRecord, Sanction, Store, Unavailable
 
 #: The roles an admin may give over the wire (never C{admin}).
@@ -88,11 +88,10 @@ class Moderation:
         """
         if self.store is None:
             return then(session, frame)
+        waiting = self.rulebook.settled()
+        if waiting is not None:  # a reading under way: what it reads holds for this login
+            return waiting.addCallback(lambda _: self.login(session, frame, then))
         if not self.rulebook.read:
-            if self.rulebook.copy is Copy.READING:  # starting: wait for the first reading
-                return self.rulebook.firstReading().addCallback(
-                    lambda _: self.login(session, frame, then)
-                )
             session.error(Err.UNAVAILABLE, "the account database is busy right now; try later")
             return None
         typed, _ = parseLogin(frame.rest)

@@ -278,6 +278,10 @@ class Room(Service):
         )
         if reason != Reason.SHUTDOWN:
             self.roster.broadcast(codec.command("LEAVE", session.name, transport, reason), session)
+        if reason == Reason.BANNED:
+            # Banned from another node, maybe: read the ban now, not at the next poll, so
+            # that a quick return to this node is refused too.
+            self.rulebook.poll()
 
     def welcome(self, session: Session, name: str) -> Deferred[None] | None:
         """

@@ -45,6 +45,7 @@ class Copy(Enum):
 
     EMPTY = "EMPTY"  # never read (or the first reading failed): logins are refused
     READING = "READING"  # a reading is under way (logins wait for the first one)
+    REREAD = "REREAD"  # a reading is under way, and another must follow it at once
     CURRENT = "CURRENT"  # as of the last change counted
     STALE = "STALE"  # read before, but the last reading failed; the next poll tries again
 
@@ -98,7 +99,7 @@ class Rulebook:
         self.changed: Callable[[Reloaded], None] = lambda reloaded: None
         self._seen: int | None = None
         self._accounts: set[str] | None = None
-        self._first: Deferred[None] = Deferred()
+        self._waiting: list[Deferred[None]] = []
         # When each user last said something in public (clock seconds), for slow mode.
         self._spoke: dict[str, float] = {}
         self._poller = LoopingCall(self.poll)
@@ -124,23 +125,27 @@ class Rulebook:
         """
         return self._seen is not None or self.store is None
 
-    def firstReading(self) -> Deferred[None]:
+    def settled(self) -> Deferred[None] | None:
         """
-        Fires once the copy was read for the first time.
+        L{None} if no reading is under way; else a Deferred that fires once it (and any
+        reading asked for meanwhile) is done: a login waits for it, so that a ban another node
+        just made, whose reading its expulsion started here, holds for that login.
         """
+        if self.copy not in (Copy.READING, Copy.REREAD):
+            return None
         waiting: Deferred[None] = Deferred()
-
-        def fired(result: None) -> None:
-            waiting.callback(None)
-
-        self._first.addCallback(fired)
+        self._waiting.append(waiting)
         return waiting
 
     def poll(self) -> Deferred[None] | None:
         """
         Read everything again if the change counter moved since the last reading.
         """
-        if self.store is None or self.copy is Copy.READING:
+        if self.store is None:
+            return None
+        if self.copy in (Copy.READING, Copy.REREAD):
+            # What is read now may be older than what the caller knows changed.
+            self.copy = Copy.REREAD
             return None
         store = self.store
         before = self.copy
@@ -148,7 +153,7 @@ class Rulebook:
 
         def counted(changes: int) -> Deferred[None] | None:
             if changes == self._seen and before is Copy.CURRENT:
-                self.copy = Copy.CURRENT
+                self._readDone()
                 return None
             reading: Deferred[list[Any]] = gatherResults(
                 [
@@ -162,7 +167,21 @@ class Rulebook:
             return reading.addCallback(self._read, changes)
 
         d: Deferred[Any] = store.changes().addCallback(counted)
-        return d.addErrback(self._failed, before)
+        return d.addErrback(self._failed, before).addCallback(self._again)
+
+    def _again(self, _: object) -> Deferred[None] | None:
+        if self.copy is not Copy.REREAD:
+            waiting, self._waiting = self._waiting, []
+            for each in waiting:
+                each.callback(None)
+            return None
+        # Stale: the next reading reads everything, whatever the counter says.
+        self.copy = Copy.STALE if self._seen is not None else Copy.EMPTY
+        return self.poll()
+
+    def _readDone(self) -> None:
+        if self.copy is Copy.READING:
+            self.copy = Copy.CURRENT
 
     def _read(self, results: list[object], changes: int) -> None:
         roles, sanctions, slow, accounts = results
@@ -178,11 +197,9 @@ class Rulebook:
         first = self._seen is None
         self.roles, self.bans, self.mutes, self.slow = roles, bans, mutes, slow
         self._accounts, self._seen = keys, changes
-        self.copy = Copy.CURRENT
+        self._readDone()
         self._forgetQuiet()
-        if first:
-            self._first.callback(None)
-        elif reloaded.banned or reloaded.deleted:
+        if not first and (reloaded.banned or reloaded.deleted):
             self.changed(reloaded)
 
     def _failed(self, failure: Failure, before: Copy) -> None:
