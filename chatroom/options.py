@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import site
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from twisted.internet.endpoints import quoteStringArgument
 from twisted.python import usage
 
-from chatroom import configfile
+from chatroom import __version__, configfile
 from chatroom.database import isURL
 from chatroom.settings import (
     BUSY_TIMEOUT,
@@ -75,13 +77,29 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def protocolDocument() -> str:
+    """
+    Where this chatroom's protocol document is: the checkout's C{docs/protocol.rst} when
+    running from one, else the copy the install put in C{share/doc/chatroom} (setup.cfg's
+    data_files) under the environment's prefix, or the user's with C{pip install --user}.
+    """
+    source = Path(__file__).resolve().parent.parent
+    candidates = [source / "docs" / "protocol.rst"] if (source / "setup.cfg").is_file() else []
+    for prefix in (sys.prefix, site.getuserbase()):
+        candidates.append(Path(prefix) / "share" / "doc" / "chatroom" / "protocol.rst")
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    return "docs/protocol.rst in chatroom's source"
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = (
         "Runs a chat room. Users connect with `chatclient HOST PORT NAME` "
         "(or by hand: `nc HOST PORT`), log in with a name and a password "
         "(new names are registered at their first login), then send public "
-        "(PM) and direct (DM) messages. The protocol is in docs/protocol.rst."
+        f"(PM) and direct (DM) messages. The protocol is in {protocolDocument()}."
     )
 
     optParameters: ClassVar[list[list[Any]]] = [
@@ -97,7 +115,7 @@ class Options(usage.Options):
         [
             "interface",
             "i",
-            "",
+            None,
             "Address to listen on (default: every IPv4 interface; '::' adds IPv6).",
         ],
         [
@@ -257,11 +275,24 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["web-origin"] = []
+        # An opt_ method's help is its docstring, indentation and all: one line of words.
+        self.docs = {name: " ".join(doc.split()) if doc else doc for name, doc in self.docs.items()}
+
+    def opt_version(self) -> None:
+        """
+        Display chatroom's version (and Twisted's) and exit.
+        """
+        from twisted import copyright
+
+        print(f"chatroom {__version__} (Twisted {copyright.version})")
+        sys.exit(0)
 
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """
         Parse C{options}, after the settings of the file C{--config} names:
         a mistake in that file stops here, in one line, with exit status 1.
+        So does a mistake in the options when twistd parses them (as its
+        subcommand, with a C{parent}); otherwise it raises L{usage.UsageError}.
         """
         args = sys.argv[1:] if options is None else options
         parameters = {row[0]: (row[4] if len(row) > 4 else None) for row in self.optParameters}
@@ -272,7 +303,20 @@ class Options(usage.Options):
         except configfile.ConfigError as e:
             sys.stderr.write(f"{os.path.basename(sys.argv[0])}: {e}\n")
             raise SystemExit(1) from None
-        super().parseOptions(words)
+        if getattr(self, "parent", None) is None:
+            super().parseOptions(words)
+            return
+        # Under twistd (or twist), whose own handling prints the whole usage before the
+        # reason: the reason, and where the usage is.
+        try:
+            super().parseOptions(words)
+        except usage.UsageError as e:
+            runner = os.path.basename(sys.argv[0])
+            sys.stderr.write(
+                f"{runner} chatroom: {e}\nUsage: {runner} [options] chatroom [options]"
+                f" ({runner} chatroom --help lists them)\n"
+            )
+            raise SystemExit(1) from None
 
     def opt_web_origin(self, origin: str) -> None:
         """
@@ -286,6 +330,8 @@ class Options(usage.Options):
         self["web-origin"].append(origin)
 
     def postOptions(self) -> None:
+        if self["interface"] is None:
+            self["interface"] = ""  # every IPv4 interface, as Twisted spells it
         interface = self["interface"]
         if interface:
             try:

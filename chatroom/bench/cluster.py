@@ -13,6 +13,7 @@ the figures the capacity model in docs/cluster.rst is worked from.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,8 +57,14 @@ QUICK = ClusterPlan(paced=[(10, 200, 1.0)], fanout=[(20, 1, 50)])
 
 def missing() -> str | None:
     """
-    Why the scenario cannot run here, or L{None} when both engines are installed.
+    Why the scenario cannot run here, or L{None} when both engines and the C{cluster} extra's
+    client libraries are installed (README's plain install has neither library).
     """
+    for module in ("txredisapi", "psycopg"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"{module} is not installed (pip install 'chatroom[cluster]')"
     if not redisserver.installed():
         return "redis-server is not installed (apt-get install redis-server)"
     if not pgserver.installed():
