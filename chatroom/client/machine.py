@@ -8,9 +8,10 @@ so every path through a conversation can be tested by feeding it lines.
 
 This module routes events and runs the operations; logging in
 (L{chatroom.client.login}), arriving (L{chatroom.client.arrival}), sending
-(L{chatroom.client.outbox}), what others do (L{chatroom.client.hearing})
-and coming back after a lost session (L{chatroom.client.away}) each have a
-module of their own.
+(L{chatroom.client.outbox}), what others do (L{chatroom.client.hearing}),
+coming back after a lost session (L{chatroom.client.away}), moderation
+(L{chatroom.client.moderation}) and changing the password
+(L{chatroom.client.passwd}) each have a module of their own.
 """
 
 from __future__ import annotations
