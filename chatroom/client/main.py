@@ -29,9 +29,9 @@ from twisted.python.failure import Failure
 from chatroom.client import tls
 from chatroom.client.arguments import chosenLanguage, parseArguments
 from chatroom.client.machine import ClientMachine
-from chatroom.client.reconnect import Reconnector
+from chatroom.client.reconnect import Reconnector, whyNotConnected
 from chatroom.client.style import Painter, painterFor, plain
-from chatroom.client.terminal import INTERRUPTED, UI, Interrupted, LineUI, TerminalUI
+from chatroom.client.terminal import UI, Interrupted, LineUI, TerminalUI
 from chatroom.client.text import _, install
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 
@@ -91,7 +91,9 @@ class ChatClient:
             self, name, "UDP" if udp else "TCP", offerGhost, terminal=terminal, paint=paint
         )
         self.machine.comesBack = comesBack
-        self.reconnector = Reconnector(reactor, self._notice, self._connect, self._gaveUp)
+        self.reconnector = Reconnector(
+            reactor, self._notice, self._connect, self._gaveUp, status=self._countdown
+        )
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | None = None
@@ -234,7 +236,7 @@ class ChatClient:
         if failure.check(CancelledError, ConnectingCancelledError):
             reason = _("no answer within {seconds:g} seconds").format(seconds=CONNECT_LIMIT)
         else:
-            reason = failure.getErrorMessage()
+            reason = whyNotConnected(failure, self.host)
         if self.machine.away:
             self.away(reason)
             return
@@ -268,10 +270,9 @@ class ChatClient:
     def _answered(self, text: str | Interrupted | None) -> None:
         if self.status is None:
             try:
-                if text is INTERRUPTED:
-                    self.machine.interrupted()
+                if isinstance(text, Interrupted):
+                    self.machine.interrupted(text.typed)
                 else:
-                    assert not isinstance(text, Interrupted)
                     self.machine.answer(text)
             # A bug of ours must not leave a dead terminal: say so, and leave.
             except Exception as e:  # noqa: BLE001
@@ -298,6 +299,12 @@ class ChatClient:
         The reconnector's lines (the loss, the countdown), coloured as notices.
         """
         self.ui.show(self.paint("notice", text))
+
+    def _countdown(self, text: str) -> None:
+        """
+        The countdown to the next attempt: one line, rewritten (L{UI.status}).
+        """
+        self.ui.status(self.paint("notice", text))
 
     def _gaveUp(self, why: str) -> None:
         self.ui.show(why)
