@@ -88,3 +88,25 @@ def test_long_messages_are_counted_in_bytes_and_kept(chromium: Any, room: Room) 
         assert lines(chromium, "too long") == 2
     finally:
         tom.close()
+
+
+def test_the_password_leaves_the_form(chromium: Any, room: Room) -> None:
+    """
+    Defect 4: the password stayed in the form after Leave (the next person
+    at the computer just clicks Log in) and after a wrong password, whose
+    error was the server's raw text.
+    """
+    logIn(chromium, room.url, "wendy", "right", new=True)
+    chromium.find_element(By.ID, "leave").click()
+    waitFor(chromium, lambda d: byLabel(d, "Password").is_displayed(), "the login form")
+    assert byLabel(chromium, "Password").get_attribute("value") == ""
+    assert byLabel(chromium, "Password again").get_attribute("value") == ""
+    assert byLabel(chromium, "Username").get_attribute("value") == "wendy"
+
+    byLabel(chromium, "Password").send_keys("wrong\n")
+    waitForText(chromium, "#login-error", "Wrong password for wendy.")
+    assert byLabel(chromium, "Password").get_attribute("value") == ""
+    assert chromium.switch_to.active_element == byLabel(chromium, "Password")
+
+    byLabel(chromium, "Password").send_keys("right\n")
+    waitForText(chromium, "#status", "Connected as wendy.")

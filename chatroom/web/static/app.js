@@ -24,6 +24,7 @@ let ws = null;
 let me = null;            // the name we are logged in as
 let credentials = null;   // {name, password}, in memory only, for reconnecting
 let phase = "out";        // out | hello | login | pass | confirm | in
+let asked = null;         // the last C PASSWORD: NEW or EXISTING
 let ghost = false;        // this login ends our older session
 let leaving = false;      // we sent C EX, or were replaced: no reconnect
 let backoff = 1;          // seconds before the next reconnect attempt
@@ -260,6 +261,7 @@ function banList(count) {
 
 function password(kind) {
   phase = "pass";
+  asked = kind;
   if (kind === "EXISTING") {
     send(`C PASS ${credentials.password}`);
     return;
@@ -285,6 +287,8 @@ function welcome(name) {
   $("login").hidden = true;
   $("chat").hidden = false;
   $("login-error").textContent = "";
+  $("confirm-row").hidden = true;
+  forgetPasswords();  // kept in memory for reconnecting, not in the form
   status(`Connected as ${name}.`);
   if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
   else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
@@ -295,9 +299,43 @@ function welcome(name) {
   $("message").focus();
 }
 
+// A refused login in plain words (the server's own text only where it
+// says something these do not).
+function loginRefusal(code, text, name) {
+  switch (code) {
+    case "BAD_PASSWORD":
+      return asked === "NEW"
+        ? "That password cannot be used: it must not be empty nor over 256 characters."
+        : `Wrong password for ${name}. Type it again; after three wrong tries the server ` +
+          "hangs up and you start again.";
+    case "NAME_TAKEN":
+      return "That name is online. If it is you on another device, you can end that session.";
+    case "BANNED":
+      return bannedSentence(text);
+    case "BAD_NAME":
+      return `"${name}" cannot be a name here${text ? `: ${text}` : "."}`;
+    case "UNAVAILABLE":
+      return "The server cannot check names and passwords right now. Try again in a minute.";
+    case "INSECURE":
+      return "This server takes passwords only over an encrypted connection: " +
+        "open the page with https.";
+    case "RATE":
+      return "Too many tries too fast. Wait a few seconds and try again.";
+    default:
+      return text || code;
+  }
+}
+
+// The passwords leave the form: after Leave, after a refusal.
+function forgetPasswords() {
+  $("password").value = "";
+  $("password2").value = "";
+}
+
 // Back to the login form, with why in words; no reconnecting.
 function toLogin(why) {
   credentials = null;
+  forgetPasswords();
   $("chat").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = why;
@@ -307,20 +345,16 @@ function toLogin(why) {
 function error(code, text) {
   const op = requests[0];
   if (phase !== "in") {
-    if (code === "NAME_TAKEN") {
-      $("ghost").hidden = false;
-      $("login-error").textContent =
-        "That name is online. If it is you on another device, you can end that session.";
-    } else if (code === "BANNED") {
-      $("login-error").textContent = bannedSentence(text);
-    } else {
-      $("login-error").textContent = text || code;
-    }
+    const name = credentials ? credentials.name : $("username").value.trim();
+    if (code === "NAME_TAKEN") $("ghost").hidden = false;
+    $("login-error").textContent = loginRefusal(code, text, name);
     credentials = null;  // no reconnecting with what the server refused
+    if (code !== "NAME_TAKEN") forgetPasswords();  // the ghost button sends it again
+    if (code === "BAD_PASSWORD" && !$("login").hidden) $("password").focus();
     if (["BAD_PASSWORD", "NAME_TAKEN", "BAD_NAME", "BANNED"].includes(code)) {
       // The session goes on; the form sends a new LOGIN. A reconnect gives up here.
       status(code === "BANNED" ? "Not logged in: this account is banned."
-        : `Not logged in: ${text || code}`);
+        : "Not logged in.");
       phase = "hello";
       if (!$("login").hidden) return;
       $("chat").hidden = true;
@@ -499,6 +533,7 @@ setUpMenu(menuAction);
 $("leave").addEventListener("click", () => {
   leaving = true;
   credentials = null;
+  forgetPasswords();
   send("C EX");
   $("chat").hidden = true;
   $("login").hidden = false;
