@@ -110,3 +110,54 @@ def test_the_password_leaves_the_form(chromium: Any, room: Room) -> None:
 
     byLabel(chromium, "Password").send_keys("right\n")
     waitForText(chromium, "#status", "Connected as wendy.")
+
+
+def distanceFromEnd(driver: Any) -> int:
+    return int(
+        driver.execute_script(
+            "const c = document.getElementById('conversation');"
+            "return c.scrollHeight - c.scrollTop - c.clientHeight;"
+        )
+    )
+
+
+def test_the_newest_message_stays_in_view_when_the_window_changes(
+    chromium: Any, room: Room
+) -> None:
+    """
+    Defect 5: a smaller window (a phone's keyboard opening, a rotation)
+    left the newest messages below the view.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        for number in range(15):  # long lines, more than the view holds, within the rate limit
+            tom.send("C PM", f"D line {number} " + "words " * 50)
+            expectFrame(tom, "C OK PM ")
+        waitForText(chromium, "#conversation", "line 14")
+        waitFor(chromium, lambda d: distanceFromEnd(d) <= 1, "the view at the newest line")
+        for width, height in [(1100, 500), (600, 700), (700, 400), (1100, 800)]:
+            chromium.set_window_size(width, height)
+            waitFor(
+                chromium,
+                lambda d, size=(width, height): (
+                    d.execute_script("return [window.outerWidth, window.outerHeight];")
+                    == list(size)
+                ),
+                f"the window at {width}x{height}",
+            )
+            waitFor(chromium, lambda d: distanceFromEnd(d) <= 1, f"the newest line at {height}")
+        # Scrolled up on purpose, the view stays where the reader put it.
+        chromium.execute_script("document.getElementById('conversation').scrollTop = 0;")
+        chromium.set_window_size(1100, 600)
+        waitFor(
+            chromium,
+            lambda d: d.execute_script("return window.outerHeight;") == 600,
+            "the window smaller",
+        )
+        assert (
+            chromium.execute_script("return document.getElementById('conversation').scrollTop;")
+            == 0
+        )
+    finally:
+        tom.close()

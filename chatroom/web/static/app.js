@@ -6,7 +6,7 @@
 
 import {FRAME_LIMIT, byteLength, plural, splitWords} from "./text.js";
 import {alsoInHistory, missed, remember} from "./catchup.js";
-import {line, modLine, notice, problem} from "./conversation.js";
+import {followNewest, line, modLine, notice, problem} from "./conversation.js";
 import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
 import {operation} from "./commands.js";
 import {setUpMenu} from "./menu.js";
@@ -529,6 +529,7 @@ function menuAction(frame, verb, name) {
 }
 
 setUpMenu(menuAction);
+followNewest();
 
 $("leave").addEventListener("click", () => {
   leaving = true;
