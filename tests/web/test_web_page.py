@@ -121,6 +121,15 @@ def distanceFromEnd(driver: Any) -> int:
     )
 
 
+def waitForSize(driver: Any, width: int, height: int) -> None:
+    def resized(d: Any) -> bool:
+        return bool(
+            d.execute_script("return [window.outerWidth, window.outerHeight];") == [width, height]
+        )
+
+    waitFor(driver, resized, f"the window at {width}x{height}")
+
+
 def test_the_newest_message_stays_in_view_when_the_window_changes(
     chromium: Any, room: Room
 ) -> None:
@@ -138,23 +147,12 @@ def test_the_newest_message_stays_in_view_when_the_window_changes(
         waitFor(chromium, lambda d: distanceFromEnd(d) <= 1, "the view at the newest line")
         for width, height in [(1100, 500), (600, 700), (700, 400), (1100, 800)]:
             chromium.set_window_size(width, height)
-            waitFor(
-                chromium,
-                lambda d, size=(width, height): (
-                    d.execute_script("return [window.outerWidth, window.outerHeight];")
-                    == list(size)
-                ),
-                f"the window at {width}x{height}",
-            )
+            waitForSize(chromium, width, height)
             waitFor(chromium, lambda d: distanceFromEnd(d) <= 1, f"the newest line at {height}")
         # Scrolled up on purpose, the view stays where the reader put it.
         chromium.execute_script("document.getElementById('conversation').scrollTop = 0;")
         chromium.set_window_size(1100, 600)
-        waitFor(
-            chromium,
-            lambda d: d.execute_script("return window.outerHeight;") == 600,
-            "the window smaller",
-        )
+        waitForSize(chromium, 1100, 600)
         assert (
             chromium.execute_script("return document.getElementById('conversation').scrollTop;")
             == 0
