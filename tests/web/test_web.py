@@ -287,6 +287,8 @@ async def test_the_page_is_served_with_security_and_caching_headers(server):
         (b"/people.js", "text/javascript"),
         (b"/commands.js", "text/javascript"),
         (b"/catchup.js", "text/javascript"),
+        (b"/favicon.ico", "image/x-icon"),
+        (b"/favicon.svg", "image/svg+xml"),
     ]:
         response, body = await _get(server.webPort, path)
         assert response.code == 200, path

@@ -159,3 +159,62 @@ def test_the_newest_message_stays_in_view_when_the_window_changes(
         )
     finally:
         tom.close()
+
+
+def test_an_outage_marks_the_list_and_the_form_is_even(chromium: Any, room: Room) -> None:
+    """
+    Defect 6: during an outage the online list showed everyone as if
+    nothing happened; while confirming a new name the status said
+    "Connecting…"; "Password again" was narrower than the other fields.
+    """
+    chromium.get(room.url)
+    byLabel(chromium, "Username").send_keys("wendy")
+    byLabel(chromium, "Password").send_keys("pw\n")
+    again = byLabel(chromium, "Password again")
+    waitFor(chromium, lambda d: again.is_displayed(), "the second password field")
+    assert text(chromium, "#status") == "Confirming the new name…"
+    widths = {
+        label: byLabel(chromium, label).rect["width"]
+        for label in ("Username", "Password", "Password again")
+    }
+    assert len(set(widths.values())) == 1, widths
+    again.send_keys("pw\n")
+    waitForText(chromium, "#status", "Connected as wendy.")
+    waitForText(chromium, "#users", "wendy (WEB)")
+    assert "out of date" not in text(chromium, "#people")
+
+    room.stop()
+    waitForText(chromium, "#status", "reconnecting")
+    waitForText(chromium, "#people", "Not connected: this list may be out of date.")
+    users = chromium.find_element(By.ID, "users")
+    assert users.get_attribute("aria-describedby") == "users-stale"
+    room.start()
+    waitForText(chromium, "#status", "Connected as wendy.")
+    waitFor(chromium, lambda d: "out of date" not in text(d, "#people"), "the list current again")
+    assert users.get_attribute("aria-describedby") is None
+
+
+def test_the_favicon(chromium: Any, room: Room) -> None:
+    chromium.get(room.url)
+    answer = chromium.execute_async_script(
+        """
+        const done = arguments[0];
+        fetch("/favicon.ico").then(
+          async (r) => done([r.status, r.headers.get("Content-Type"),
+                             (await r.arrayBuffer()).byteLength]),
+          (e) => done(["failed", String(e), 0]));
+        """
+    )
+    assert answer[0] == 200 and answer[1] == "image/x-icon" and answer[2] > 0, answer
+    icon = chromium.find_element(By.CSS_SELECTOR, "link[rel~='icon']")
+    shown = chromium.execute_async_script(
+        """
+        const [href, done] = arguments;
+        const image = new Image();
+        image.onload = () => done([image.naturalWidth, image.naturalHeight]);
+        image.onerror = () => done("not an image");
+        image.src = href;
+        """,
+        icon.get_attribute("href"),
+    )
+    assert shown != "not an image" and shown[0] > 0, shown

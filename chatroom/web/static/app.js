@@ -109,6 +109,7 @@ function closed() {
   }
   if (wasIn) {
     notice("Connection lost.");
+    people.stale(true);
     if (lostAt === null) lostAt = Date.now();
   }
   status(`Connection lost; reconnecting in ${backoff} s…`);
@@ -272,6 +273,7 @@ function password(kind) {
     return;
   }
   phase = "confirm";
+  status("Confirming the new name…");
   $("confirm-row").hidden = false;
   $("login-error").textContent = "This name is new: type its password again to register it.";
   $("password2").focus();
@@ -293,6 +295,7 @@ function welcome(name) {
   if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
   else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
   people.clear();
+  people.stale(false);
   arrival = {history: [], held: [], back: lostAt !== null};
   request({kind: "WHO"});
   request({kind: "HISTORY"});
