@@ -4,10 +4,12 @@
 // conversation.js, the online list in people.js, moderation in words in
 // moderation.js, the staff's menu in menu.js.
 
-import {FRAME_LIMIT, byteLength, plural, splitWords} from "./text.js";
+import {plural, splitWords} from "./text.js";
 import {alsoInHistory, missed, remember} from "./catchup.js";
 import {followNewest, line, modLine, notice, problem} from "./conversation.js";
-import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
+import {banSentence, modSentence, refusal} from "./moderation.js";
+import {boxBusy, boxDone, countBytes, tooLong} from "./composer.js";
+import {forgetPasswords, loginRefusal} from "./login.js";
 import {operation} from "./commands.js";
 import {setUpMenu} from "./menu.js";
 import {People} from "./people.js";
@@ -65,22 +67,6 @@ function startRequest() {
 function finishRequest() {
   requests.shift();
   startRequest();
-}
-
-// The message box holds its text until the server took it: a refusal
-// (muted, slow mode, too long) leaves it there to send again.
-function boxBusy(busy) {
-  const box = $("message");
-  box.readOnly = busy;
-  box.setAttribute("aria-busy", String(busy));
-}
-
-function boxDone(op, sent) {
-  if (!op || !op.fromBox) return;
-  boxBusy(false);
-  if (sent) $("message").value = "";
-  countBytes();
-  $("message").focus();
 }
 
 function connect() {
@@ -302,39 +288,6 @@ function welcome(name) {
   $("message").focus();
 }
 
-// A refused login in plain words (the server's own text only where it
-// says something these do not).
-function loginRefusal(code, text, name) {
-  switch (code) {
-    case "BAD_PASSWORD":
-      return asked === "NEW"
-        ? "That password cannot be used: it must not be empty nor over 256 characters."
-        : `Wrong password for ${name}. Type it again; after three wrong tries the server ` +
-          "hangs up and you start again.";
-    case "NAME_TAKEN":
-      return "That name is online. If it is you on another device, you can end that session.";
-    case "BANNED":
-      return bannedSentence(text);
-    case "BAD_NAME":
-      return `"${name}" cannot be a name here${text ? `: ${text}` : "."}`;
-    case "UNAVAILABLE":
-      return "The server cannot check names and passwords right now. Try again in a minute.";
-    case "INSECURE":
-      return "This server takes passwords only over an encrypted connection: " +
-        "open the page with https.";
-    case "RATE":
-      return "Too many tries too fast. Wait a few seconds and try again.";
-    default:
-      return text || code;
-  }
-}
-
-// The passwords leave the form: after Leave, after a refusal.
-function forgetPasswords() {
-  $("password").value = "";
-  $("password2").value = "";
-}
-
 // Back to the login form, with why in words; no reconnecting.
 function toLogin(why) {
   credentials = null;
@@ -350,7 +303,7 @@ function error(code, text) {
   if (phase !== "in") {
     const name = credentials ? credentials.name : $("username").value.trim();
     if (code === "NAME_TAKEN") $("ghost").hidden = false;
-    $("login-error").textContent = loginRefusal(code, text, name);
+    $("login-error").textContent = loginRefusal(code, text, name, asked);
     credentials = null;  // no reconnecting with what the server refused
     if (code !== "NAME_TAKEN") forgetPasswords();  // the ghost button sends it again
     if (code === "BAD_PASSWORD" && !$("login").hidden) $("password").focus();
@@ -483,11 +436,9 @@ $("composer").addEventListener("submit", (event) => {
     box.value = "";
     return;
   }
-  const over = byteLength(dataFrame(op)) - FRAME_LIMIT;
-  if (over > 0) {
-    problem(`That is ${plural(over, "byte")} too long, so it was not sent: a message holds ` +
-      `${room(op)} bytes (letters beyond English take 2 to 4 each). ` +
-      "Your text is still in the box: shorten it, or send it in parts.");
+  const refused = tooLong(op);
+  if (refused) {
+    problem(refused);
     return;
   }
   op.fromBox = true;
@@ -495,35 +446,7 @@ $("composer").addEventListener("submit", (event) => {
   request(op);
 });
 
-// The frame that carries what the box holds, as the server counts it.
-function dataFrame(op) {
-  if (op.kind === "PM") return `D ${op.text}`;
-  if (op.kind === "DM") return `D ${op.to} ${op.text}`;
-  return op.frame;
-}
-
-// How many bytes of text that frame has room for.
-function room(op) {
-  return FRAME_LIMIT - byteLength(dataFrame(op)) + byteLength(op.text || op.frame);
-}
-
-// Near the limit, how much room is left, under the box.
-function countBytes() {
-  const op = operation($("message").value, false);
-  const counter = $("counter");
-  if (op.error || op.help) {
-    counter.hidden = true;
-    return;
-  }
-  const used = byteLength(dataFrame(op));
-  counter.hidden = used < FRAME_LIMIT - 600;
-  const left = FRAME_LIMIT - used;
-  counter.textContent = left >= 0 ? `${plural(left, "byte")} left`
-    : `${plural(-left, "byte")} too long`;
-  counter.classList.toggle("over", left < 0);
-}
-
-$("message").addEventListener("input", countBytes);
+$("message").addEventListener("input", () => countBytes(operation($("message").value, false)));
 
 // A staff action chosen in a user's menu.
 function menuAction(frame, verb, name) {
