@@ -60,6 +60,8 @@ class AccountBook(Protocol):
 
     def register(self, name: str, password: str) -> Deferred[str]: ...
 
+    def setPassword(self, name: str, password: str) -> Deferred[None]: ...
+
 
 class Login:
     """

@@ -49,6 +49,61 @@ class Account:
     passwordHash: str
 
 
+#: The roles an account may hold (protocol section 11), least first.
+ROLES = ("user", "moderator", "admin")
+
+#: What a sanction forbids: logging in, or speaking.
+BAN, MUTE = "ban", "mute"
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """
+    An account as listed (never its hash): C{created} in seconds since the epoch.
+    """
+
+    name: str
+    key: str
+    role: str
+    created: int
+
+
+@dataclass(frozen=True)
+class Sanction:
+    """
+    A ban or a mute (C{kind}: L{BAN} or L{MUTE}) of the account C{key} (shown as C{name}),
+    until C{until} (milliseconds since the epoch; L{None}: forever), set by C{actor} at C{at}.
+    """
+
+    key: str
+    name: str
+    kind: str
+    until: int | None
+    reason: str
+    actor: str
+    at: int
+
+    def inForce(self, nowMs: int) -> bool:
+        """Whether it still holds at C{nowMs}."""
+        return self.until is None or self.until > nowMs
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """
+    One moderation action as audited: when (ms), on which node, who did what to whom, the end
+    it set (ms, or L{None}) and why.
+    """
+
+    at: int
+    node: str
+    actor: str
+    action: str
+    target: str
+    until: int | None
+    reason: str
+
+
 class Store(Protocol):
     """
     What the room, the accounts, the history and the inbox need of a database:
@@ -81,6 +136,36 @@ class Store(Protocol):
     def create(self, accountKey: str, name: str, passwordHash: str) -> Deferred[bool]: ...
 
     def setPasswordHash(self, accountKey: str, passwordHash: str) -> Deferred[None]: ...
+
+    def roleOf(self, accountKey: str) -> Deferred[str | None]: ...
+
+    def setRole(self, accountKey: str, role: str) -> Deferred[bool]: ...
+
+    def roles(self) -> Deferred[dict[str, str]]: ...
+
+    def accountList(self) -> Deferred[list[AccountRow]]: ...
+
+    def deleteAccount(self, accountKey: str, erase: bool) -> Deferred[bool]: ...
+
+    # Moderation (L{chatroom.statements.moderation})
+
+    def addSanction(self, sanction: Sanction) -> Deferred[None]: ...
+
+    def removeSanction(self, accountKey: str, kind: str) -> Deferred[bool]: ...
+
+    def sanctionsInForce(self, nowMs: int) -> Deferred[list[Sanction]]: ...
+
+    def sanctionsOf(self, accountKey: str, nowMs: int) -> Deferred[list[Sanction]]: ...
+
+    def slow(self) -> Deferred[int]: ...
+
+    def setSlow(self, seconds: int) -> Deferred[None]: ...
+
+    def appendAudit(self, record: AuditRecord) -> Deferred[None]: ...
+
+    def auditLog(self, limit: int) -> Deferred[list[AuditRecord]]: ...
+
+    def changes(self) -> Deferred[int]: ...
 
     # History (L{chatroom.statements.history})
 

@@ -12,6 +12,7 @@ session's next data frame carries the text of a C{C PM} or C{C DM}.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -28,6 +29,24 @@ from chatroom.pipeline import Session
 from chatroom.refusals import clusterUnavailable
 from chatroom.roster import IRoster
 from chatroom.store import Unavailable
+
+
+class Gate(Protocol):
+    """
+    What moderation (protocol 1.2) asks of talking: L{chatroom.rulebook.Rulebook}.
+    """
+
+    def mayPublic(self, session: Session) -> tuple[Err, str] | None:
+        """Why C{session} may not say something in public now, or L{None}."""
+
+    def spoke(self, session: Session) -> None:
+        """C{session} said something in public."""
+
+    def mayDirect(self, session: Session, recipient: str) -> tuple[Err, str] | None:
+        """Why C{session} may not send a direct message to C{recipient} now, or L{None}."""
+
+    def marked(self, entries: list[str]) -> list[str]:
+        """C{C USERS} entries with moderators and admins marked."""
 
 
 class Awaiting(Enum):
@@ -56,6 +75,7 @@ class Talk:
         history: History,
         inbox: Inbox | None,
         counters: Counters,
+        gate: Gate,
     ) -> None:
         self.clock = clock
         self.log = log
@@ -63,6 +83,7 @@ class Talk:
         self.history = history
         self.inbox = inbox
         self.counters = counters
+        self.gate = gate
         # Sessions that sent C PM or C DM, until their data frame (or an
         # error in its place) comes: only those few, never every session.
         self._awaiting: dict[Session, Awaiting] = {}
@@ -103,7 +124,7 @@ class Talk:
         return None
 
     def _sendEntries(self, entries: list[str], session: Session) -> None:
-        for frame in codec.listFrames("USERS", entries):
+        for frame in codec.listFrames("USERS", self.gate.marked(entries)):
             session.send(frame)
 
     def _clusterUnavailable(self, failure: Failure, session: Session, verb: str) -> None:
@@ -160,6 +181,10 @@ class Talk:
         if not text:
             session.error(Err.BAD_TEXT, "the message is empty")
             return None
+        refusal = self.gate.mayPublic(session)
+        if refusal is not None:
+            session.error(*refusal)
+            return None
         transport = session.channel.transportName
         said = (int(self.clock.seconds() * 1000), name, transport, text)
         count = self.roster.say(codec.data("PM", name, transport, text), session, said)
@@ -171,6 +196,7 @@ class Talk:
         return None
 
     def _said(self, count: int, session: Session, said: Said) -> None:
+        self.gate.spoke(session)
         self.counters.said(PUBLIC, count)
         session.send(codec.command("OK", "PM", str(count)))
         if self.history.size:
@@ -181,6 +207,10 @@ class Talk:
         parts = frame.words(1)
         if len(parts) < 2 or not parts[1]:
             session.error(Err.BAD_TEXT, "send D <username> <text>")
+            return None
+        refusal = self.gate.mayDirect(session, parts[0])
+        if refusal is not None:
+            session.error(*refusal)
             return None
         target = self.roster.find(names.key(parts[0]))
         if target is None:

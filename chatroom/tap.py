@@ -110,7 +110,14 @@ def buildService(
         from chatroom.cluster.roster import ClusterRoster
 
         roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
-    chat = Room(reactor, accounts, roster, store, config.roomLimits())
+    chat = Room(
+        reactor,
+        accounts,
+        roster,
+        store,
+        config.roomLimits(),
+        node=None if roster is None else roster.node,
+    )
     chat.setName("chat")
     chat.setServiceParent(top)
     if roster is not None:

@@ -27,8 +27,8 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from chatroom.statements import Connection, accounts, answers, history, inbox
-from chatroom.store import READERS, Account, Said
+from chatroom.statements import Connection, accounts, answers, history, inbox, moderation
+from chatroom.store import READERS, Account, AccountRow, AuditRecord, Said, Sanction, Unavailable
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -154,11 +154,24 @@ class ThreadedStore(ABC, Generic[DB]):
     def _onReader(self, deadline: float, f: Callable[[Connection], T]) -> T:
         """
         C{f} on an idle reader's connection, or a new one.
+
+        An idle connection may have been cut by the server while it waited (PostgreSQL
+        restarted): a read may be asked again, so it is, once, on a new connection.
         """
         with self._lock:
-            db = self._idleReaders.pop() if self._idleReaders else None
-        if db is None:
-            db = self._connectReader()
+            idle = self._idleReaders.pop() if self._idleReaders else None
+        if idle is not None:
+            try:
+                return self._readOn(idle, deadline, f)
+            except Unavailable:
+                if self._usable(idle):
+                    raise
+        return self._readOn(self._connectReader(), deadline, f)
+
+    def _readOn(self, db: DB, deadline: float, f: Callable[[Connection], T]) -> T:
+        """
+        C{f} on the reader's connection C{db}, kept for the next read if still usable.
+        """
         try:
             return self._within(db, deadline, f)
         finally:
@@ -267,6 +280,62 @@ class ThreadedStore(ABC, Generic[DB]):
     def setPasswordHash(self, accountKey: str, passwordHash: str) -> Deferred[None]:
         """L{accounts.setPasswordHash}."""
         return self.write(accounts.setPasswordHash, accountKey, passwordHash)
+
+    def roleOf(self, accountKey: str) -> Deferred[str | None]:
+        """L{accounts.roleOf}."""
+        return self.read(accounts.roleOf, accountKey)
+
+    def setRole(self, accountKey: str, role: str) -> Deferred[bool]:
+        """L{accounts.setRole}."""
+        return self.write(accounts.setRole, accountKey, role)
+
+    def roles(self) -> Deferred[dict[str, str]]:
+        """L{accounts.roles}."""
+        return self.read(accounts.roles)
+
+    def accountList(self) -> Deferred[list[AccountRow]]:
+        """L{accounts.accountList}."""
+        return self.read(accounts.accountList)
+
+    def deleteAccount(self, accountKey: str, erase: bool) -> Deferred[bool]:
+        """L{accounts.deleteAccount}."""
+        return self.write(accounts.deleteAccount, accountKey, erase)
+
+    def changes(self) -> Deferred[int]:
+        """L{accounts.changes}."""
+        return self.read(accounts.changes)
+
+    def addSanction(self, sanction: Sanction) -> Deferred[None]:
+        """L{moderation.addSanction}."""
+        return self.write(moderation.addSanction, sanction)
+
+    def removeSanction(self, accountKey: str, kind: str) -> Deferred[bool]:
+        """L{moderation.removeSanction}."""
+        return self.write(moderation.removeSanction, accountKey, kind)
+
+    def sanctionsInForce(self, nowMs: int) -> Deferred[list[Sanction]]:
+        """L{moderation.sanctionsInForce}."""
+        return self.read(moderation.sanctionsInForce, nowMs)
+
+    def sanctionsOf(self, accountKey: str, nowMs: int) -> Deferred[list[Sanction]]:
+        """L{moderation.sanctionsOf}."""
+        return self.read(moderation.sanctionsOf, accountKey, nowMs)
+
+    def slow(self) -> Deferred[int]:
+        """L{moderation.slow}."""
+        return self.read(moderation.slow)
+
+    def setSlow(self, seconds: int) -> Deferred[None]:
+        """L{moderation.setSlow}."""
+        return self.write(moderation.setSlow, seconds)
+
+    def appendAudit(self, record: AuditRecord) -> Deferred[None]:
+        """L{moderation.appendAudit}."""
+        return self.write(moderation.appendAudit, record)
+
+    def auditLog(self, limit: int) -> Deferred[list[AuditRecord]]:
+        """L{moderation.auditLog}."""
+        return self.read(moderation.auditLog, limit)
 
     def loadHistory(self, keep: int) -> Deferred[tuple[list[Said], int]]:
         """L{history.load}: a write, so that the batches written after it come after it."""

@@ -304,6 +304,16 @@ class ClusterRoster:
         d.addCallbacks(sent, failed)
         return d.addBoth(cleanup)
 
+    def expel(self, lookalikeKey: str, name: str, reason: str) -> None:
+        """
+        End the session of C{name} here, or have its node end it: every node hears it on the
+        room's channel, after the C{C MOD} broadcast before it.
+        """
+        self.local.expel(lookalikeKey, name, reason)
+        if self.liveness.up and not self.liveness.departed:
+            message = json.dumps(["expel", self.node, lookalikeKey, name, reason])
+            self.liveness.publish(self._roomChannel, message)
+
     # Messages from Redis.
 
     def _message(self, channel: str, raw: str) -> None:
@@ -322,6 +332,8 @@ class ClusterRoster:
             elif kind == "back" and message[1] != self.node:
                 for name, transport in message[2]:
                     self.local.broadcast(codec.command("JOIN", name, transport), None)
+            elif kind == "expel" and message[1] != self.node:
+                self.local.expel(*message[2:5])
             elif kind == "ghost":
                 self._ghosted(*message[1:6])
             elif kind == "dm":

@@ -76,6 +76,10 @@ class ManualAccounts:
         ok = self.registered.get(name.lower()) == password
         return self._later(name if ok else UnauthorizedLogin())
 
+    def setPassword(self, name: str, password: str) -> Deferred[None]:
+        self.registered[name.lower()] = password
+        return self._later(None)
+
     def register(self, name: str, password: str) -> Deferred[str]:
         self.registered[name.lower()] = password
         return self._later(name)

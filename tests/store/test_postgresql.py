@@ -73,7 +73,7 @@ async def test_register_login_and_wrong_password(startServer, pgURL, tmp_path):
     # In PostgreSQL, hashed; no SQLite file was made.
     [(name, hashed)] = _rows(pgURL, "SELECT name, password_hash FROM accounts")
     assert name == "alice" and hashed.startswith("$argon2id$") and "hunter2" not in hashed
-    assert _rows(pgURL, "SELECT version FROM version") == [(3,)]
+    assert _rows(pgURL, "SELECT version FROM version") == [(4,)]
     assert not (tmp_path / "chat.sqlite").exists()
 
 
@@ -117,37 +117,37 @@ async def test_stored_direct_messages_across_a_restart(startServer, pgURL):
 
 def test_schema_created_then_upgraded_step_by_step(pgURL, tmp_path):
     """
-    A fresh database gets the packaged v3; a later chatroom (a v4 upgrade of its own here)
-    takes it to v4 in a step that keeps every row; a failed step leaves v3 whole; a database
+    A fresh database gets the packaged v4; a later chatroom (a v5 upgrade of its own here)
+    takes it to v5 in a step that keeps every row; a failed step leaves v4 whole; a database
     newer than this chatroom is refused.
     """
     packaged = schemaFiles()
     with psycopg.connect(pgURL, autocommit=True) as db:
-        assert ensureSchema(db, packaged) == 3
-        db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k', 'K')")
+        assert ensureSchema(db, packaged) == 4
+        db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k', 'K', 'user')")
 
         broken = tmp_path / "broken"
         broken.mkdir()
-        (broken / "v4.sql").write_text("-- a fresh v4")
-        (broken / "upgrade-to-v4.sql").write_text(
+        (broken / "v5.sql").write_text("-- a fresh v5")
+        (broken / "upgrade-to-v5.sql").write_text(
             "ALTER TABLE accounts ADD COLUMN colour TEXT; SELECT no_such_function();"
         )
         with pytest.raises(psycopg.errors.UndefinedFunction):
             ensureSchema(db, broken)
-        assert db.execute("SELECT version FROM version").fetchall() == [(3,)]
+        assert db.execute("SELECT version FROM version").fetchall() == [(4,)]
         assert "colour" not in [c.name for c in db.execute("SELECT * FROM accounts").description]
 
-        v4 = tmp_path / "v4"
-        v4.mkdir()
-        (v4 / "v4.sql").write_text("-- a fresh v4")
-        (v4 / "upgrade-to-v4.sql").write_text(
+        v5 = tmp_path / "v5"
+        v5.mkdir()
+        (v5 / "v5.sql").write_text("-- a fresh v5")
+        (v5 / "upgrade-to-v5.sql").write_text(
             "ALTER TABLE accounts ADD COLUMN colour TEXT NOT NULL DEFAULT 'blue';"
         )
-        assert ensureSchema(db, v4) == 4
-        assert db.execute("SELECT version FROM version").fetchall() == [(4,)]
+        assert ensureSchema(db, v5) == 5
+        assert db.execute("SELECT version FROM version").fetchall() == [(5,)]
         assert db.execute("SELECT name, colour FROM accounts").fetchall() == [("K", "blue")]
 
-        with pytest.raises(DatabaseError, match="v4 is newer than this chatroom"):
+        with pytest.raises(DatabaseError, match="v5 is newer than this chatroom"):
             ensureSchema(db, packaged)
 
 
@@ -155,9 +155,9 @@ def test_packaged_postgresql_schema_matches_sqlite_tables():
     """
     Both engines hold the same tables at the same version (the SQL differs only in types).
     """
-    sqlite = (files("chatroom.schema") / "v3.sql").read_text()
-    postgres = (schemaFiles() / "v3.sql").read_text()
-    for table in ("version", "accounts", "history", "inbox"):
+    sqlite = (files("chatroom.schema") / "v4.sql").read_text()
+    postgres = (schemaFiles() / "v4.sql").read_text()
+    for table in ("version", "accounts", "history", "inbox", "sanctions", "moderation", "audit"):
         assert f"CREATE TABLE {table}" in sqlite and f"CREATE TABLE {table}" in postgres
 
 

@@ -20,7 +20,7 @@ from chatroom.store import Unavailable
 def test_fresh_database_gets_the_newest_schema(tmp_path):
     path = tmp_path / "new.sqlite"
     db = openDatabase(str(path))
-    assert schemaVersion(db) == 3
+    assert schemaVersion(db) == 4
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     # Password hashes are nobody else's business.
@@ -30,7 +30,7 @@ def test_fresh_database_gets_the_newest_schema(tmp_path):
 def test_reopening_keeps_the_data(tmp_path):
     path = str(tmp_path / "db.sqlite")
     db = openDatabase(path)
-    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k', 'K')")
+    db.execute("INSERT INTO accounts VALUES ('k', 'K', 'hash', 0, 'k', 'K', 'user')")
     db.close()
     db = openDatabase(path)
     assert db.execute("SELECT name FROM accounts").fetchall() == [("K",)]
@@ -136,7 +136,7 @@ def test_upgrade_to_v2_gives_every_account_its_skeletons(tmp_path):
     path = str(tmp_path / "old.sqlite")
     _v1Database(path, COLLIDING)
     db = openDatabase(path)
-    assert schemaVersion(db) == 3
+    assert schemaVersion(db) == 4
     rows = {
         name: (skeleton, shown)
         for name, skeleton, shown in db.execute(
@@ -332,7 +332,7 @@ def test_upgrade_to_v3_keeps_accounts_and_adds_empty_history_and_inbox(tmp_path)
     path = str(tmp_path / "v2.sqlite")
     _v2Database(path, ["alice", "bob"])
     db = openDatabase(path)
-    assert schemaVersion(db) == 3
+    assert schemaVersion(db) == 4
     assert db.execute("SELECT name, password_hash FROM accounts ORDER BY name").fetchall() == [
         ("alice", "hash-of-alice"),
         ("bob", "hash-of-bob"),
