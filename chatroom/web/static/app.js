@@ -173,7 +173,7 @@ function receiveData(text) {
     if (kind === "BAN") modLine(banSentence(rest));
     if (--bans.left <= 0) {
       bans = null;
-      if (requests[0] && requests[0].kind === "BANS") finishRequest();
+      bansListed();
     }
     return;
   }
@@ -239,11 +239,19 @@ function moderated(rest) {
   if (action === "ROLE") people.role(name, end);
 }
 
+// The C BANS answer is whole: the box that asked for it is free again.
+function bansListed() {
+  const op = requests[0];
+  if (!op || op.kind !== "BANS") return;
+  finishRequest();
+  boxDone(op, true);
+}
+
 function banList(count) {
   modLine(count === 0 ? "No bans or mutes in force."
     : `${count} ban${count === 1 ? "" : "s"} or mute${count === 1 ? "" : "s"} in force:`);
   if (count > 0) bans = {left: count};
-  else if (requests[0] && requests[0].kind === "BANS") finishRequest();
+  else bansListed();
 }
 
 function password(kind) {
@@ -335,7 +343,7 @@ function error(code, text) {
     problem(explained || (code === "NO_SUCH_USER"
       ? `There is no account named ${op.target}.` : text || code));
     finishRequest();
-    boxDone(op, false);
+    boxDone(op, code === "DENIED");  // a typo is kept to correct; a refusal is not
     return;
   }
   problem(explained || text || code);
