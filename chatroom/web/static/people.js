@@ -51,6 +51,15 @@ export class People {
     this.render();
   }
 
+  // During an outage the list is what it was: say it may be out of date.
+  stale(outdated) {
+    const list = document.getElementById("users");
+    document.getElementById("users-stale").hidden = !outdated;
+    list.classList.toggle("stale", outdated);
+    if (outdated) list.setAttribute("aria-describedby", "users-stale");
+    else list.removeAttribute("aria-describedby");
+  }
+
   clear() {
     this.users = new Map();
     this.pending = [];
