@@ -256,6 +256,22 @@ class Options(usage.Options):
             ),
         ],
         [
+            "irc",
+            None,
+            None,
+            (
+                "Endpoint description for the IRC listener (default: none),"
+                " e.g. tcp:6667 or ssl:6697:privateKey=key.pem:certKey=cert.pem."
+            ),
+        ],
+        ["irc-channel", None, "#chatroom", "The IRC channel that is the room."],
+        [
+            "irc-server-name",
+            None,
+            None,
+            "The name the IRC listener gives itself (default: the host name).",
+        ],
+        [
             "config",
             None,
             None,
@@ -267,6 +283,7 @@ class Options(usage.Options):
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
         ["no-udp", None, "Do not serve UDP."],
         ["no-web", None, "Do not serve the web page and its WebSocket."],
+        ["no-irc", None, "Do not serve IRC, even if --irc (or the config file) asks."],
     ]
 
     #: The web page's port when --port is not 0.
@@ -340,6 +357,7 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
                 ) from None
+        checkIRCChannel(self["irc-channel"])
         if self["redis"] is not None:
             checkCluster(self["redis"], self["db"], self["no-accounts"])
         if self["db"] != ":memory:" and not isURL(self["db"]):
@@ -364,6 +382,15 @@ class Options(usage.Options):
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
 
+    def ircDescription(self) -> str | None:
+        """
+        The endpoint description the IRC listener uses, or L{None} for none:
+        IRC is off unless C{--irc} is given (see README).
+        """
+        if self["no-irc"] or not self["irc"]:
+            return None
+        return str(self["irc"])
+
     def webDescription(self) -> str | None:
         """
         The endpoint description the web listener uses, or L{None} for none.
@@ -380,6 +407,21 @@ class Options(usage.Options):
         if self["interface"]:
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
+
+
+def checkIRCChannel(name: str) -> str:
+    """
+    C{--irc-channel}: one channel name, C{#} and up to 63 more characters.
+    """
+    if (
+        not name.startswith("#")
+        or len(name) < 2
+        or len(name.encode("utf-8")) > 64
+        or any(c in name for c in " ,:\x07")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise usage.UsageError(f"--irc-channel {name!r} is not a channel name (such as #chatroom)")
+    return name
 
 
 def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
