@@ -273,7 +273,10 @@ class IRCConnection(Protocol):
         return f"{self.me}!{self.user or self.me}@{self.host}"
 
     def numeric(self, code: str, *params: str) -> None:
-        self.send(wire.format(code, [self.me, *params], self.factory.serverName))
+        # The last word of a numeric is trailing, as most servers send it
+        # (004 and 005 list tokens: only their texts are).
+        trailing = len(params) > 0 and code not in ("004", "005")
+        self.send(wire.format(code, [self.me, *params], self.factory.serverName, None, trailing))
 
     def fail(self, why: str) -> None:
         """

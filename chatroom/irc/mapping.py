@@ -136,7 +136,11 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
     elif verb == "MOD" and len(words) >= 4:
         moderation(connection, words[0], words[1], words[2], words[3], " ".join(words[4:]))
     elif verb == "BYE":
-        connection.fail(BYES.get(frame.rest, frame.rest))
+        why = BYES.get(frame.rest, frame.rest)
+        entry = connection.entry
+        if frame.rest == "EXIT" and entry is not None and entry.quit:
+            why = f"Quit: {entry.quit}"
+        connection.fail(why)
     elif verb == "ERR":
         code, _, text = frame.rest.partition(" ")
         if code in ("FULL", "STATE") or (code == "RATE" and "goodbye" in text):
@@ -162,7 +166,8 @@ def moderation(
             why = reason or ("banned" if action == "BAN" else "kicked")
             if action == "BAN" and until != "-":
                 why = f"{why} (banned until {until})"
-            source = maskOf(factory.directory, by, "IRC") if by else server
+            entry = factory.directory.get(by)
+            source = entry.mask if entry is not None else by or server
             connection.send(wire.format("KICK", [channel, name, why], source))
             connection.kicked.add(name)
         return

@@ -32,7 +32,7 @@ MAX_LINE = MAX_TAGS + MAX_BODY
 
 
 #: Commands whose last parameter is a text, always sent as trailing.
-TEXTS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "ERROR", "AWAY"})
+TEXTS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "ERROR", "AWAY", "PONG"})
 
 
 class BadLine(ValueError):
@@ -90,6 +90,7 @@ def format(
     params: Sequence[str] = (),
     source: str | None = None,
     tags: Mapping[str, str] | None = None,
+    trailing: bool = False,
 ) -> bytes:
     """
     One line to send, terminator excluded: the last parameter is given as
@@ -108,7 +109,7 @@ def format(
     if params:
         parts.extend(params[:-1])
         last = params[-1]
-        if not last or " " in last or last.startswith(":") or command in TEXTS:
+        if trailing or not last or " " in last or last.startswith(":") or command in TEXTS:
             last = ":" + last
         parts.append(last)
     return " ".join(parts).encode("utf-8")

@@ -14,8 +14,15 @@ IRC_OPTIONS = ("--irc=tcp:0:interface=127.0.0.1", "--irc-server-name=irc.test", 
 
 
 @pytest.fixture(scope="module")
-def ircServer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    directory: Path = tmp_path_factory.mktemp("irc")
-    server = twistdServer(directory, *IRC_OPTIONS)
+def ircHome(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """
+    The server's directory (its database is C{chat.sqlite} there).
+    """
+    return tmp_path_factory.mktemp("irc")
+
+
+@pytest.fixture(scope="module")
+def ircServer(ircHome: Path) -> Iterator[ServerProcess]:
+    server = twistdServer(ircHome, *IRC_OPTIONS)
     yield server
     server.stop()
