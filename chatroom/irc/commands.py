@@ -281,9 +281,7 @@ def echo(connection: IRCConnection, command: str, target: str, text: str) -> Non
         from chatroom.irc.mapping import deliver
 
         tags = tagsFor(connection, connection.account)
-        if connection.label is not None:
-            tags["label"] = connection.label
-        deliver(connection, connection.mask, command, target, text, tags)
+        deliver(connection, connection.mask, command, target, text, tags, reply=True)
 
 
 def refusedMessage(connection: IRCConnection, target: str, rest: str) -> None:
@@ -378,6 +376,7 @@ HANDLERS: dict[str, Callable[[IRCConnection, list[str]], None]] = {
     ),
     "AUTHENTICATE": local(registration.authenticate),
     "PING": ping,
+    "TAGMSG": local(lambda c, p: None),  # client-only tags (typing...): not relayed
     "JOIN": local(join),
     "PART": local(part),
     "PRIVMSG": privmsg,

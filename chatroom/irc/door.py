@@ -130,6 +130,8 @@ class IRCConnection(Protocol):
         self.label: str | None = None  # labeled-response of the line in hand
         self._running = False
         self._sent = 0  # frames sent to the room
+        self._collected: list[bytes] | None = None  # the answer to a labeled line
+        self._batches = 0
         self._paused = False  # by the session or by our own queue
         self._buffer = wire.LineBuffer(self._lineIn, self._lineTooLong)
 
@@ -197,6 +199,8 @@ class IRCConnection(Protocol):
         try:
             while self.lines and self.awaiting is None and self.stage is not Stage.CLOSING:
                 self._handle(self.lines.popleft())
+                if self.awaiting is None:
+                    self._answered()
         finally:
             self._running = False
         if self._paused and len(self.lines) <= LINES_HIGH // 2 and self.stage is not Stage.CLOSING:
@@ -216,6 +220,8 @@ class IRCConnection(Protocol):
         if line is None:
             return
         self.label = (line.tags or {}).get("label") if "labeled-response" in self.caps else None
+        if self.label is not None:
+            self._collected = []
         commands.dispatch(self, line)
 
     # To the room and back.
@@ -246,6 +252,7 @@ class IRCConnection(Protocol):
             if expect(frame):
                 if self._sent == sent:  # no new frame awaits its own answer
                     self.awaiting = None
+                    self._answered()
                 self.run()
             if frame.verb != "BYE":
                 return
@@ -257,12 +264,52 @@ class IRCConnection(Protocol):
     # Lines out.
 
     def send(self, line: bytes) -> None:
+        """
+        A line that answers the line in hand (kept back while that line
+        carries a C{label}, see L{_answered}).
+        """
+        if self._collected is not None:
+            self._collected.append(line)
+        else:
+            self.push(line)
+
+    def push(self, line: bytes) -> None:
+        """
+        A line that comes on its own (someone's message, a join).
+        """
         if not self.stream.gone:
             self.stream.send(line)
 
     def peerLine(self, line: bytes) -> None:
         if self.stage is Stage.REGISTERED and self.joined:
-            self.send(line)
+            self.push(line)
+
+    def _answered(self) -> None:
+        """
+        The line in hand is fully answered: with IRCv3 labeled-response, its
+        answer goes labeled: C{ACK} for none, the label on a single line, a
+        C{labeled-response} batch around several (with C{batch}).
+        """
+        lines, self._collected = self._collected, None
+        label, self.label = self.label, None
+        if lines is None or label is None:
+            return
+        server = self.factory.serverName
+        if not lines:
+            self.push(wire.format("ACK", [], server, {"label": label}))
+        elif len(lines) == 1:
+            self.push(wire.withTags(lines[0], {"label": label}))
+        elif "batch" in self.caps:
+            self._batches += 1
+            ref = f"L{self._batches}"
+            tags = {"label": label}
+            self.push(wire.format("BATCH", ["+" + ref, "labeled-response"], server, tags))
+            for line in lines:
+                self.push(wire.withTags(line, {"batch": ref}))
+            self.push(wire.format("BATCH", ["-" + ref], server))
+        else:
+            for line in lines:
+                self.push(line)
 
     @property
     def me(self) -> str:
@@ -284,7 +331,8 @@ class IRCConnection(Protocol):
         """
         if self.stage is Stage.CLOSING:
             return
-        self.send(wire.format("ERROR", [f"Closing Link: {self.host} ({why})"]))
+        self._answered()
+        self.push(wire.format("ERROR", [f"Closing Link: {self.host} ({why})"]))
         self.stage = Stage.CLOSING
         self.stream.close()
 

@@ -69,6 +69,7 @@ def deliver(
     target: str,
     text: str,
     tags: dict[str, str],
+    reply: bool = False,
 ) -> None:
     """
     Send a message as one line, or as several when it is longer than a
@@ -83,7 +84,11 @@ def deliver(
         room -= len("\x01ACTION \x01")
     for piece in wire.splitText(text, room):
         body = f"\x01ACTION {piece}\x01" if action else piece
-        connection.send(wire.format(command, [target, body], source, tags or None))
+        line = wire.format(command, [target, body], source, tags or None)
+        if reply:
+            connection.send(line)  # an echo: part of the answer to a labeled line
+        else:
+            connection.push(line)
 
 
 def translate(connection: IRCConnection, frame: Frame) -> None:
@@ -120,7 +125,7 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
         name, transport = words[0], words[1]
         if transport == "IRC" and directory.get(name) is not None:
             return  # shown when that user joins the channel
-        connection.send(wire.format("JOIN", [channel], maskOf(directory, name, transport)))
+        connection.push(wire.format("JOIN", [channel], maskOf(directory, name, transport)))
     elif verb == "LEAVE" and len(words) >= 3 and connection.joined:
         name, transport, reason = words[0], words[1], words[2]
         if name in connection.kicked:
@@ -132,7 +137,7 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
         why = QUITS.get(reason, reason)
         if entry is not None and entry.quit is not None:
             why = f"Quit: {entry.quit}" if entry.quit else "Quit"
-        connection.send(wire.format("QUIT", [why], maskOf(directory, name, transport)))
+        connection.push(wire.format("QUIT", [why], maskOf(directory, name, transport)))
     elif verb == "MOD" and len(words) >= 4:
         moderation(connection, words[0], words[1], words[2], words[3], " ".join(words[4:]))
     elif verb == "BYE":
@@ -146,7 +151,7 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
         if code in ("FULL", "STATE") or (code == "RATE" and "goodbye" in text):
             connection.fail(text or code)
             return
-        connection.send(
+        connection.push(
             wire.format("NOTICE", [connection.me, f"{code}: {text}"], factory.serverName)
         )
 
@@ -168,13 +173,13 @@ def moderation(
                 why = f"{why} (banned until {until})"
             entry = factory.directory.get(by)
             source = entry.mask if entry is not None else by or server
-            connection.send(wire.format("KICK", [channel, name, why], source))
+            connection.push(wire.format("KICK", [channel, name, why], source))
             connection.kicked.add(name)
         return
     if action == "ROLE":
         sign = "-o" if until == "user" else "+o"
         if connection.joined:
-            connection.send(wire.format("MODE", [channel, sign, name], server))
+            connection.push(wire.format("MODE", [channel, sign, name], server))
         return
     if action == "SLOW":
         text = (
@@ -186,4 +191,4 @@ def moderation(
         ends = "" if until == "-" else f" until {until}"
         text = f"{by}: {action} {name}{ends}" + (f" ({reason})" if reason else "")
     target = channel if connection.joined else connection.me
-    connection.send(wire.format("NOTICE", [target, text], server))
+    connection.push(wire.format("NOTICE", [target, text], server))

@@ -115,6 +115,16 @@ def format(
     return " ".join(parts).encode("utf-8")
 
 
+def withTags(line: bytes, tags: Mapping[str, str]) -> bytes:
+    """
+    C{line} (formatted) with C{tags} added in front of any it has.
+    """
+    added = ";".join(f"{k}={escapeTag(v)}" for k, v in tags.items()).encode("utf-8")
+    if line.startswith(b"@"):
+        return b"@" + added + b";" + line[1:]
+    return b"@" + added + b" " + line
+
+
 def splitText(text: str, room: int) -> list[str]:
     """
     C{text} in pieces of at most C{room} bytes each, cut only between

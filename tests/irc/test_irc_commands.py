@@ -199,3 +199,31 @@ def test_in_order_while_the_password_is_hashed(ircServer: ServerProcess) -> None
     assert [p.rsplit(":", 1)[1] for p in pongs] == ["one", "two"]
     assert codes.index("366") < len(codes) - 1
     irc.close()
+
+
+def test_labeled_response_and_batch(ircServer: ServerProcess) -> None:
+    """
+    IRCv3 labeled-response: one line answered carries the label, several
+    come in a labeled-response batch, none gets ACK; echo-message's echo
+    is the answer to a labeled PRIVMSG.
+    """
+    caps = "labeled-response batch echo-message message-tags"
+    irc = registered(ircServer.ports["IRC"], "lara", caps=caps)
+    irc.send("@label=one PING :x")
+    assert irc.next() == "@label=one :irc.test PONG irc.test :x"
+    irc.send("@label=two WHOIS lara")
+    opening = irc.next()
+    assert opening.startswith("@label=two :irc.test BATCH +")
+    assert opening.endswith(" labeled-response")
+    ref = opening.split(" ")[3][1:]
+    inside = irc.until(f"BATCH -{ref}")
+    assert all(line.startswith(f"@batch={ref} ") for line in inside[:-1])
+    assert [line.split(" ")[2] for line in inside[:-1]] == ["311", "319", "312", "330", "318"]
+    irc.send("@label=three PONG :x")
+    assert irc.next() == "@label=three :irc.test ACK"
+    irc.send("@label=four;+draft/reply=x PRIVMSG #chatroom :labeled")
+    echoed = irc.next()
+    assert echoed.startswith("@label=four ") and echoed.endswith("PRIVMSG #chatroom :labeled")
+    irc.send("@+typing=active TAGMSG #chatroom", "PING :after")
+    assert irc.next().endswith(":after")
+    irc.close()
