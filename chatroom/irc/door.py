@@ -239,9 +239,8 @@ class IRCConnection(Protocol):
     def fromRoom(self, raw: bytes) -> None:
         from chatroom.irc import mapping
 
-        try:
-            frame = codec.decode(raw, codec.MAX_SERVER_FRAME)
-        except FrameError:
+        frame = self.factory.decoded(raw)
+        if frame is None:
             return
         expect = self.awaiting
         if expect is not None and (
@@ -361,6 +360,38 @@ class IRCFactory(Factory):
         self.flusher = Flusher(clock, encode=asLine)
         self.directory = Directory()
         self.created = clock.seconds()
+        self._raw: bytes | None = None
+        self._frame: Frame | None = None
+        #: The lines made of the frame decoded last, by what differs between
+        #: recipients (their tags, the command): made once for a broadcast.
+        self.lines: dict[tuple[object, ...], list[bytes]] = {}
+
+    def now(self) -> str:
+        """
+        The time of the frame in hand, as C{server-time} says it: one for
+        every recipient of a broadcast.
+        """
+        key = ("time",)
+        made = self.lines.get(key)
+        if made is None:
+            from chatroom.irc.mapping import stamp
+
+            made = self.lines[key] = [stamp(self.clock.seconds()).encode()]
+        return made[0].decode()
+
+    def decoded(self, raw: bytes) -> Frame | None:
+        """
+        The room's frame C{raw}, decoded once for a run of recipients (a
+        broadcast hands the same bytes to each session in turn).
+        """
+        if raw is not self._raw:
+            self._raw = raw
+            self.lines.clear()
+            try:
+                self._frame = codec.decode(raw, codec.MAX_SERVER_FRAME)
+            except FrameError:
+                self._frame = None
+        return self._frame
 
     def buildProtocol(self, addr: IAddress | None) -> IRCConnection:  # type: ignore[override]
         protocol = IRCConnection()
