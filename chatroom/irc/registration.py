@@ -182,6 +182,7 @@ def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) 
     def welcomed(frame: Frame) -> None:
         connection.account = frame.rest.split(" ", 1)[0]
         connection.nick = connection.account
+        enter(connection)
         if sasl:
             mask = f"{connection.account}!{connection.user or connection.account}@{connection.host}"
             connection.numeric("900", mask, connection.account, "You are now logged in")
@@ -231,6 +232,21 @@ def complete(connection: IRCConnection) -> None:
     welcome(connection)
 
 
+def enter(connection: IRCConnection) -> Entry:
+    """
+    The connection's entry in its listener's directory, made when the room
+    welcomed it (before the room tells everyone else), so that other IRC
+    users show its JOIN only when it joins the channel.
+    """
+    if connection.entry is None:
+        me = connection.me
+        user = connection.user or me
+        entry = Entry(me, user, connection.realname, connection.host, connection)
+        connection.entry = entry
+        connection.factory.directory.add(entry)
+    return connection.entry
+
+
 def welcome(connection: IRCConnection) -> None:
     from chatroom.irc import commands, mapping
     from chatroom.irc.door import Stage
@@ -239,9 +255,9 @@ def welcome(connection: IRCConnection) -> None:
     me = connection.me
     connection.stage = Stage.REGISTERED
     connection.welcoming = True
-    entry = Entry(me, connection.user or me, connection.realname, connection.host, connection)
-    connection.entry = entry
-    factory.directory.add(entry)
+    entry = enter(connection)
+    entry.user = connection.user or me
+    entry.realname = connection.realname
     version = f"chatroom-{__version__}"
     created = mapping.stamp(factory.created)
     connection.numeric("001", f"Welcome to the {factory.network} IRC network {connection.mask}")
