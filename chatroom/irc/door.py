@@ -47,7 +47,9 @@ Expect = Callable[[Frame], bool]
 LINES_HIGH = 64
 
 #: Room frames that answer a client's frame (the rest come on their own).
-REPLIES = frozenset({"ACK", "OK", "ERR", "USERS", "PASSWORD", "WELCOME", "PONG", "BANS", "BYE"})
+REPLIES = frozenset(
+    {"ACK", "OK", "ERR", "USERS", "PASSWORD", "WELCOME", "PONG", "BANS", "BYE", "HISTORY"}
+)
 
 
 class Stage(Enum):
@@ -132,6 +134,7 @@ class IRCConnection(Protocol):
         self._sent = 0  # frames sent to the room
         self._collected: list[bytes] | None = None  # the answer to a labeled line
         self._batches = 0
+        self.historyBatches = 0
         self._paused = False  # by the session or by our own queue
         self._buffer = wire.LineBuffer(self._lineIn, self._lineTooLong)
 

@@ -20,6 +20,7 @@ from chatroom import __version__, codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
 from chatroom.irc.directory import Entry
+from chatroom.irc.history import MAX as MAX_HISTORY
 from chatroom.names import caseless
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ CAPS = {
     "userhost-in-names": "",
     "labeled-response": "",
     "batch": "",
+    "draft/chathistory": "",
 }
 
 #: Characters no nickname may hold on IRC's wire (the room refuses them too).
@@ -277,6 +279,7 @@ def welcome(connection: IRCConnection) -> None:
         "AWAYLEN=390",
         "KICKLEN=390",
         "CHANLIMIT=#:1",
+        f"CHATHISTORY={MAX_HISTORY}",
     ]
     connection.numeric("005", *tokens, "are supported by this server")
 
