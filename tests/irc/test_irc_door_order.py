@@ -7,20 +7,25 @@ are answered in order once the answer comes.
 
 from __future__ import annotations
 
+from typing import cast
+
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom import codec
 from chatroom.codec import Frame, FrameError
 from chatroom.irc import IRCFactory
 from chatroom.irc.door import LINES_HIGH, IRCConnection
 from chatroom.lifecycle import Phase
-from chatroom.pipeline import IChannel, Session
+from chatroom.pipeline import IChannel, IDoorway, Owner, Session
 
 
+@implementer(IDoorway)
 class SlowRoom:
     """
     A room whose login waits until the test says (as a password hash does);
@@ -30,12 +35,12 @@ class SlowRoom:
     log = Logger()
 
     def __init__(self, clock: Clock) -> None:
-        self.clock = clock
+        self.clock: IReactorTime = clock
         self.login: Deferred[None] | None = None
         self.handled: list[str] = []
 
     def connect(self, channel: IChannel, greeted: bool = False) -> Session:
-        session = Session(self, channel)
+        session = Session(cast(Owner, self), channel)
         session.send(codec.hello("IRC"))
         return session
 
