@@ -26,6 +26,7 @@ from enum import Enum
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress, IReactorTime, ITCPTransport
 from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -225,7 +226,12 @@ class IRCConnection(Protocol):
         self.label = (line.tags or {}).get("label") if "labeled-response" in self.caps else None
         if self.label is not None:
             self._collected = []
-        commands.dispatch(self, line)
+        try:
+            commands.dispatch(self, line)
+        except Exception:  # noqa: BLE001 - a bug of ours: logged, answered, the lines go on
+            self.factory.log.failure("handling an IRC line from {peer}", peer=self.stream.peer)
+            self.awaiting = None
+            self.numeric("400", line.command, "Internal error: the line was not handled")
 
     # To the room and back.
 
@@ -356,6 +362,7 @@ class IRCFactory(Factory):
     ) -> None:
         self.doorway = doorway
         self.clock = clock
+        self.log = Logger()
         self.channel = channel
         self.serverName = serverName or socket.gethostname()
         self.network = network
