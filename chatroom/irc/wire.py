@@ -32,7 +32,7 @@ MAX_LINE = MAX_TAGS + MAX_BODY
 
 
 #: Commands whose last parameter is a text, always sent as trailing.
-TEXTS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "ERROR", "AWAY", "PONG"})
+TEXTS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "ERROR", "AWAY", "PONG", "CAP"})
 
 
 class BadLine(ValueError):

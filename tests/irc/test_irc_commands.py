@@ -50,6 +50,15 @@ def test_queries(ircServer: ServerProcess) -> None:
     assert code(irc.next()) == "324"
     assert code(irc.next()) == "221"
     assert code(irc.next()) == "331"
+    irc.send("CAP REQ :-multi-prefix", "CAP LIST", "CAP REQ :multi-prefix no-such-cap")
+    assert irc.next().endswith(" CAP qira ACK :-multi-prefix")
+    assert irc.next().endswith(" CAP qira LIST :userhost-in-names")
+    assert " CAP qira NAK :multi-prefix no-such-cap" in irc.next()
+    irc.send("WHO q*")
+    who = irc.until(" 315 ")
+    assert [line.split(" ")[7] for line in who[:-1]] == ["quinn", "qira"] or [
+        line.split(" ")[7] for line in who[:-1]
+    ] == ["qira", "quinn"], who
     irc.send("FROB x", "CAP FROB", "JOIN #elsewhere", "NICK someoneelse", "USER a b c :d")
     assert irc.next().endswith(" 421 qira FROB :Unknown command")
     assert code(irc.next()) == "410"
