@@ -12,7 +12,7 @@ room's rate limit and is answered in its turn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from irctokens.line import Line
 
@@ -223,7 +223,13 @@ def names(connection: IRCConnection, params: list[str]) -> None:
 
 
 def message(connection: IRCConnection, params: list[str], notice: bool = False) -> None:
+    """
+    C{PRIVMSG} or C{NOTICE}: a NOTICE never gets an error back (RFC 2812,
+    3.3.2: no automatic reply to a notice, from servers either).
+    """
     command = "NOTICE" if notice else "PRIVMSG"
+    if notice:
+        connection = quiet(connection)
     if not params:
         connection.numeric("411", f"No recipient given ({command})")
         return
@@ -247,6 +253,25 @@ def message(connection: IRCConnection, params: list[str], notice: bool = False) 
             public(connection, command, text)
         return
     direct(connection, command, target, text)
+
+
+class _Quiet:
+    """
+    A connection whose numerics (error replies) are dropped: for NOTICE.
+    """
+
+    def __init__(self, connection: IRCConnection) -> None:
+        self._connection = connection
+
+    def numeric(self, code: str, *params: str) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)
+
+
+def quiet(connection: IRCConnection) -> IRCConnection:
+    return cast("IRCConnection", _Quiet(connection))
 
 
 def stripFormatting(text: str) -> str:

@@ -6,7 +6,7 @@ A line is cut at C{\\n} (a C{\\r} before it dropped) and decoded as UTF-8
 only once it is whole, so a character split across two reads arrives
 intact (C{twisted.words}' IRC protocol decodes each read and fails there).
 The body of a line (everything but its IRCv3 tags) is at most 512 bytes with
-its terminator; the tags at most 8191. A longer line is reported once and
+its terminator; a client's tags at most 4096 (a server's 8191). A longer line is reported once and
 skipped to its end; the connection and the lines after it live on.
 
 Tokenising is irctokens', a small, well-kept tokeniser tested against the
@@ -23,9 +23,13 @@ from irctokens.line import Line
 #: The longest body of a line, terminator included (RFC 1459, 2.3).
 MAX_BODY = 512
 
-#: The longest tag section, its C{@} and the space after it included (IRCv3
-#: message-tags).
+#: The longest tag section of a line, its C{@} and the space after it
+#: included (IRCv3 message-tags): what a server may send.
 MAX_TAGS = 8191
+
+#: The longest tag section a client may send: 4094 bytes of tags, C{@} and
+#: the space (IRCv3 message-tags); a longer one gets 417 like a long body.
+MAX_CLIENT_TAGS = 4096
 
 #: The most bytes one line may buffer before it is known to be too long.
 MAX_LINE = MAX_TAGS + MAX_BODY
@@ -47,7 +51,7 @@ def tooLong(line: bytes) -> bool:
     """
     if line.startswith(b"@"):
         tags, _, body = line.partition(b" ")
-        if len(tags) + 1 > MAX_TAGS:
+        if len(tags) + 1 > MAX_CLIENT_TAGS:
             return True
     else:
         body = line

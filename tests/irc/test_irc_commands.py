@@ -59,6 +59,8 @@ def test_queries(ircServer: ServerProcess) -> None:
     assert [line.split(" ")[7] for line in who[:-1]] == ["quinn", "qira"] or [
         line.split(" ")[7] for line in who[:-1]
     ] == ["qira", "quinn"], who
+    irc.send("NOTICE #nonexistent :hello", "NOTICE nobody :hi", "NOTICE #chatroom :", "PING :n")
+    assert irc.next().endswith(" PONG irc.test :n")  # no error for a notice
     irc.send("FROB x", "CAP FROB", "JOIN #elsewhere", "NICK someoneelse", "USER a b c :d")
     assert irc.next().endswith(" 421 qira FROB :Unknown command")
     assert code(irc.next()) == "410"
@@ -171,10 +173,17 @@ def test_long_line_gets_417_and_lives(ircServer: ServerProcess) -> None:
     """
     tcp = blockingLoggedIn(ircServer.ports["TCP"], "lena")
     irc = registered(ircServer.ports["IRC"], "leo")
+    irc.send("@+big=" + "a" * 4096 + " PRIVMSG #chatroom :monster tags")
+    assert code(irc.waitFor(" 417 ")) == "417"  # a client's tags are at most 4094 bytes
     irc.send("PRIVMSG #chatroom :" + "x" * 581, "PING :still here")
     assert len(("PRIVMSG #chatroom :" + "x" * 581).encode()) == 600
     assert code(irc.waitFor(" 417 ")) == "417"
     assert irc.next().endswith(":still here")
+    tcp.send("C PING sync")
+    frames = [tcp.next()]
+    while frames[-1] != "C PONG sync":
+        frames.append(tcp.next())
+    assert not any(f.startswith("D ") for f in frames), frames  # nothing was relayed
     long = "ş" * 1500  # 3000 bytes
     tcp.send("C PM", f"D {long}")
     got = ""

@@ -39,7 +39,7 @@ def test_lines_cut_only_when_whole() -> None:
     buffer.feed(b"PRIVMSG #c :" + b"x" * 600 + b"\r\nPING :after\r\n")
     assert long == [True]
     assert got[-1] == b"PING :after"
-    tagged = b"@" + b"a=" + b"v" * 4000 + b" PRIVMSG #c :" + b"y" * 400
+    tagged = b"@" + b"a=" + b"v" * 4000 + b" PRIVMSG #c :" + b"y" * 400  # tags: 4004 bytes
     buffer.feed(tagged + b"\n")
     assert got[-1] == tagged and long == [True]
 
