@@ -219,7 +219,8 @@ class IRCConnection(Protocol):
         try:
             line = wire.parse(raw)
         except wire.BadLine as e:
-            self.send(wire.format("FAIL", ["*", "INVALID_UTF8", str(e)], self.factory.serverName))
+            failure = [wire.commandOf(raw), "INVALID_UTF8", str(e)]
+            self.send(wire.format("FAIL", failure, self.factory.serverName))
             return
         if line is None:
             return

@@ -82,6 +82,19 @@ def parse(line: bytes) -> Line | None:
     return tokens
 
 
+def commandOf(line: bytes) -> str:
+    """
+    The command a line that could not be decoded claims, for C{FAIL}: its
+    first word after any tags and source, if that is ASCII letters or
+    digits; C{*} otherwise.
+    """
+    words = line.split()
+    while words and words[0][:1] in (b"@", b":"):
+        words.pop(0)
+    word = words[0] if words else b""
+    return word.decode("ascii").upper() if word.isalnum() and word.isascii() else "*"
+
+
 def escapeTag(value: str) -> str:
     return (
         value.replace("\\", "\\\\")

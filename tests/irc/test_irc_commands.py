@@ -59,6 +59,8 @@ def test_queries(ircServer: ServerProcess) -> None:
     assert [line.split(" ")[7] for line in who[:-1]] == ["quinn", "qira"] or [
         line.split(" ")[7] for line in who[:-1]
     ] == ["qira", "quinn"], who
+    irc.sendRaw(b"PRIVMSG #chatroom :\xff\xfe broken\r\n")
+    assert irc.next() == ":irc.test FAIL PRIVMSG INVALID_UTF8 :lines must be UTF-8"
     irc.send("NOTICE #nonexistent :hello", "NOTICE nobody :hi", "NOTICE #chatroom :", "PING :n")
     assert irc.next().endswith(" PONG irc.test :n")  # no error for a notice
     irc.send("FROB x", "CAP FROB", "JOIN #elsewhere", "NICK someoneelse", "USER a b c :d")

@@ -53,3 +53,9 @@ def test_split_text_at_characters() -> None:
     pieces = wire.splitText("ş" * 300, 101)
     assert "".join(pieces) == "ş" * 300
     assert all(len(p.encode()) <= 101 for p in pieces)
+
+
+def test_command_of_a_broken_line() -> None:
+    assert wire.commandOf(b"@a=b :src privmsg #c :\xff") == "PRIVMSG"
+    assert wire.commandOf(b"\xff\xfe x") == "*"
+    assert wire.commandOf(b"") == "*"
