@@ -29,6 +29,7 @@ DOORS = [
     "chatroom.irc.commands",
     "chatroom.irc.queries",
     "chatroom.irc.history",
+    "chatroom.irc.messages",
     "chatroom.irc.mapping",
     "chatroom.irc.registration",
     "chatroom.irc.wire",
