@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from chatroom import codec
 from chatroom.codec import Frame
+from chatroom.irc import wire
 from chatroom.irc.mapping import ACTION, deliver, tagsFor
 from chatroom.names import caseless
 
@@ -144,9 +145,17 @@ def direct(connection: IRCConnection, command: str, target: str, text: str) -> N
     def sent(frame: Frame) -> bool:
         if frame.verb == "OK":
             echo(connection, command, target, text)
+            words = frame.rest.split(" ")
+            if words[-1] == "STORED":
+                # Kept for an offline user (protocol 1.1): say so, as C OK DM … STORED does.
+                name = words[1] if len(words) > 2 else target
+                said = f"{name} is offline: the message is kept for their next login"
+                connection.send(wire.format("NOTICE", [connection.me, said], server))
         elif frame.verb == "ERR":
             refusedMessage(connection, target, frame.rest)
         return True
+
+    server = connection.factory.serverName
 
     def listed(frame: Frame) -> bool:
         if frame.verb == "USERS":

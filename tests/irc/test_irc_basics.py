@@ -142,6 +142,15 @@ def test_direct_messages_and_stored_ones(ircServer: ServerProcess) -> None:
     assert irc.waitFor("PRIVMSG").endswith(":dmitri!TCP@TCP PRIVMSG dora :live one")
     irc.send("PRIVMSG dmitri :back to you")
     assert tcp.next() == "D DM dora IRC back to you"
+    irc.send("QUIT")
+    irc.waitFor("ERROR")
+    irc.close()
+    irc = registered(ircServer.ports["IRC"], "dora", join=False)
+    tcp.send("C EX")
+    while tcp.next() != "C BYE EXIT":
+        pass
+    irc.send("PRIVMSG dmitri :kept for later")
+    assert "dmitri is offline" in irc.waitFor("NOTICE dora")
     irc.send("PRIVMSG nobody-here :hello?")
     assert " 401 dora nobody-here " in irc.waitFor(" 401 ")
     irc.close()
