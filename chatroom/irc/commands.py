@@ -75,15 +75,21 @@ def notice(connection: IRCConnection, text: str) -> None:
     connection.send(wire.format("NOTICE", [connection.me, text], server))
 
 
-def users(connection: IRCConnection, then: Callable[[list[User]], None]) -> None:
+def users(
+    connection: IRCConnection, then: Callable[[list[User]], None], always: bool = False
+) -> None:
     """
     Ask the room who is online (C{C WHO}), then call C{then} with them.
+
+    @param always: call C{then} (with nobody) even if the room refuses.
     """
     found: list[User] = []
 
     def answered(frame: Frame) -> bool:
         if frame.verb == "ERR":
             notice(connection, frame.rest)
+            if always:
+                then([])
             return True
         if frame.verb != "USERS":
             return False

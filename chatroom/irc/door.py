@@ -34,6 +34,7 @@ from chatroom import codec
 from chatroom.codec import Frame, FrameError
 from chatroom.irc import wire
 from chatroom.irc.directory import Directory, Entry
+from chatroom.lifecycle import IllegalMove
 from chatroom.output import Flusher
 from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.settings import SENDQ
@@ -60,8 +61,18 @@ class Stage(Enum):
     """
 
     REGISTERING = "REGISTERING"  # NICK, USER, CAP, PASS, AUTHENTICATE
-    REGISTERED = "REGISTERED"  # 001 sent: every command
+    WELCOMING = "WELCOMING"  # 001 sent, LUSERS and MOTD under way: the room's frames wait
+    REGISTERED = "REGISTERED"  # every command
     CLOSING = "CLOSING"  # ERROR sent or the connection lost
+
+
+#: The moves a connection may make; anything else is a bug of ours.
+MOVES: dict[Stage, frozenset[Stage]] = {
+    Stage.REGISTERING: frozenset({Stage.WELCOMING, Stage.CLOSING}),
+    Stage.WELCOMING: frozenset({Stage.REGISTERED, Stage.CLOSING}),
+    Stage.REGISTERED: frozenset({Stage.CLOSING}),
+    Stage.CLOSING: frozenset({Stage.CLOSING}),
+}
 
 
 def asLine(line: bytes) -> bytes:
@@ -92,7 +103,7 @@ class IRCChannel:
         self._connection.fromRoom(frame)
 
     def close(self) -> Deferred[None]:
-        self._connection.stage = Stage.CLOSING
+        self._connection.move(Stage.CLOSING)
         return self._connection.stream.close()
 
     def pauseReading(self) -> None:
@@ -120,7 +131,6 @@ class IRCConnection(Protocol):
         self.held: list[Frame] = []  # room frames that came before 001
         self.caps: set[str] = set()
         self.negotiating = False  # CAP LS or REQ seen, CAP END not yet
-        self.welcoming = False  # 001 sent, the MOTD's end not yet: hold the room's frames
         self.nick: str | None = None
         self.user: str | None = None
         self.realname = ""
@@ -155,8 +165,18 @@ class IRCConnection(Protocol):
     def dataReceived(self, data: bytes) -> None:
         self._buffer.feed(data)
 
+    def move(self, to: Stage) -> None:
+        """
+        Go to stage C{to}, as L{MOVES} allows.
+
+        @raise IllegalMove: for any other move.
+        """
+        if to not in MOVES[self.stage]:
+            raise IllegalMove(f"{self.stage.name} -> {to.name}")
+        self.stage = to
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.stage = Stage.CLOSING
+        self.move(Stage.CLOSING)
         self.lines.clear()
         self.stream.lost()
         entry = self.entry
@@ -265,7 +285,7 @@ class IRCConnection(Protocol):
                 self.run()
             if frame.verb != "BYE":
                 return
-        if (self.stage is Stage.REGISTERING or self.welcoming) and frame.verb not in ("ERR", "BYE"):
+        if self.stage in (Stage.REGISTERING, Stage.WELCOMING) and frame.verb not in ("ERR", "BYE"):
             self.held.append(frame)
             return
         mapping.translate(self, frame)

@@ -147,7 +147,7 @@ def lusers(connection: IRCConnection, then: Callable[[], None]) -> None:
         connection.numeric("266", str(count), str(count), f"Current global users {count}")
         then()
 
-    c.users(connection, reply)
+    c.users(connection, reply, always=True)
 
 
 def motd(connection: IRCConnection) -> None:

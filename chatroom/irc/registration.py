@@ -255,8 +255,7 @@ def welcome(connection: IRCConnection) -> None:
 
     factory = connection.factory
     me = connection.me
-    connection.stage = Stage.REGISTERED
-    connection.welcoming = True
+    connection.move(Stage.WELCOMING)
     entry = enter(connection)
     entry.user = connection.user or me
     entry.realname = connection.realname
@@ -284,10 +283,12 @@ def welcome(connection: IRCConnection) -> None:
     connection.numeric("005", *tokens, "are supported by this server")
 
     def then() -> None:
+        if connection.stage is not Stage.WELCOMING:
+            return  # closed meanwhile
         commands.motd(connection)
-        connection.welcoming = False
+        connection.move(Stage.REGISTERED)
         held, connection.held = connection.held, []
         for frame in held:
             mapping.translate(connection, frame)
 
-    commands.lusers(connection, then)
+    commands.lusers(connection, then)  # then() comes even if the room refuses C WHO
