@@ -24,7 +24,12 @@ from collections.abc import Callable
 from enum import Enum
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IAddress, IReactorTime, ITCPTransport
+from twisted.internet.interfaces import (
+    IAddress,
+    IHalfCloseableProtocol,
+    IReactorTime,
+    ITCPTransport,
+)
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -113,6 +118,7 @@ class IRCChannel:
         self._connection.resumeReading()
 
 
+@implementer(IHalfCloseableProtocol)
 class IRCConnection(Protocol):
     """
     One IRC client: its lines in order, its registration, its view of the
@@ -147,6 +153,8 @@ class IRCConnection(Protocol):
         self._batches = 0
         self.historyBatches = 0
         self._paused = False  # by the session or by our own queue
+        self._inputEnded = False  # the client's FIN came
+        self._ending = False  # and every line before it was answered
         self._buffer = wire.LineBuffer(self._lineIn, self._lineTooLong)
 
     # The connection.
@@ -184,6 +192,18 @@ class IRCConnection(Protocol):
             # After the room has told everyone (QUIT shows the message).
             self.factory.clock.callLater(0, self.factory.directory.remove, entry)
 
+    def readConnectionLost(self) -> None:
+        """
+        The client sent its FIN (a script piped into nc, say) but may still
+        read: every line it sent is handled and answered, then it ends.
+        """
+        self._inputEnded = True
+        self._buffer.rest()
+        self.run()
+
+    def writeConnectionLost(self) -> None:
+        pass
+
     # StreamDoor
 
     def beginClose(self) -> None:
@@ -195,7 +215,7 @@ class IRCConnection(Protocol):
 
     def resumeReading(self) -> None:
         self._paused = False
-        if not self.stream.gone:
+        if not self.stream.gone and not self._inputEnded:  # past the FIN it would come again
             self.transport.resumeProducing()
         self.run()
 
@@ -229,6 +249,12 @@ class IRCConnection(Protocol):
             self._running = False
         if self._paused and len(self.lines) <= LINES_HIGH // 2 and self.stage is not Stage.CLOSING:
             self.resumeReading()
+        if self._inputEnded and not self._ending and not self.lines and self.awaiting is None:
+            self._ending = True
+            if self.session is not None and self.stage is not Stage.CLOSING:
+                self.session.endOfInput()  # the session ends (CLOSED) and closes us
+            else:
+                self.transport.loseConnection()
 
     def _handle(self, raw: bytes) -> None:
         from chatroom.irc import commands

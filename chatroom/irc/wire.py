@@ -177,6 +177,15 @@ class LineBuffer:
         self._buffer = b""
         self._skipping = False
 
+    def rest(self) -> None:
+        """
+        The input ended: an unterminated last line is a line all the same
+        (the peer chose to end there); inside an over-long one, nothing is.
+        """
+        rest, self._buffer = self._buffer, b""
+        if rest.strip() and not self._skipping:
+            self._line(rest.removesuffix(b"\r"))
+
     def feed(self, data: bytes) -> None:
         buffer = self._buffer + data
         start = 0

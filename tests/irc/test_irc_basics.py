@@ -185,3 +185,29 @@ def test_sasl_in_chunks_and_not_ascii(ircServer: ServerProcess) -> None:
         irc.send("CAP END", f"NICK {name}", "USER u 0 * :R")
         irc.waitFor(" 001 ")
         irc.close()
+
+
+def test_half_close_answers_every_line(ircServer: ServerProcess) -> None:
+    """
+    A script that sends its lines and its FIN at once (printf ... | nc):
+    registration (a password to hash), a message, a last line without its
+    terminator; all are handled and answered, then the connection ends.
+    """
+    import socket
+
+    tcp = blockingLoggedIn(ircServer.ports["TCP"], "hal")
+    irc = IRCClient(ircServer.ports["IRC"])
+    irc.sendRaw(
+        b"PASS script-pw\r\nNICK scripty\r\nUSER s 0 * :S\r\nJOIN #chatroom\r\n"
+        b"PRIVMSG #chatroom :from a script\r\nPING :last-unterminated"
+    )
+    irc.sock.shutdown(socket.SHUT_WR)
+    assert irc.waitFor(":last-unterminated").endswith(" PONG irc.test :last-unterminated")
+    assert irc.closed()
+    frames = [tcp.next() for _ in range(3)]
+    assert frames == [
+        "C JOIN scripty IRC",
+        "D PM scripty IRC from a script",
+        "C LEAVE scripty IRC CLOSED",
+    ]
+    tcp.close()
