@@ -1,8 +1,8 @@
 """
 The IRC door (protocol 1.2, section 14): IRC clients join the room as one
-channel. See L{chatroom.irc.door}.
+channel. See L{chatroom.irc.door} and L{chatroom.irc.factory}.
 """
 
-from chatroom.irc.door import IRCFactory
+from chatroom.irc.factory import IRCFactory
 
 __all__ = ["IRCFactory"]

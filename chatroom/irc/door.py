@@ -18,33 +18,31 @@ wait.
 
 from __future__ import annotations
 
-import socket
 from collections import deque
 from collections.abc import Callable
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
-    IAddress,
     IHalfCloseableProtocol,
-    IReactorTime,
     ITCPTransport,
 )
-from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.logger import Logger
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import codec
-from chatroom.codec import Frame, FrameError
+from chatroom.codec import Frame
 from chatroom.irc import wire
-from chatroom.irc.directory import Directory, Entry
+from chatroom.irc.directory import Entry
 from chatroom.lifecycle import IllegalMove
-from chatroom.output import Flusher
-from chatroom.pipeline import IChannel, IDoorway, Session
-from chatroom.settings import SENDQ
+from chatroom.pipeline import IChannel, Session
 from chatroom.sockets import IConnection
 from chatroom.stream import StreamChannel
+
+if TYPE_CHECKING:
+    from chatroom.irc.factory import IRCFactory
 
 #: What a line waiting for the room is given: each frame that answers it,
 #: until it returns True (the answer is complete).
@@ -390,67 +388,3 @@ class IRCConnection(Protocol):
         self.push(wire.format("ERROR", [f"Closing Link: {self.host} ({why})"]))
         self.stage = Stage.CLOSING
         self.stream.close()
-
-
-class IRCFactory(Factory):
-    """
-    Makes an L{IRCConnection} for each client, all into one room, all on
-    one channel.
-    """
-
-    def __init__(
-        self,
-        doorway: IDoorway,
-        clock: IReactorTime,
-        channel: str = "#chatroom",
-        serverName: str | None = None,
-        network: str = "chatroom",
-        sendq: int = SENDQ,
-    ) -> None:
-        self.doorway = doorway
-        self.clock = clock
-        self.log = Logger()
-        self.channel = channel
-        self.serverName = serverName or socket.gethostname()
-        self.network = network
-        self.sendq = sendq
-        self.flusher = Flusher(clock, encode=asLine)
-        self.directory = Directory()
-        self.created = clock.seconds()
-        self._raw: bytes | None = None
-        self._frame: Frame | None = None
-        #: The lines made of the frame decoded last, by what differs between
-        #: recipients (their tags, the command): made once for a broadcast.
-        self.lines: dict[tuple[object, ...], list[bytes]] = {}
-
-    def now(self) -> str:
-        """
-        The time of the frame in hand, as C{server-time} says it: one for
-        every recipient of a broadcast.
-        """
-        key = ("time",)
-        made = self.lines.get(key)
-        if made is None:
-            from chatroom.irc.mapping import stamp
-
-            made = self.lines[key] = [stamp(self.clock.seconds()).encode()]
-        return made[0].decode()
-
-    def decoded(self, raw: bytes) -> Frame | None:
-        """
-        The room's frame C{raw}, decoded once for a run of recipients (a
-        broadcast hands the same bytes to each session in turn).
-        """
-        if raw is not self._raw:
-            self._raw = raw
-            self.lines.clear()
-            try:
-                self._frame = codec.decode(raw, codec.MAX_SERVER_FRAME)
-            except FrameError:
-                self._frame = None
-        return self._frame
-
-    def buildProtocol(self, addr: IAddress | None) -> IRCConnection:  # type: ignore[override]
-        protocol = IRCConnection()
-        protocol.factory = self
-        return protocol

@@ -26,6 +26,7 @@ DOORS = [
     "chatroom.web.site",
     "chatroom.irc",
     "chatroom.irc.door",
+    "chatroom.irc.factory",
     "chatroom.irc.commands",
     "chatroom.irc.queries",
     "chatroom.irc.history",
