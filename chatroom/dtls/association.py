@@ -98,6 +98,8 @@ class Association:
         self.clock = clock
         self.began = clock.seconds()
         self.state = AssociationState.COOKIE
+        #: What OpenSSL raised, if that ended it (the client shows it).
+        self.failure: SSL.Error | None = None
         self._timer: IDelayedCall | None = None
 
     def _move(self, event: AssociationInput) -> bool:
@@ -111,8 +113,10 @@ class Association:
 
     def verified(self) -> None:
         """
-        The gate let the ClientHello through (it is in the connection
-        already): answer it.
+        Begin the handshake: on the server, the gate let the ClientHello
+        through (it is in the connection already) and this answers it; on
+        the client, this sends the ClientHello (OpenSSL answers the
+        server's cookie request itself).
         """
         if self._move(AssociationInput.VERIFIED):
             self._handshake()
@@ -168,7 +172,8 @@ class Association:
             self.connection.do_handshake()
         except SSL.WantReadError:
             pass
-        except SSL.Error:
+        except SSL.Error as e:
+            self.failure = e
             self._flush()  # the alert, if OpenSSL wrote one
             self._fail(Reason.TIMEOUT)
             return
@@ -189,7 +194,8 @@ class Association:
                 self._flush()
                 self._fail(Reason.CLOSED)
                 return
-            except SSL.Error:
+            except SSL.Error as e:
+                self.failure = e
                 self._fail(Reason.TIMEOUT)
                 return
             self.host.plaintext(self, data)
