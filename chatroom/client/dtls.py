@@ -25,7 +25,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.python.failure import Failure
 
 from chatroom.client.text import _
-from chatroom.client.tls import BadCAFile
+from chatroom.client.tls import BadCAFile, trustFrom
 from chatroom.client.transports import Listener, UDPClientProtocol
 from chatroom.dtls.association import OPEN, Association
 from chatroom.dtls.context import DTLS1_2_VERSION
@@ -57,10 +57,13 @@ class DTLSOptions:
             if cafile is None:
                 context.set_default_verify_paths()
             else:
+                trustFrom(cafile)  # the same checks, and words, as over TCP
                 try:
                     context.load_verify_locations(cafile)
                 except SSL.Error as e:
-                    raise BadCAFile(_("{file} holds no PEM certificate").format(file=cafile)) from e
+                    raise BadCAFile(
+                        _("{file} holds a certificate that cannot be read").format(file=cafile)
+                    ) from e
         self.context = context
 
     def connection(self) -> SSL.Connection:
