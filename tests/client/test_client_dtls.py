@@ -34,16 +34,10 @@ def dtlsServer(tmp_path):
     server.stop()
 
 
-def dtlsClient(server: ServerProcess, name: str, *extra: str, port: int = 0) -> ClientProcess:
+def dtlsClient(server: ServerProcess, name: str, *extra: str) -> ClientProcess:
+    cert = server.argv[server.argv.index("--dtls") + 1].rpartition("certKey=")[2]
     return ClientProcess(
-        "--udp",
-        "--tls",
-        "--cafile",
-        str(server.cert),
-        "localhost",
-        str(port or server.ports["DTLS"]),
-        name,
-        *extra,
+        "--udp", "--tls", "--cafile", cert, "localhost", str(server.ports["DTLS"]), name, *extra
     )
 
 
