@@ -15,7 +15,6 @@ from helpers.certs import selfSigned
 from helpers.udpwire import RawUDP
 from helpers.waits import eventually
 from OpenSSL import SSL
-from twisted.internet import reactor
 
 from chatroom.dtls.association import AssociationState
 from chatroom.dtls.gate import drain
@@ -40,8 +39,10 @@ def step(connection: SSL.Connection, incoming: bytes = b"") -> bytes:
 
 
 def peerAt(host: str, port: int) -> RawUDP:
+    from twisted.internet import reactor
+
     raw = RawUDP(("127.0.0.1", port))
-    reactor.listenUDP(0, raw, interface=host)
+    reactor.listenUDP(0, raw, interface=host)  # type: ignore[attr-defined]
     return raw
 
 
