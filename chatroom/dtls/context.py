@@ -115,6 +115,9 @@ def serverContext(spec: DTLSSpec) -> tuple[SSL.Context, str]:
     context.set_min_proto_version(DTLS1_2_VERSION)
     context.set_options(SSL.OP_NO_QUERY_MTU | SSL.OP_NO_COMPRESSION)
     try:
+        for path in (spec.privateKey, spec.certKey):  # OpenSSL would not say which, or why
+            with open(path, "rb"):
+                pass
         context.use_certificate_chain_file(spec.certKey)
         context.use_privatekey_file(spec.privateKey)
         context.check_privatekey()
@@ -130,5 +133,7 @@ def _reason(error: Exception) -> str:
         return f"{error.filename}: {error.strerror}"
     details = error.args[0] if error.args else None
     if isinstance(details, list) and details:
-        return "; ".join(str(item[-1]) for item in details)
+        words = [str(item[-1]) for item in details if item and item[-1]]
+        if words:
+            return "; ".join(words)
     return str(error) or type(error).__name__
