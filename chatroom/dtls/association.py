@@ -145,8 +145,10 @@ class Association:
             return
         try:
             self.connection.send(datagram)
-        except SSL.Error:
-            self._fail(Reason.TIMEOUT)
+        except SSL.Error as e:
+            self.failure = e
+            # Inside the session's own send: it hears of the end on the next turn.
+            self.clock.callLater(0, self._fail, Reason.TIMEOUT)
             return
         self._flush()
 

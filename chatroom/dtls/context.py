@@ -113,7 +113,9 @@ def serverContext(spec: DTLSSpec) -> tuple[SSL.Context, str]:
     """
     context = SSL.Context(SSL.DTLS_METHOD)
     context.set_min_proto_version(DTLS1_2_VERSION)
-    context.set_options(SSL.OP_NO_QUERY_MTU | SSL.OP_NO_COMPRESSION)
+    # No renegotiation: one handshake per association, and a peer cannot
+    # make the server pay for more.
+    context.set_options(SSL.OP_NO_QUERY_MTU | SSL.OP_NO_COMPRESSION | SSL.OP_NO_RENEGOTIATION)
     try:
         for path in (spec.privateKey, spec.certKey):  # OpenSSL would not say which, or why
             with open(path, "rb"):

@@ -75,8 +75,14 @@ class DTLSDoor(DatagramProtocol):
         clock: IReactorTime,
         gate: CookieGate,
         timings: UDPTimings | None = None,
+        provisionalLimit: int = PROVISIONAL_LIMIT,
     ) -> None:
+        """
+        @param provisionalLimit: handshakes and unproven associations at
+            once (section 5's limit on provisional sessions).
+        """
         self.clock = clock
+        self.provisionalLimit = provisionalLimit
         self.gate = gate
         self.timings = timings = timings or UDPTimings()
         self.inner = ChatDatagramProtocol(service, clock, timings, released=self._released)
@@ -136,7 +142,7 @@ class DTLSDoor(DatagramProtocol):
             if reply:
                 self.sendDatagram(reply, addr)
             return
-        if len(self.unproven) + len(self.pending) >= PROVISIONAL_LIMIT:
+        if len(self.unproven) + len(self.pending) >= self.provisionalLimit:
             return  # as plain UDP ignores first datagrams while its table is full
         association = Association(connection, addr, self, self.clock)
         if current is None:

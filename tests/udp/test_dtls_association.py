@@ -16,6 +16,7 @@ from twisted.internet.task import Clock
 
 from chatroom.dtls.association import Association, AssociationState
 from chatroom.dtls.context import DTLSSpec, serverContext
+from chatroom.dtls.door import DTLSDoor
 from chatroom.dtls.gate import CookieGate, drain
 from chatroom.dtls.records import MTU, isClientHello, packRecords, splitRecords
 
@@ -165,3 +166,49 @@ def test_records_split_and_pack():
     assert packRecords([record] * 3, mtu=2 * len(record)) == [record * 2, record]
     big = b"\x17\xfe\xfd" + b"\x00" * 8 + (5000).to_bytes(2, "big") + b"x" * 5000
     assert packRecords([record, big, record], mtu=MTU) == [record, big, record]
+
+
+class SocketStandIn:
+    """
+    The door's socket: what it sends, by address.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def sendto(self, datagram: bytes, addr: tuple[str, int]) -> int:
+        self.sent.append((datagram, addr))
+        return len(datagram)
+
+    def getHandle(self) -> SocketStandIn:
+        return self
+
+
+class NoRoom:
+    """
+    The chat service, never reached here: no session gets that far.
+    """
+
+    def connect(self, channel: object, greeted: bool = False) -> None:
+        raise AssertionError("no session was expected")
+
+
+def test_handshakes_beyond_the_provisional_limit_are_ignored(gate):
+    clock = Clock()
+    door = DTLSDoor(NoRoom(), clock, gate, provisionalLimit=2)  # type: ignore[arg-type]
+    sock = SocketStandIn()
+    door.makeConnection(sock)  # type: ignore[arg-type]
+    peers = {(f"192.0.2.{i}", 5000): client(gate.cert) for i in (1, 2, 3)}
+    for addr, peer in peers.items():
+        door.datagramReceived(step(peer), addr)
+    cookies = {addr: datagram for datagram, addr in sock.sent}
+    assert set(cookies) == set(peers)  # every one gets its cookie: that costs no state
+    sock.sent.clear()
+    for addr, peer in peers.items():
+        door.datagramReceived(step(peer, cookies[addr]), addr)
+    assert set(door.unproven) == set(list(peers)[:2])  # the third is ignored, no state
+    assert {addr for _, addr in sock.sent} == set(list(peers)[:2])
+    # After the provisional lifetime the table is free again.
+    clock.advance(10.5)
+    assert door.associations == {} and door.unproven == {}
+    door.doStop()
