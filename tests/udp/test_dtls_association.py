@@ -195,9 +195,9 @@ class NoRoom:
 
 def test_handshakes_beyond_the_provisional_limit_are_ignored(gate):
     clock = Clock()
-    door = DTLSDoor(NoRoom(), clock, gate, provisionalLimit=2)  # type: ignore[arg-type]
+    door = DTLSDoor(NoRoom(), clock, gate, provisionalLimit=2)
     sock = SocketStandIn()
-    door.makeConnection(sock)  # type: ignore[arg-type]
+    door.makeConnection(sock)
     peers = {(f"192.0.2.{i}", 5000): client(gate.cert) for i in (1, 2, 3)}
     for addr, peer in peers.items():
         door.datagramReceived(step(peer), addr)
