@@ -102,3 +102,19 @@ def test_kick_and_ban_end_sessions_on_another_node(cluster):
         again.send("C LOGIN carol")
         again.expect(f"C ERR BANNED {until} flood")
     print(f"across nodes, the target's BYE came after (s): kick {kicked:.3f}, ban {banned:.3f}")
+
+    # A mute made on node a holds for its user on node b (from b's next poll).
+    mod.send("C MUTE bob forever")
+    mod.expect("C OK MUTE bob", "C MOD MUTE bob mod -")
+    bob.expect("C MOD MUTE bob mod -")
+    bob.send("C EX")
+    bob.expect("C BYE EXIT")
+    bob = cluster.login(b, "bob")
+    for _ in range(25):
+        bob.send("C PM", "D can I?")
+        bob.expect("C ACK PM")
+        if bob.next() == "C ERR MUTED -":
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the mute never held on node b")
