@@ -147,3 +147,29 @@ def test_a_role_shows_in_the_user_list(admin: Admin, running: tuple[ServerProces
         time.sleep(0.1)
     alice.close()
     carol.close()
+
+
+def test_a_mute_holds_and_lifts(admin: Admin, running: tuple[ServerProcess, str]) -> None:
+    server, db = running
+    port = server.ports["TCP"]
+    assert admin("--db", db, "accounts", "create", "alice", input="pw\n").returncode == 0
+    alice = loggedIn(port, "alice")
+    assert admin("--db", db, "bans", "add", "alice", "10m", "--mute").returncode == 0
+    deadline = time.monotonic() + REACH
+    while True:
+        alice.send("C PM", "D hello?")
+        answer = framesUntil(alice, "C ", deadline - time.monotonic())[-1]
+        if answer.startswith("C ERR MUTED "):
+            break
+        assert answer == "C ACK PM", answer
+        time.sleep(0.1)
+    assert admin("--db", db, "bans", "remove", "alice", "--mute").returncode == 0
+    deadline = time.monotonic() + REACH
+    while True:
+        alice.send("C PM", "D back")
+        answer = framesUntil(alice, "C ", deadline - time.monotonic())[-1]
+        if answer == "C ACK PM":
+            break
+        assert answer.startswith("C ERR MUTED "), answer
+        time.sleep(0.1)
+    alice.close()
