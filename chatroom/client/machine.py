@@ -111,8 +111,9 @@ class ClientMachine(
             return
         if self.state == LEAVING:
             self._finish(_("Bye."), 0)
-        elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
-            # The server closes the session at the third wrong password.
+        elif self._lastError is Err.BAD_PASSWORD:
+            # The server closes the session at the third wrong password (at
+            # login, or when changing it): not a loss to come back from.
             self._finish(_("Wrong password, too many times."), 1)
         elif self.state in LOGIN_PROMPTS and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
