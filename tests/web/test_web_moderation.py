@@ -308,3 +308,21 @@ def test_a_user_made_moderator_gets_the_menu_at_once(chromium: Any, room: Room) 
     finally:
         tom.close()
         bob.close()
+
+
+def test_the_keyboard_keeps_its_place_when_the_list_changes(chromium: Any, room: Room) -> None:
+    """
+    Someone joining draws the list anew; the focus stays on the same button.
+    """
+    staffRoom(room, {"alice": "moderator"}, ["tom", "bob"])
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "alice", "secret", new=False)
+        waitForText(chromium, "#users", "tom (TCP)")
+        chromium.execute_script("arguments[0].focus();", menuOf(chromium, "tom"))
+        bob = blockingLoggedIn(room.port, "bob")
+        waitForText(chromium, "#users", "bob (TCP)")
+        assert chromium.switch_to.active_element == menuOf(chromium, "tom")
+        bob.close()
+    finally:
+        tom.close()
