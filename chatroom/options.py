@@ -128,6 +128,15 @@ class Options(usage.Options):
             ),
         ],
         [
+            "dtls",
+            None,
+            None,
+            (
+                "Also serve UDP inside DTLS: PORT:privateKey=KEY:certKey=CERT[:interface=ADDR]"
+                " (the files a TLS --tcp takes; interface defaults to --interface)."
+            ),
+        ],
+        [
             "web",
             None,
             None,
@@ -340,6 +349,13 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
                 ) from None
+        if self["dtls"] is not None:
+            from chatroom.dtls.context import parseDTLS
+
+            try:
+                self["dtls"] = parseDTLS(self["dtls"])
+            except ValueError as e:
+                raise usage.UsageError(f"--dtls: {e}") from None
         if self["redis"] is not None:
             checkCluster(self["redis"], self["db"], self["no-accounts"])
         if self["db"] != ":memory:" and not isURL(self["db"]):

@@ -36,6 +36,7 @@ class Plan(TypedDict):
     curve: list[tuple[int, ...]]  # one run a server: the receiver counts to measure at
     webfanout: list[tuple[int, int, int]]  # WebSocket receivers, TCP senders, messages
     cluster: cluster.ClusterPlan  # two nodes, Redis and PostgreSQL of its own
+    dtls: list[tuple[int, int, int]]  # UDP receivers, messages, UDP registrations
 
 
 FULL: Plan = {
@@ -56,6 +57,7 @@ FULL: Plan = {
     "curve": [(10, 100, 1000, 5000)],
     "webfanout": [(100, 1, 2000), (1000, 1, 500)],  # beside fanout's TCP runs
     "cluster": cluster.FULL,
+    "dtls": [(100, 1000, 200), (1000, 200, 200)],
 }
 
 QUICK: Plan = {
@@ -68,6 +70,7 @@ QUICK: Plan = {
     "curve": [(3, 10)],
     "webfanout": [(20, 1, 50)],
     "cluster": cluster.QUICK,
+    "dtls": [(10, 20, 5)],
 }
 
 
@@ -167,6 +170,17 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
                 print(report(pair[-1:]), flush=True)
             results.extend([*pair, compare.ratios(*pair)])
             print(report(results[-1:]), flush=True)
+    if wanted("dtls"):
+        from chatroom.bench import dtls
+
+        for receivers, messages, _ in plan["dtls"]:
+            for result in await dtls.dtlsFanOut(reactor, receivers, messages):
+                results.append(result)
+                print(report([result]), flush=True)
+        for registrations in sorted({r for _, _, r in plan["dtls"]}):
+            for result in await dtls.dtlsLoginStorm(reactor, registrations):
+                results.append(result)
+                print(report([result]), flush=True)
     if wanted("cluster"):
         results.extend(
             await cluster.run(reactor, plan["cluster"], lambda r: print(report([r]), flush=True))

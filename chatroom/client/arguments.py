@@ -90,7 +90,9 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
             " LC_ALL, LC_MESSAGES or LANG; English otherwise)"
         ).format(languages=", ".join(available())),
     )
-    parser.add_argument("--tls", action="store_true", help=_("connect over TLS (TCP only)"))
+    parser.add_argument(
+        "--tls", action="store_true", help=_("connect over TLS (or DTLS with --udp)")
+    )
     parser.add_argument(
         "--cafile", metavar="FILE", help=_("trust the certificates in this PEM file (with --tls)")
     )
@@ -120,8 +122,6 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--lang: {e}")
     if not 0 < args.port < 65536:
         parser.error(_("{port} is not a port number").format(port=args.port))
-    if args.tls and args.udp:
-        parser.error(_("--tls works over TCP only: leave out --udp"))
     if (args.cafile is not None or args.insecure) and not args.tls:
         parser.error(_("--cafile and --insecure go with --tls"))
     if args.cafile is not None and args.insecure:
@@ -129,7 +129,12 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
     args.tlsOptions = None
     if args.tls:
         try:
-            args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
+            if args.udp:
+                from chatroom.client.dtls import DTLSOptions
+
+                args.tlsOptions = DTLSOptions(args.host, args.cafile, args.insecure)
+            else:
+                args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
         except tls.BadCAFile as e:
             parser.error(_("--cafile: {why}").format(why=e))
     try:

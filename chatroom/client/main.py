@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from chatroom.client import tls
 from chatroom.client.arguments import chosenLanguage, parseArguments
+from chatroom.client.dtls import DTLSClientProtocol
 from chatroom.client.machine import ClientMachine
 from chatroom.client.reconnect import Reconnector, whyNotConnected
 from chatroom.client.style import Painter, painterFor, plain
@@ -96,7 +97,7 @@ class ChatClient:
         )
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
-        self._link: TCPClientProtocol | UDPClientProtocol | None = None
+        self._link: TCPClientProtocol | UDPClientProtocol | DTLSClientProtocol | None = None
         self._session: object | None = None  # tells this session's events from stale ones
         self._waitNotice: Any = None  # the "still waiting" notice, while it is due
 
@@ -221,14 +222,20 @@ class ChatClient:
             self._cannotConnect(Failure(e))
             return
         assert isinstance(address[0], str)  # IPv4 or IPv6, as asked
-        link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
+        link: UDPClientProtocol | DTLSClientProtocol
+        if self.tlsOptions is None:
+            link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
+        else:  # DTLSOptions, from --udp --tls
+            link = DTLSClientProtocol(
+                address, listener, self.reactor, self.tlsOptions, probeWith=self.reactor
+            )
         interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
         self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
         self._cancelWaitNotice()
         self._waitNotice = self.reactor.callLater(WAIT_NOTICE, self._stillWaiting)
         self._linked(link)
 
-    def _linked(self, link: TCPClientProtocol | UDPClientProtocol) -> None:
+    def _linked(self, link: TCPClientProtocol | UDPClientProtocol | DTLSClientProtocol) -> None:
         self._link = link
         self.machine.connected()
 

@@ -36,6 +36,9 @@ def test_quick_benchmark_runs(tmp_path):
     kinds = ["fan-out", "paced", "memory", "login storm", "UDP", "paced05", "curve", "cluster"]
     for kind in kinds:
         assert any(s.startswith(kind) for s in scenarios), scenarios
+    # UDP inside DTLS beside plain UDP (--only dtls).
+    assert "fan-out 10 DTLS, 1 sender" in scenarios, scenarios
+    assert "login storm, 5 UDP registrations, DTLS" in scenarios, scenarios
     for entry in report["results"]:
         for value in entry["figures"].values():
             assert isinstance(value, (int, float))

@@ -99,7 +99,7 @@ def test_tls_to_a_plain_server_is_refused_plainly(tmp_path):
 @pytest.mark.parametrize(
     "args, said",
     [
-        (["--tls", "--udp"], "--tls works over TCP only"),
+        (["--tls", "--udp", "--cafile", "/nonexistent/ca.pem"], "cannot read /nonexistent/ca.pem"),
         (["--insecure"], "--cafile and --insecure go with --tls"),
         (["--tls", "--cafile", "/nonexistent/ca.pem"], "cannot read /nonexistent/ca.pem"),
         (["--tls", "--cafile", __file__], "holds no PEM certificate"),
