@@ -173,12 +173,15 @@ class Decision:
 
     @ivar known: the fingerprint expected (known, or --fingerprint's).
     @ivar entry: the known-servers line, for L{Verdict.CHANGED}.
+    @ivar otherName: an authority signed it, but for another name than the
+        host's (for L{Verdict.ASK} and L{Verdict.UNKNOWN}).
     """
 
     verdict: Verdict
     offered: str
     known: str | None = None
     entry: Entry | None = None
+    otherName: bool = False
 
 
 def decide(
@@ -210,7 +213,8 @@ def decide(
         if entry.fingerprint == offered:
             return Decision(Verdict.TRUSTED, offered, entry.fingerprint, entry)
         return Decision(Verdict.CHANGED, offered, entry.fingerprint, entry)
-    return Decision(Verdict.ASK if canAsk else Verdict.UNKNOWN, offered)
+    verdict = Verdict.ASK if canAsk else Verdict.UNKNOWN
+    return Decision(verdict, offered, otherName=facts.signed and not facts.named)
 
 
 class ChainCheck:

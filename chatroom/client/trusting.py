@@ -76,11 +76,18 @@ def trustQuestion(vetting: trust.Vetting, decision: trust.Decision) -> list[str]
     What a person is shown before being asked to trust a certificate.
     """
     where = {"host": vetting.host, "port": vetting.port}
-    return [
-        _(
+    if decision.otherName:
+        why = _(
+            "The certificate of {host} port {port} is signed by an authority this computer"
+            " trusts, but for another name, and you have not trusted it before."
+        )
+    else:
+        why = _(
             "The certificate of {host} port {port} is not signed by an authority this"
             " computer trusts, and you have not trusted it before."
-        ).format(**where),
+        )
+    return [
+        why.format(**where),
         _("Its fingerprint is {fingerprint}").format(fingerprint=decision.offered),
         _(
             "Trust it only if the server's operator gave you the same fingerprint"
@@ -120,11 +127,18 @@ def trustRefusal(vetting: trust.Vetting, decision: trust.Decision) -> list[str]:
         ]
     if not decision.offered:
         return [_("{host} port {port} offered no certificate: not connected.").format(**where)]
-    return [
-        _(
+    if decision.otherName:
+        why = _(
+            "The certificate of {host} port {port} is signed by an authority this computer"
+            " trusts, but for another name, and it is not a known one: not connected."
+        )
+    else:
+        why = _(
             "The certificate of {host} port {port} is not signed by an authority this"
             " computer trusts, and it is not a known one: not connected."
-        ).format(**where),
+        )
+    return [
+        why.format(**where),
         _("Its fingerprint is {fingerprint}").format(fingerprint=decision.offered),
         _(
             "If the server's operator confirms it, connect once at a terminal and trust it,"

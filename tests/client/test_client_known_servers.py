@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from helpers.certs import selfSigned
 from helpers.terminal import Screen
 from helpers.wire import ServerProcess, installed, twistdServer
 
@@ -238,3 +239,39 @@ def test_turkish_question(tlsServer: TLSServer, config: Path) -> None:
     finally:
         screen.child.close(force=True)
     assert tlsServer.fingerprint in config.read_text()
+
+
+def test_an_authority_signed_certificate_is_trusted_silently(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    A certificate an authority of the system's store signed (here: the
+    store is C{SSL_CERT_FILE}, which OpenSSL reads) connects as before,
+    at a terminal or piped, and nothing is written; for another name it
+    is only a certificate like any other, judged by its fingerprint.
+    """
+    key, cert = selfSigned(tmp_path, "localhost")  # its own authority (CA:TRUE)
+    server = twistdServer(
+        tmp_path,
+        "--no-udp",
+        "--no-web",
+        "--tcp",
+        f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}",
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    try:
+        port = str(server.ports["TCP"])
+        status, out = piped("--tls", "localhost", port, "fay")
+        assert status == 0 and "Welcome fay" in out, out
+        screen = Screen("--tls", "localhost", port, "fay")
+        try:
+            screen.waitFor("Password:")
+            assert "certificate" not in shown(screen)
+        finally:
+            screen.child.close(force=True)
+        assert not config.exists()
+        status, out = piped("--tls", "127.0.0.1", port, "fay")
+        assert status == 3 and "--fingerprint SHA256:" in out, out
+        assert "is signed by an authority this computer trusts, but for another name" in out
+    finally:
+        server.stop()

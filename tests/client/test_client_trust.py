@@ -125,7 +125,9 @@ def test_otherwise_the_fingerprint_decides(tmp_path: Path, signed: bool, named: 
     facts = Facts(A, signed, named)
     empty = _known(tmp_path)
     assert decide("h", 1, facts, empty).verdict is Verdict.UNKNOWN
-    assert decide("h", 1, facts, empty, canAsk=True).verdict is Verdict.ASK
+    asked = decide("h", 1, facts, empty, canAsk=True)
+    assert asked.verdict is Verdict.ASK and asked.offered == A
+    assert asked.otherName is (signed and not named)
     same = _known(tmp_path / "same", ("h", 1, A))
     assert decide("h", 1, facts, same, canAsk=True).verdict is Verdict.TRUSTED
     changed = _known(tmp_path / "changed", ("h", 1, B))
