@@ -22,6 +22,7 @@ from twisted.python import usage
 
 from chatroom import __version__, configfile
 from chatroom.database import isURL
+from chatroom.plaintext import PlaintextLogins
 from chatroom.settings import (
     BUSY_TIMEOUT,
     IDLE_TIMEOUT,
@@ -46,6 +47,7 @@ ROOM_LIMITS = {
     "history": "history",
     "inbox": "inbox",
     "inbox-days": "inboxDays",
+    "plaintext-logins": "plaintextLogins",
 }
 
 
@@ -69,6 +71,14 @@ def _atLeastZero(kind: type) -> Any:
 
     check.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
     return check
+
+
+def _where(value: str) -> PlaintextLogins:
+    try:
+        return PlaintextLogins(value)
+    except ValueError:
+        choices = ", ".join(where.value for where in PlaintextLogins)
+        raise ValueError(f"{value!r} is not one of {choices}") from None
 
 
 def _port(value: str) -> int:
@@ -224,6 +234,17 @@ class Options(usage.Options):
             _ROOM.maxRegistrations,
             "New accounts an hour from one address; more get ERR RATE.",
             _atLeastZero(int),
+        ],
+        [
+            "plaintext-logins",
+            None,
+            _ROOM.plaintextLogins,
+            (
+                "Where a password may arrive in clear (plain TCP, UDP, ws): anywhere,"
+                " loopback (127.0.0.0/8 and ::1 only) or nowhere; elsewhere C LOGIN"
+                " gets ERR INSECURE, so passwords travel only inside TLS, DTLS or wss."
+            ),
+            _where,
         ],
         [
             "login-timeout",

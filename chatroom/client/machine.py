@@ -373,6 +373,8 @@ class ClientMachine(
         explained = self._explainModeration(word, text) or _explain(word, text)
         if word == "BANNED" and not self.welcomed:
             self._banned(text)  # at login, or coming back: the name is not let in
+        elif code is Err.INSECURE and not self.welcomed:
+            self._insecure()  # at login, or coming back: trying again cannot help
         elif self.away and not self.welcomed:
             self._refusedWhileAway(code, text)
         elif self.state in (WAIT_PASSWD, PASSWD_OLD, PASSWD_NEW, PASSWD_REPEAT):
