@@ -85,6 +85,8 @@ class ClusterRoster:
         self.heard: Callable[[Said], None] = lambda said: None
         self._ids = itertools.count()
         self._replies: dict[str, Deferred[str | None]] = {}
+        # Public messages said in this reactor turn, published together.
+        self._batch: list[tuple[bytes, Session, Said, Deferred[int]]] = []
         # GHOST logins (by session) that may replace a session of another
         # node: its node and name, as Redis showed them at LOGIN.
         self._ghosts: dict[Session, tuple[str, str]] = {}
@@ -258,18 +260,43 @@ class ClusterRoster:
 
     def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
         """
-        A public message: published once, then delivered here; the count is
-        the whole room's.
+        A public message: published with the others said in this reactor turn
+        (one script call, one C{PUBLISH}), then delivered here; the count is the
+        whole room's.
         """
         if not self.liveness.up:
             return self.liveness.refused()
-        message = json.dumps(["pm", self.node, *said])
+        answer: Deferred[int] = Deferred()
+        if not self._batch:
+            self.reactor.callLater(0, self._publishBatch)
+        self._batch.append((frame, sender, said, answer))
+        return answer
 
-        def published(present: int) -> int:
-            self.local.broadcast(frame, sender)
-            return max(0, int(present) - 1)
+    def _publishBatch(self) -> None:
+        """
+        Publish the public messages gathered in one reactor turn, in one go: every node
+        gets them in one message and delivers them in one pass; here they are delivered
+        once Redis has them, and each sender is answered.
+        """
+        batch, self._batch = self._batch, []
+        if not self.liveness.up:
+            d: Deferred[Any] = self.liveness.refused()
+        else:
+            message = json.dumps(["pms", self.node, [list(said) for _, _, said, _ in batch]])
+            d = self.liveness.ask(scripts.PUBLIC, (), (message,))
 
-        return self.liveness.ask(scripts.PUBLIC, (), (message,)).addCallback(published)
+        def published(present: int) -> None:
+            for frame, sender, _, _ in batch:
+                self.local.broadcast(frame, sender)
+            count = max(0, int(present) - 1)
+            for _, _, _, waiting in batch:
+                waiting.callback(count)
+
+        def failed(failure: Failure) -> None:
+            for _, _, _, waiting in batch:
+                waiting.errback(failure)
+
+        d.addCallbacks(published, failed)
 
     def elsewhere(self, lookalikeKey: str, frame: bytes) -> Deferred[str | None]:
         """
@@ -322,10 +349,8 @@ class ClusterRoster:
             kind = message[0]
             if kind == "frame" and message[1] != self.node:
                 self.local.broadcast(message[2].encode("utf-8"), None)
-            elif kind == "pm" and message[1] != self.node:
-                at, name, transport, text = message[2:6]
-                self.local.broadcast(codec.data("PM", name, transport, text), None)
-                self.heard((at, name, transport, text))
+            elif kind == "pms" and message[1] != self.node:
+                self._heardPublic(message[2])
             elif kind == "gone" and message[1] != self.node:
                 for name, transport in message[3]:
                     self.local.broadcast(codec.command("LEAVE", name, transport, message[2]), None)
@@ -344,6 +369,15 @@ class ClusterRoster:
                     waiting.callback(message[2])
         except Exception:  # noqa: BLE001 -- one bad message must not stop the others
             self.log.failure("cluster: message on {channel}", channel=channel)
+
+    def _heardPublic(self, batch: list[list[Any]]) -> None:
+        """
+        Public messages another node said in one reactor turn, delivered in one pass.
+        """
+        for _at, name, transport, text in batch:
+            self.local.broadcast(codec.data("PM", name, transport, text), None)
+        for at, name, transport, text in batch:
+            self.heard((at, name, transport, text))
 
     def _ghosted(self, old: str, new: str, lookalikeKey: str, name: str, transport: str) -> None:
         """

@@ -162,8 +162,9 @@ return 0
 """
 )
 
-#: ARGV: prefix, node, message, deadline. Publishes a public message on the
-#: room's channel; returns how many are present in the whole room (-1: too late).
+#: ARGV: prefix, node, message, deadline. Publishes public messages (those a node
+#: gathered in one reactor turn, as one message) on the room's channel; returns
+#: how many are present in the whole room (-1: too late).
 PUBLIC = (
     _LATE
     + """
