@@ -84,14 +84,21 @@ class Engine:
         onMessage: Callable[[str, str], None],
         onChange: Callable[[], None],
         timeout: float = REPLY_TIMEOUT,
+        onSubscription: Callable[[bool], None] = lambda subscribed: None,
     ) -> None:
+        """
+        @param onSubscription: called with C{True} once Redis confirmed the
+            subscriptions (before the first message on them), with C{False}
+            when the subscription connection is lost.
+        """
         self.channels = list(channels)
         self.onMessage = onMessage
         self.onChange = onChange
+        self.onSubscription = onSubscription
         self.timeout = timeout
         self.commands = RedisLink(reactor, url, txredisapi.RedisProtocol, timeout, _ping, onChange)
         self.subscriptions = RedisLink(
-            reactor, url, _Subscriber, timeout, self._subscribe, onChange
+            reactor, url, _Subscriber, timeout, self._subscribe, self._subscriptionChanged
         )
 
     def start(self) -> None:
@@ -109,7 +116,17 @@ class Engine:
         # Ready once Redis confirmed the subscriptions (the link's greeting).
         p.onMessage = self.onMessage
         d: Deferred[Any] = p.subscribe(self.channels)
-        return d
+
+        def confirmed(result: Any) -> Any:
+            self.onSubscription(True)
+            return result
+
+        return d.addCallback(confirmed)
+
+    def _subscriptionChanged(self) -> None:
+        if self.subscriptions.current is None:
+            self.onSubscription(False)
+        self.onChange()
 
     def run(self, script: str, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Deferred[Any]:
         """

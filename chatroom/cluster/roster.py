@@ -35,6 +35,7 @@ from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
 from chatroom.cluster.engine import RedisURL
 from chatroom.cluster.liveness import Liveness
+from chatroom.cluster.mirror import MirrorState, PresenceMirror, changesOf
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
@@ -105,7 +106,12 @@ class ClusterRoster:
             [self._roomChannel, self._nodeChannel],
             self._message,
             self.log,
+            self._subscription,
         )
+        self.liveness.beaten = self._loadMirror
+        #: Who is on the other nodes, kept from what they publish: C{C WHO} reads it.
+        self.mirror = PresenceMirror(self.node)
+        self._mirrorReading = False
 
     # Starting and stopping (L{ClusterService}).
 
@@ -237,9 +243,12 @@ class ClusterRoster:
     def present(self) -> list[Session]:
         return self.local.present()
 
-    def entries(self) -> Deferred[list[str]]:
+    def entries(self) -> list[str] | Deferred[list[str]]:
         if not self.liveness.up:
             return self.liveness.refused()
+        if self.mirror.state is MirrorState.LOADED:
+            local = ((s.name or "", s.channel.transportName) for s in self.local.online.values())
+            return self.mirror.entries(local)
 
         def listed(values: list[str]) -> list[str]:
             people = [json.loads(v) for v in values]
@@ -341,12 +350,44 @@ class ClusterRoster:
             message = json.dumps(["expel", self.node, lookalikeKey, name, reason])
             self.liveness.publish(self._roomChannel, message)
 
+    # The presence mirror.
+
+    def _subscription(self, subscribed: bool) -> None:
+        if not subscribed:
+            self.mirror.lost()
+            return
+        self.mirror.subscribed()
+        self.reactor.callLater(0, self._loadMirror)
+
+    def _loadMirror(self) -> None:
+        """
+        Read the presence hash into the mirror, once it waits for it and Redis serves.
+        """
+        if self.mirror.state is not MirrorState.LOADING or self._mirrorReading:
+            return
+        if not self.liveness.up:
+            return  # the heartbeat that finds Redis back calls again
+        self._mirrorReading = True
+
+        def read(values: list[str]) -> None:
+            self.mirror.load(values)
+
+        def failed(failure: Failure) -> None:
+            self.log.warn("cluster: presence not read: {why}", why=failure.value)
+
+        def done(result: object) -> None:
+            self._mirrorReading = False
+
+        self.liveness.run(scripts.USERS, (), ()).addCallbacks(read, failed).addBoth(done)
+
     # Messages from Redis.
 
     def _message(self, channel: str, raw: str) -> None:
         try:
             message = json.loads(raw)
             kind = message[0]
+            if message[1] != self.node and kind in ("frame", "gone", "back", "here", "ghost"):
+                self.mirror.apply(changesOf(message, self.node))
             if kind == "frame" and message[1] != self.node:
                 self.local.broadcast(message[2].encode("utf-8"), None)
             elif kind == "pms" and message[1] != self.node:

@@ -13,7 +13,8 @@ Keys (all under a prefix, C{chatroom:} by default):
   - C{reaped:<node>}: a node declared dead (kept an hour), so that it knows,
     if it comes back, that its users were announced gone.
 
-Channels: C{room} (public messages, joins and leaves, GHOST replacements, JSON) and C{node:<node>}
+Channels: C{room} (public messages, joins and leaves, GHOST replacements, a node's users
+told again after an outage, JSON) and C{node:<node>}
 (direct messages to that node's users, and the replies to them).
 """
 
@@ -310,8 +311,11 @@ end
 if #gone > 0 then
   redis.call('PUBLISH', P .. 'room', cjson.encode({'gone', node, 'TIMEOUT', gone}))
 end
-if ARGV[4] == '1' and #back > 0 then
-  redis.call('PUBLISH', P .. 'room', cjson.encode({'back', node, back}))
+if #back > 0 then
+  -- back: announced to the users; here: only for the other nodes' presence mirrors
+  local kind = 'here'
+  if ARGV[4] == '1' then kind = 'back' end
+  redis.call('PUBLISH', P .. 'room', cjson.encode({kind, node, back}))
 end
 return cjson.encode(taken)
 """
