@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from chatroom import codec, names
 from chatroom.cluster import scripts
-from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
+from chatroom.cluster.engine import REPLY_TIMEOUT, AnyURL, Engine
 from chatroom.codec import Reason
 from chatroom.roster import Roster
 from chatroom.store import Unavailable
@@ -45,7 +45,7 @@ class Liveness:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         node: str,
         prefix: str,
         nodeTimeout: float,

@@ -33,12 +33,13 @@ from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
-from chatroom.cluster.engine import RedisURL
+from chatroom.cluster.engine import AnyURL
 from chatroom.cluster.liveness import Liveness
 from chatroom.cluster.mirror import MirrorState, PresenceMirror, changesOf
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
+from chatroom.store import Unavailable
 
 if TYPE_CHECKING:
     from chatroom.pipeline import Session
@@ -72,7 +73,7 @@ class ClusterRoster:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         nodeTimeout: float = NODE_TIMEOUT,
         node: str | None = None,
         prefix: str = PREFIX,
@@ -292,9 +293,14 @@ class ClusterRoster:
             d: Deferred[Any] = self.liveness.refused()
         else:
             message = json.dumps(["pms", self.node, [list(said) for _, _, said, _ in batch]])
-            d = self.liveness.ask(scripts.PUBLIC, (), (message,))
+            # Nodes that beat within half the node timeout (two beats) must be listening.
+            window = int(self.nodeTimeout * 500)
+            d = self.liveness.ask(scripts.PUBLIC, (), (message, window))
 
         def published(present: int) -> None:
+            if int(present) == -2:
+                failed(Failure(Unavailable("a node is not listening to the room yet")))
+                return
             for frame, sender, _, _ in batch:
                 self.local.broadcast(frame, sender)
             count = max(0, int(present) - 1)

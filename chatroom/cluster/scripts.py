@@ -163,13 +163,23 @@ return 0
 """
 )
 
-#: ARGV: prefix, node, message, deadline. Publishes public messages (those a node
-#: gathered in one reactor turn, as one message) on the room's channel; returns
-#: how many are present in the whole room (-1: too late).
+#: ARGV: prefix, node, message, window (ms), deadline. Publishes public messages
+#: (those a node gathered in one reactor turn, as one message) on the room's
+#: channel; returns how many are present in the whole room (-1: too late).
+#:
+#: Only if every node that beat within the window listens on the channel: just
+#: after Redis came back (or a replica was promoted), a node whose subscription
+#: is not made again yet would miss the message while its sender is told it was
+#: said. Then nothing is published (-2), and the sender is told to try again.
 PUBLIC = (
     _LATE
     + """
 if late() then return -1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local live = redis.call('ZCOUNT', ARGV[1] .. 'nodes', now - tonumber(ARGV[4]), '+inf')
+local listening = redis.call('PUBSUB', 'NUMSUB', ARGV[1] .. 'room')[2]
+if listening < live then return -2 end
 redis.call('PUBLISH', ARGV[1] .. 'room', ARGV[3])
 return redis.call('HLEN', ARGV[1] .. 'present')
 """
