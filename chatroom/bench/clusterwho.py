@@ -64,6 +64,7 @@ class Asker(Protocol):
 
     def ask(self, count: int) -> None:
         self.done = False
+        self._tail = b""  # the last PONG is not this one's
         self.transport.write(b"C WHO\n" * count + b"C PING asked\n")
 
 
