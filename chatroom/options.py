@@ -258,7 +258,9 @@ class Options(usage.Options):
             None,
             None,
             (
-                "redis://host:port URL: join the nodes sharing that Redis in one room"
+                "redis://host:port URL, or sentinel://host:port[,host:port...]/master"
+                " (Redis Sentinel, which follows a failover): join the nodes sharing"
+                " that Redis in one room"
                 " (needs --db postgresql://...)."
             ),
         ],
@@ -432,12 +434,12 @@ def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
     if noAccounts:
         raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
     try:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
     except ImportError:
         raise usage.UsageError(
             "--redis needs txredisapi (pip install 'chatroom[cluster]')"
         ) from None
     try:
-        RedisURL(redis)
+        parseURL(redis)
     except ValueError as e:
         raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None

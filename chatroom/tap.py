@@ -106,10 +106,10 @@ def buildService(
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     roster = None
     if config["redis"] is not None:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
         from chatroom.cluster.roster import ClusterRoster
 
-        roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
+        roster = ClusterRoster(reactor, parseURL(config["redis"]), config["node-timeout"])
     chat = Room(
         reactor,
         accounts,
