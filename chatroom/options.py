@@ -288,6 +288,22 @@ class Options(usage.Options):
             ),
         ],
         [
+            "irc",
+            None,
+            None,
+            (
+                "Endpoint description for the IRC listener (default: none),"
+                " e.g. tcp:6667 or ssl:6697:privateKey=key.pem:certKey=cert.pem."
+            ),
+        ],
+        ["irc-channel", None, "#chatroom", "The IRC channel that is the room."],
+        [
+            "irc-server-name",
+            None,
+            None,
+            "The name the IRC listener gives itself (default: the host name).",
+        ],
+        [
             "config",
             None,
             None,
@@ -299,6 +315,7 @@ class Options(usage.Options):
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
         ["no-udp", None, "Do not serve UDP."],
         ["no-web", None, "Do not serve the web page and its WebSocket."],
+        ["no-irc", None, "Do not serve IRC, even if --irc (or the config file) asks."],
     ]
 
     #: The web page's port when --port is not 0.
@@ -379,6 +396,7 @@ class Options(usage.Options):
                 self["dtls"] = parseDTLS(self["dtls"])
             except ValueError as e:
                 raise usage.UsageError(f"--dtls: {e}") from None
+        checkIRCChannel(self["irc-channel"])
         if self["redis"] is not None:
             checkCluster(self["redis"], self["db"], self["no-accounts"])
         if self["db"] != ":memory:" and not isURL(self["db"]):
@@ -403,6 +421,15 @@ class Options(usage.Options):
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
 
+    def ircDescription(self) -> str | None:
+        """
+        The endpoint description the IRC listener uses, or L{None} for none:
+        IRC is off unless C{--irc} is given (see README).
+        """
+        if self["no-irc"] or not self["irc"]:
+            return None
+        return str(self["irc"])
+
     def webDescription(self) -> str | None:
         """
         The endpoint description the web listener uses, or L{None} for none.
@@ -419,6 +446,21 @@ class Options(usage.Options):
         if self["interface"]:
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
+
+
+def checkIRCChannel(name: str) -> str:
+    """
+    C{--irc-channel}: one channel name, C{#} and up to 63 more characters.
+    """
+    if (
+        not name.startswith("#")
+        or len(name) < 2
+        or len(name.encode("utf-8")) > 64
+        or any(c in name for c in " ,:\x07")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise usage.UsageError(f"--irc-channel {name!r} is not a channel name (such as #chatroom)")
+    return name
 
 
 def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
