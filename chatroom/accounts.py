@@ -265,6 +265,8 @@ class Accounts:
         runInThread: ThreadRunner = deferToThread,
     ) -> None:
         self.store = store
+        self._passwords = passwords
+        self._runInThread = runInThread
         self.portal = Portal(ChatRealm(), [AccountChecker(store, passwords, runInThread)])
 
     def isRegistered(self, name: str) -> Deferred[bool]:
@@ -302,6 +304,15 @@ class Accounts:
         with L{AlreadyRegistered}.
         """
         return self._enter(Registration(name, password))
+
+    def setPassword(self, name: str, password: str) -> Deferred[None]:
+        """
+        Give the account C{name} a new password (hashed on the hashing threads); fires once
+        the hash is stored. The caller checked the password is acceptable.
+        """
+        d = self._runInThread(self._passwords.hash, prepare(password))
+        key = names.caseless(name)
+        return d.addCallback(lambda hashed: self.store.setPasswordHash(key, hashed))
 
     def _enter(self, credentials: ICredentials) -> Deferred[str]:
         def named(result: tuple[type[Interface], object, Callable[[], None]]) -> str:

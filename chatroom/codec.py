@@ -60,6 +60,11 @@ class Err(StrEnum):
     RATE = "RATE"
     FULL = "FULL"
     INBOX_FULL = "INBOX_FULL"  # 1.1
+    DENIED = "DENIED"  # 1.2: a moderation verb the sender's role does not allow
+    BANNED = "BANNED"  # 1.2: C ERR BANNED <until> [reason], at C LOGIN
+    MUTED = "MUTED"  # 1.2: C ERR MUTED <until>
+    SLOW = "SLOW"  # 1.2: C ERR SLOW <seconds>
+    INSECURE = "INSECURE"  # 1.2: C LOGIN in clear where --plaintext-logins does not allow it
 
 
 class Reason(StrEnum):
@@ -73,6 +78,8 @@ class Reason(StrEnum):
     DROPPED = "DROPPED"
     SHUTDOWN = "SHUTDOWN"
     REPLACED = "REPLACED"  # 1.1
+    KICKED = "KICKED"  # 1.2
+    BANNED = "BANNED"  # 1.2
 
 
 # C0 controls except TAB, DEL, and C1 controls: they would let one user

@@ -89,8 +89,9 @@ def caseless(name: str) -> str:
 #: character whose skeleton is one of theirs (L{verticalStrokes}).
 VERTICAL_STROKE_SEEDS = "ilI1|"
 
-#: What every vertical stroke becomes in a key.
-_STROKE = "l"
+#: What every vertical stroke becomes in a key: C{i}, the more frequent of
+#: the two in names, so that more names stay their own key (L{_same}).
+_STROKE = "i"
 
 
 @cache

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import site
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from twisted.internet.endpoints import quoteStringArgument
 from twisted.python import usage
 
-from chatroom import configfile
+from chatroom import __version__, configfile
 from chatroom.database import isURL
+from chatroom.plaintext import PlaintextLogins
 from chatroom.settings import (
     BUSY_TIMEOUT,
     IDLE_TIMEOUT,
@@ -44,6 +47,7 @@ ROOM_LIMITS = {
     "history": "history",
     "inbox": "inbox",
     "inbox-days": "inboxDays",
+    "plaintext-logins": "plaintextLogins",
 }
 
 
@@ -69,10 +73,34 @@ def _atLeastZero(kind: type) -> Any:
     return check
 
 
+def _where(value: str) -> PlaintextLogins:
+    try:
+        return PlaintextLogins(value)
+    except ValueError:
+        choices = ", ".join(where.value for where in PlaintextLogins)
+        raise ValueError(f"{value!r} is not one of {choices}") from None
+
+
 def _port(value: str) -> int:
     if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
         raise ValueError(f"{value!r} is not a port: give a number from 0 to 65535 (0: any free)")
     return int(value)
+
+
+def protocolDocument() -> str:
+    """
+    Where this chatroom's protocol document is: the checkout's C{docs/protocol.rst} when
+    running from one, else the copy the install put in C{share/doc/chatroom} (setup.cfg's
+    data_files) under the environment's prefix, or the user's with C{pip install --user}.
+    """
+    source = Path(__file__).resolve().parent.parent
+    candidates = [source / "docs" / "protocol.rst"] if (source / "setup.cfg").is_file() else []
+    for prefix in (sys.prefix, site.getuserbase()):
+        candidates.append(Path(prefix) / "share" / "doc" / "chatroom" / "protocol.rst")
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    return "docs/protocol.rst in chatroom's source"
 
 
 class Options(usage.Options):
@@ -81,7 +109,7 @@ class Options(usage.Options):
         "Runs a chat room. Users connect with `chatclient HOST PORT NAME` "
         "(or by hand: `nc HOST PORT`), log in with a name and a password "
         "(new names are registered at their first login), then send public "
-        "(PM) and direct (DM) messages. The protocol is in docs/protocol.rst."
+        f"(PM) and direct (DM) messages. The protocol is in {protocolDocument()}."
     )
 
     optParameters: ClassVar[list[list[Any]]] = [
@@ -97,7 +125,7 @@ class Options(usage.Options):
         [
             "interface",
             "i",
-            "",
+            None,
             "Address to listen on (default: every IPv4 interface; '::' adds IPv6).",
         ],
         [
@@ -208,6 +236,17 @@ class Options(usage.Options):
             _atLeastZero(int),
         ],
         [
+            "plaintext-logins",
+            None,
+            _ROOM.plaintextLogins,
+            (
+                "Where a password may arrive in clear (plain TCP, UDP, ws): anywhere,"
+                " loopback (127.0.0.0/8 and ::1 only) or nowhere; elsewhere C LOGIN"
+                " gets ERR INSECURE, so passwords travel only inside TLS, DTLS or wss."
+            ),
+            _where,
+        ],
+        [
             "login-timeout",
             None,
             _ROOM.loginTimeout,
@@ -219,7 +258,9 @@ class Options(usage.Options):
             None,
             None,
             (
-                "redis://host:port URL: join the nodes sharing that Redis in one room"
+                "redis://host:port URL, or sentinel://host:port[,host:port...]/master"
+                " (Redis Sentinel, which follows a failover): join the nodes sharing"
+                " that Redis in one room"
                 " (needs --db postgresql://...)."
             ),
         ],
@@ -247,6 +288,22 @@ class Options(usage.Options):
             ),
         ],
         [
+            "irc",
+            None,
+            None,
+            (
+                "Endpoint description for the IRC listener (default: none),"
+                " e.g. tcp:6667 or ssl:6697:privateKey=key.pem:certKey=cert.pem."
+            ),
+        ],
+        ["irc-channel", None, "#chatroom", "The IRC channel that is the room."],
+        [
+            "irc-server-name",
+            None,
+            None,
+            "The name the IRC listener gives itself (default: the host name).",
+        ],
+        [
             "config",
             None,
             None,
@@ -258,6 +315,7 @@ class Options(usage.Options):
         ["no-accounts", None, "No passwords: LOGIN alone enters the room."],
         ["no-udp", None, "Do not serve UDP."],
         ["no-web", None, "Do not serve the web page and its WebSocket."],
+        ["no-irc", None, "Do not serve IRC, even if --irc (or the config file) asks."],
     ]
 
     #: The web page's port when --port is not 0.
@@ -266,11 +324,24 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["web-origin"] = []
+        # An opt_ method's help is its docstring, indentation and all: one line of words.
+        self.docs = {name: " ".join(doc.split()) if doc else doc for name, doc in self.docs.items()}
+
+    def opt_version(self) -> None:
+        """
+        Display chatroom's version (and Twisted's) and exit.
+        """
+        from twisted import copyright
+
+        print(f"chatroom {__version__} (Twisted {copyright.version})")
+        sys.exit(0)
 
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """
         Parse C{options}, after the settings of the file C{--config} names:
         a mistake in that file stops here, in one line, with exit status 1.
+        So does a mistake in the options when twistd parses them (as its
+        subcommand, with a C{parent}); otherwise it raises L{usage.UsageError}.
         """
         args = sys.argv[1:] if options is None else options
         parameters = {row[0]: (row[4] if len(row) > 4 else None) for row in self.optParameters}
@@ -281,7 +352,20 @@ class Options(usage.Options):
         except configfile.ConfigError as e:
             sys.stderr.write(f"{os.path.basename(sys.argv[0])}: {e}\n")
             raise SystemExit(1) from None
-        super().parseOptions(words)
+        if getattr(self, "parent", None) is None:
+            super().parseOptions(words)
+            return
+        # Under twistd (or twist), whose own handling prints the whole usage before the
+        # reason: the reason, and where the usage is.
+        try:
+            super().parseOptions(words)
+        except usage.UsageError as e:
+            runner = os.path.basename(sys.argv[0])
+            sys.stderr.write(
+                f"{runner} chatroom: {e}\nUsage: {runner} [options] chatroom [options]"
+                f" ({runner} chatroom --help lists them)\n"
+            )
+            raise SystemExit(1) from None
 
     def opt_web_origin(self, origin: str) -> None:
         """
@@ -295,6 +379,8 @@ class Options(usage.Options):
         self["web-origin"].append(origin)
 
     def postOptions(self) -> None:
+        if self["interface"] is None:
+            self["interface"] = ""  # every IPv4 interface, as Twisted spells it
         interface = self["interface"]
         if interface:
             try:
@@ -310,6 +396,7 @@ class Options(usage.Options):
                 self["dtls"] = parseDTLS(self["dtls"])
             except ValueError as e:
                 raise usage.UsageError(f"--dtls: {e}") from None
+        checkIRCChannel(self["irc-channel"])
         if self["redis"] is not None:
             checkCluster(self["redis"], self["db"], self["no-accounts"])
         if self["db"] != ":memory:" and not isURL(self["db"]):
@@ -334,6 +421,15 @@ class Options(usage.Options):
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
 
+    def ircDescription(self) -> str | None:
+        """
+        The endpoint description the IRC listener uses, or L{None} for none:
+        IRC is off unless C{--irc} is given (see README).
+        """
+        if self["no-irc"] or not self["irc"]:
+            return None
+        return str(self["irc"])
+
     def webDescription(self) -> str | None:
         """
         The endpoint description the web listener uses, or L{None} for none.
@@ -352,6 +448,21 @@ class Options(usage.Options):
         return description
 
 
+def checkIRCChannel(name: str) -> str:
+    """
+    C{--irc-channel}: one channel name, C{#} and up to 63 more characters.
+    """
+    if (
+        not name.startswith("#")
+        or len(name) < 2
+        or len(name.encode("utf-8")) > 64
+        or any(c in name for c in " ,:\x07")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise usage.UsageError(f"--irc-channel {name!r} is not a channel name (such as #chatroom)")
+    return name
+
+
 def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
     """
     C{--redis} joins nodes that must share their accounts: refuse it with
@@ -365,12 +476,12 @@ def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
     if noAccounts:
         raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
     try:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
     except ImportError:
         raise usage.UsageError(
             "--redis needs txredisapi (pip install 'chatroom[cluster]')"
         ) from None
     try:
-        RedisURL(redis)
+        parseURL(redis)
     except ValueError as e:
         raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None

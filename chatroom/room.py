@@ -12,6 +12,7 @@ L{RoomLimits}.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -32,8 +33,11 @@ from chatroom.inbox import Inbox
 from chatroom.lifecycle import LOGGING_IN, Phase
 from chatroom.limits import TokenBucket
 from chatroom.login import AccountBook, Login
+from chatroom.moderation import Moderation
+from chatroom.passwd import PasswordChange
 from chatroom.pipeline import IChannel, IDoorway, Session
 from chatroom.roster import IRoster, Roster
+from chatroom.rulebook import Rulebook
 from chatroom.settings import RoomLimits
 from chatroom.store import Store, Unavailable
 from chatroom.talk import Talk
@@ -85,6 +89,7 @@ class Room(Service):
         roster: IRoster | None = None,
         store: Store | None = None,
         limits: RoomLimits | None = None,
+        node: str | None = None,
     ) -> None:
         """
         @param roster: presence; by default this process's alone.
@@ -93,6 +98,7 @@ class Room(Service):
             without C{accounts}, history lives in memory and no message is
             kept.
         @param limits: the room's limits; by default, the options' defaults.
+        @param node: this server's name in the moderation audit (the host's by default).
         """
         limits = limits if limits is not None else RoomLimits()
         self.clock = clock
@@ -111,18 +117,40 @@ class Room(Service):
         if store is not None and accounts is not None and limits.inbox > 0:
             self.inbox = Inbox(store, clock, limits.inbox, limits.inboxDays)
         self.login = Login(clock, self.log, accounts, self.roster, self, limits, self.counters)
-        self.talk = Talk(clock, self.log, self.roster, self.history, self.inbox, self.counters)
+        # Moderation needs accounts: without them there are no roles (every verb is DENIED).
+        self.rulebook = Rulebook(clock, store if accounts is not None else None, self.log)
+        self.moderation = Moderation(
+            clock,
+            self.log,
+            store if accounts is not None else None,
+            self.roster,
+            self.rulebook,
+            self.counters,
+            node or socket.gethostname(),
+        )
+        self.passwd = PasswordChange(
+            self.log,
+            accounts,
+            self.login.failures,
+            clock,
+            self.counters,
+            limits.maxWrongPasswords,
+        )
+        self.talk = Talk(
+            clock, self.log, self.roster, self.history, self.inbox, self.counters, self.rulebook
+        )
         loggedOut = _ANY - {Phase.ACTIVE}
         active = frozenset({Phase.ACTIVE})
         talk = self.talk
         self.verbs: dict[str, Verb] = {
-            "LOGIN": Verb(Args.TEXT, loggedOut, "already logged in as {name}", self.login.login),
+            "LOGIN": Verb(Args.TEXT, loggedOut, "already logged in as {name}", self._login),
             "PASS": Verb(
                 Args.TEXT,
-                frozenset({Phase.AWAITING_PASSWORD}),
+                frozenset({Phase.AWAITING_PASSWORD, Phase.ACTIVE}),
                 "send C LOGIN first",
-                self.login.password,
+                self._password,
             ),
+            "PASSWD": Verb(Args.NONE, active, "log in first", self.passwd.start),
             "PM": Verb(Args.NONE, active, "log in first", talk.startPublic),
             "DM": Verb(Args.NONE, active, "log in first", talk.startDirect),
             "WHO": Verb(Args.NONE, active, "log in first", talk.who),
@@ -130,6 +158,22 @@ class Room(Service):
             "PING": Verb(Args.WORD, _ANY, "", talk.ping),
             "EX": Verb(Args.NONE, _ANY, "", talk.exit),
         }
+        for verb, (args, handler) in self.moderation.verbs().items():
+            self.verbs[verb] = Verb(Args(args), active, "log in first", handler)
+
+    def _login(self, session: Session, frame: Frame) -> Deferred | None:
+        """
+        C{C LOGIN}: refused to a banned account (1.2), else logging in goes on.
+        """
+        return self.moderation.login(session, frame, self.login.login)
+
+    def _password(self, session: Session, frame: Frame) -> Deferred | None:
+        """
+        C{C PASS}: a login's password, or (logged in) a password change's (1.2).
+        """
+        if session.life.phase is Phase.ACTIVE:
+            return self.passwd.password(session, frame)
+        return self.login.password(session, frame)
 
     # Service lifecycle.
 
@@ -137,6 +181,7 @@ class Room(Service):
         super().startService()
         self._sweeper.start(min(1.0, self.limits.loginTimeout / 4), now=False)
         self.history.start()
+        self.rulebook.start()
         if self.inbox is not None:
             self.inbox.start()
 
@@ -149,6 +194,7 @@ class Room(Service):
         super().stopService()
         if self._sweeper.running:
             self._sweeper.stop()
+        self.rulebook.stop()
         if self.inbox is not None:
             self.inbox.stop()
         bye = codec.command("BYE", Reason.SHUTDOWN)
@@ -209,7 +255,8 @@ class Room(Service):
         if previous in LOGGING_IN:
             self.roster.release(session)
         self.login.forget(session)
-        self.talk.forget(session)
+        self.talk.ended(session)
+        self.passwd.forget(session)
         self.sessions.discard(session)
         self._deadlines.pop(session, None)
         host = session.channel.host
@@ -231,6 +278,10 @@ class Room(Service):
         )
         if reason != Reason.SHUTDOWN:
             self.roster.broadcast(codec.command("LEAVE", session.name, transport, reason), session)
+        if reason == Reason.BANNED:
+            # Banned from another node, maybe: read the ban now, not at the next poll, so
+            # that a quick return to this node is refused too.
+            self.rulebook.poll()
 
     def welcome(self, session: Session, name: str) -> Deferred[None] | None:
         """
@@ -238,6 +289,9 @@ class Room(Service):
         the direct messages kept for it are read (1.1), to be handed over
         right after C{C WELCOME}. The session's frames wait meanwhile.
         """
+        if self.moderation.refused(session, name):  # banned while logging in
+            self.login.giveUp(session)
+            return None
         if self.inbox is None:
             self._enter(session, name, [])
             return None
@@ -288,6 +342,9 @@ class Room(Service):
         (C{BYE REPLACED}, the others C{LEAVE … REPLACED}) and C{session}
         enters, in one turn of the reactor: nobody can take the name between.
         """
+        if self.moderation.refused(session, name):  # banned while logging in
+            self.login.giveUp(session)
+            return None
         self.log.info(
             "{old} replaced by a new login from {peer} [{transport}]",
             old=old.label,
@@ -317,6 +374,9 @@ class Room(Service):
         Act on one frame, by the verb table; a data frame carries the text
         of the C{PM} or C{DM} before it.
         """
+        waiting = self.talk.pending(session, item)
+        if waiting is not None:  # after the answers to public messages on their way
+            return waiting.addCallback(lambda _: self.handle(session, item))
         if isinstance(item, FrameError):
             if item.kind == codec.DATA:
                 self.talk.forget(session)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from zope.interface import Interface, implementer
 
-from chatroom import names
+from chatroom import codec, names
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -118,6 +118,13 @@ class IRoster(Interface):
         has it); L{None} if there are no other nodes.
         """
 
+    def expel(lookalikeKey: str, name: str, reason: str) -> None:
+        """
+        End the session of the account C{name} (present as C{lookalikeKey}), on
+        whichever node it is (1.2: C{KICKED}, C{BANNED}): it gets C{C BYE <reason>},
+        everyone else C{C LEAVE <name> <transport> <reason>}. Nothing if absent.
+        """
+
 
 @implementer(IRoster)
 class Roster:
@@ -219,6 +226,12 @@ class Roster:
 
     def elsewhere(self, lookalikeKey: str, frame: bytes) -> None:
         return None
+
+    def expel(self, lookalikeKey: str, name: str, reason: str) -> None:
+        session = self.online.get(lookalikeKey)
+        # The same account, not a look-alike made before 1.1 that holds the key.
+        if session is not None and names.caseless(session.name or "") == names.caseless(name):
+            session.close(codec.command("BYE", reason), reason)
 
     def broadcast(self, frame: bytes, sender: Session | None) -> int:
         # The hot path of a public message: no more than a loop of sends.

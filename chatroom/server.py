@@ -1,5 +1,5 @@
 """
-C{chatserver PORT [options]}: the room in the foreground, on Twisted's
+C{chatserver [PORT] [options]}: the room in the foreground, on Twisted's
 C{twist} runner.
 
 This module owns only the command line: the port first, mistakes told in
@@ -23,9 +23,10 @@ class CommandOptions(Options):
     The room's options, as C{chatserver} spells them: the port comes first.
     """
 
-    synopsis = "Usage: chatserver PORT [options]"
+    synopsis = "Usage: chatserver [PORT] [options]"
     longdesc = Options.longdesc + (
-        " PORT serves TCP and UDP (0: any free port). chatserver PORT [options]"
+        " PORT serves TCP and UDP (0: any free port). Without PORT, --port"
+        " applies (default 9000). chatserver PORT [options]"
         " is twist --log-format=text chatroom --port PORT [options]; running in"
         " the background, or with twistd's own options (--logfile, --rundir,"
         " ...), needs twistd chatroom."
@@ -34,7 +35,8 @@ class CommandOptions(Options):
 
 def _usageError(message: str) -> None:
     sys.stderr.write(
-        f"chatserver: {message}\nUsage: chatserver PORT [options] (chatserver --help lists them)\n"
+        f"chatserver: {message}\n"
+        "Usage: chatserver [PORT] [options] (chatserver --help lists them)\n"
     )
     sys.exit(2)
 

@@ -89,6 +89,8 @@ def buildService(
     tcp = tcpEndpoint(reactor, config.tcpDescription())
     webDescription = config.webDescription()
     web = None if webDescription is None else tcpEndpoint(reactor, webDescription, "--web")
+    ircDescription = config.ircDescription()
+    irc = None if ircDescription is None else tcpEndpoint(reactor, ircDescription, "--irc")
     top = ServerService(reactor)
     accounts = None
     store = None
@@ -106,11 +108,18 @@ def buildService(
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     roster = None
     if config["redis"] is not None:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
         from chatroom.cluster.roster import ClusterRoster
 
-        roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
-    chat = Room(reactor, accounts, roster, store, config.roomLimits())
+        roster = ClusterRoster(reactor, parseURL(config["redis"]), config["node-timeout"])
+    chat = Room(
+        reactor,
+        accounts,
+        roster,
+        store,
+        config.roomLimits(),
+        node=None if roster is None else roster.node,
+    )
     chat.setName("chat")
     chat.setServiceParent(top)
     if roster is not None:
@@ -139,6 +148,15 @@ def buildService(
         page = ListenerService(web, site, "WEB", top.failLate)
         page.setName("web")
         page.setServiceParent(top)
+    if irc is not None:
+        from chatroom.irc import IRCFactory
+
+        doors = IRCFactory(
+            chat, reactor, config["irc-channel"], config["irc-server-name"], sendq=config["sendq"]
+        )
+        ircListener = ListenerService(irc, doors, "IRC", top.failLate)
+        ircListener.setName("irc")
+        ircListener.setServiceParent(top)
     if config["metrics"] is not None:
         operatorListener(reactor, config["metrics"], top, chat, store, roster)
     return top
@@ -194,7 +212,7 @@ def operatorListener(
     from chatroom.metrics import MetricsPage, roomRegistry
 
     endpoint = tcpEndpoint(reactor, description, "--metrics")
-    checks = [listenersUp([s for s in top if s.name in ("tcp", "udp", "dtls", "web")])]
+    checks = [listenersUp([s for s in top if s.name in ("tcp", "udp", "dtls", "web", "irc")])]
     if store is not None:
         checks.append(databaseAnswers(store, reactor))
     if roster is not None:

@@ -28,7 +28,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from chatroom.statements import Connection, accounts, answers, history, inbox, moderation
-from chatroom.store import READERS, Account, AccountRow, AuditRecord, Said, Sanction
+from chatroom.store import READERS, Account, AccountRow, AuditRecord, Said, Sanction, Unavailable
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -154,11 +154,24 @@ class ThreadedStore(ABC, Generic[DB]):
     def _onReader(self, deadline: float, f: Callable[[Connection], T]) -> T:
         """
         C{f} on an idle reader's connection, or a new one.
+
+        An idle connection may have been cut by the server while it waited (PostgreSQL
+        restarted): a read may be asked again, so it is, once, on a new connection.
         """
         with self._lock:
-            db = self._idleReaders.pop() if self._idleReaders else None
-        if db is None:
-            db = self._connectReader()
+            idle = self._idleReaders.pop() if self._idleReaders else None
+        if idle is not None:
+            try:
+                return self._readOn(idle, deadline, f)
+            except Unavailable:
+                if self._usable(idle):
+                    raise
+        return self._readOn(self._connectReader(), deadline, f)
+
+    def _readOn(self, db: DB, deadline: float, f: Callable[[Connection], T]) -> T:
+        """
+        C{f} on the reader's connection C{db}, kept for the next read if still usable.
+        """
         try:
             return self._within(db, deadline, f)
         finally:

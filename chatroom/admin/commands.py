@@ -21,7 +21,6 @@ from twisted.internet.defer import Deferred
 from chatroom import durations, names
 from chatroom.admin.errors import AdminError
 from chatroom.admin.output import instant, table
-from chatroom.admin.passwordinput import password
 from chatroom.passwords import Passwords
 from chatroom.store import BAN, MUTE, Account, AuditRecord, Sanction, Store
 
@@ -41,7 +40,6 @@ class Admin:
     @ivar passwords: the server's own hasher (its argon2id parameters).
     @ivar runInThread: where hashing runs.
     @ivar out: where answers go.
-    @ivar stdin: where a piped password comes from.
     @ivar clock: seconds since the epoch, now.
     @ivar node: this machine's name, for the audit records.
     """
@@ -50,7 +48,6 @@ class Admin:
     passwords: Passwords
     runInThread: ThreadRunner
     out: TextIO
-    stdin: TextIO
     clock: Callable[[], float]
     node: str
 
@@ -81,31 +78,52 @@ class Admin:
             raise AdminError(f"no account named {name}")
         return account
 
-    async def hashed(self, name: str, passwordFile: str | None) -> str:
+    async def hashed(self, password: str) -> str:
         """
-        A new password for C{name}, asked for (L{chatroom.admin.passwordinput}) and hashed.
+        C{password} (prepared) hashed as the server hashes it, off the reactor thread.
         """
-        prepared = password(name, passwordFile, self.stdin)
-        hashed: str = await self.runInThread(self.passwords.hash, prepared)
+        hashed: str = await self.runInThread(self.passwords.hash, password)
         return hashed
 
 
-async def create(admin: Admin, name: str, role: str, passwordFile: str | None) -> None:
+def newName(name: str) -> str:
     """
-    Register C{name} with C{role}, its password asked for.
+    The spelling C{name} is registered with, if the rules of PROTOCOL.md
+    section 2 allow it (checked before a password is asked for).
+
+    @raise AdminError: if they do not.
     """
     try:
-        spelling = names.validate(name)
+        return names.validate(name)
     except names.BadName as e:
         raise AdminError(f"cannot register {name!r}: {e}") from None
-    existing = await admin.store.lookup(names.caseless(spelling))
+
+
+def refusal(spelling: str, existing: Account | None, lookAlike: str | None) -> AdminError | None:
+    """
+    Why C{spelling} cannot be registered when the account C{existing} has
+    its name, or C{lookAlike} is a registered name that looks like it; or
+    L{None}.
+    """
     if existing is not None:
-        raise AdminError(f"an account named {existing.name} exists already")
-    other = await admin.store.lookAlike(names.key(spelling), names.shownKey(spelling))
-    if other is not None:
-        raise AdminError(f"cannot register {spelling}: it looks like the account {other}")
-    hashed = await admin.hashed(spelling, passwordFile)
+        return AdminError(f"an account named {existing.name} exists already")
+    if lookAlike is not None:
+        return AdminError(f"cannot register {spelling}: it looks like the account {lookAlike}")
+    return None
+
+
+async def create(admin: Admin, name: str, role: str, password: str) -> None:
+    """
+    Register C{name} with C{role} and the (prepared) C{password}.
+    """
+    spelling = newName(name)
     key = names.caseless(spelling)
+    existing = await admin.store.lookup(key)
+    other = await admin.store.lookAlike(names.key(spelling), names.shownKey(spelling))
+    refused = refusal(spelling, existing, other)
+    if refused is not None:
+        raise refused
+    hashed = await admin.hashed(password)
     if not await admin.store.create(key, spelling, hashed):
         raise AdminError(f"cannot register {spelling}: it, or a look-alike, was just registered")
     if role != "user":
@@ -114,12 +132,12 @@ async def create(admin: Admin, name: str, role: str, passwordFile: str | None) -
     admin.say(f"created account {spelling} ({role})")
 
 
-async def resetPassword(admin: Admin, name: str, passwordFile: str | None) -> None:
+async def resetPassword(admin: Admin, name: str, password: str) -> None:
     """
-    Give C{name} a new password, asked for.
+    Give C{name} the new (prepared) C{password}.
     """
     account = await admin.account(name)
-    hashed = await admin.hashed(account.name, passwordFile)
+    hashed = await admin.hashed(password)
     await admin.store.setPasswordHash(names.caseless(account.name), hashed)
     await admin.audit("PASSWORD", account.name)
     admin.say(f"new password set for {account.name}")

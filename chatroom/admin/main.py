@@ -17,10 +17,12 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import react
 from twisted.internet.threads import deferToThread
 
-from chatroom.admin import certificates, commands, opening
+from chatroom import names
+from chatroom.admin import certificates, commands, opening, passwordinput
 from chatroom.admin.arguments import parse
 from chatroom.admin.errors import MISTAKE, AdminError
 from chatroom.passwords import Passwords
+from chatroom.statements import accounts
 from chatroom.store import Unavailable
 
 
@@ -36,13 +38,42 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             sys.exit(0)
         db, timeout = opening.where(args)
         database = opening.check(db, timeout, mayCreate=_creates(args))
+        newPassword = _newPassword(args, database)
     except AdminError as e:
         _fail(e)
-    react(lambda reactor: Deferred.fromCoroutine(_run(reactor, args, database)))
+    react(lambda reactor: Deferred.fromCoroutine(_run(reactor, args, database, newPassword)))
 
 
 def _creates(args: argparse.Namespace) -> bool:
     return args.command == "accounts" and args.action == "create"
+
+
+def _newPassword(args: argparse.Namespace, database: opening.Database) -> str | None:
+    """
+    The new password C{accounts create} and C{reset-password} need, asked
+    for before the reactor runs (so that Ctrl-C at the prompt ends the
+    command), once the name is known to be one it can be given to.
+
+    @raise AdminError: if the name cannot have one, or none is given.
+    """
+    if args.command != "accounts" or args.action not in ("create", "reset-password"):
+        return None
+    if args.action == "create":
+        name = commands.newName(args.name)
+        key = names.caseless(name)
+        existing = opening.peek(database, accounts.lookup, key)
+        lookAlike = opening.peek(
+            database, accounts.lookAlike, names.key(name), names.shownKey(name)
+        )
+        refused = commands.refusal(name, existing, lookAlike)
+        if refused is not None:
+            raise refused
+    else:
+        account = opening.peek(database, accounts.lookup, names.caseless(args.name))
+        if account is None:
+            raise AdminError(f"no account named {args.name}")
+        name = account.name
+    return passwordinput.password(name, args.password_file, sys.stdin)
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -50,7 +81,9 @@ def _fail(error: Exception) -> NoReturn:
     sys.exit(MISTAKE)
 
 
-async def _run(reactor: Any, args: argparse.Namespace, database: opening.Database) -> None:
+async def _run(
+    reactor: Any, args: argparse.Namespace, database: opening.Database, newPassword: str | None
+) -> None:
     """
     The command, on the store opened for it; any mistake ends the process
     with one line and status 1 (through L{SystemExit}, which C{react} obeys).
@@ -64,12 +97,11 @@ async def _run(reactor: Any, args: argparse.Namespace, database: opening.Databas
         passwords=Passwords(),
         runInThread=deferToThread,
         out=sys.stdout,
-        stdin=sys.stdin,
         clock=time.time,
         node=socket.gethostname(),
     )
     try:
-        await _dispatch(admin, args)
+        await _dispatch(admin, args, newPassword or "")
     except (AdminError, Unavailable) as e:
         await store.close()
         database.unmake()
@@ -79,12 +111,12 @@ async def _run(reactor: Any, args: argparse.Namespace, database: opening.Databas
         print(f"chatroom-admin: made a new database, {database.shown}", file=sys.stderr)
 
 
-async def _dispatch(admin: commands.Admin, args: argparse.Namespace) -> None:
+async def _dispatch(admin: commands.Admin, args: argparse.Namespace, newPassword: str) -> None:
     match (args.command, getattr(args, "action", None)):
         case ("accounts", "create"):
-            await commands.create(admin, args.name, args.role, args.password_file)
+            await commands.create(admin, args.name, args.role, newPassword)
         case ("accounts", "reset-password"):
-            await commands.resetPassword(admin, args.name, args.password_file)
+            await commands.resetPassword(admin, args.name, newPassword)
         case ("accounts", "list"):
             await commands.listAccounts(admin)
         case ("accounts", "delete"):

@@ -19,14 +19,18 @@ import contextlib
 import os
 import sqlite3
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chatroom.admin.errors import AdminError
 from chatroom.configfile import ConfigError, load
 from chatroom.database import isURL, openStore
 from chatroom.migrations import DatabaseError
+from chatroom.sqlitestore import SQLiteConnection
 from chatroom.store import BUSY_TIMEOUT, Store, Unavailable
+
+T = TypeVar("T")
 
 #: The server's own default --db (chatroom.options).
 DEFAULT_DB = "chatroom.sqlite"
@@ -126,9 +130,7 @@ def _checkSQLite(path: str, timeout: float, mayCreate: bool) -> Database:
             raise AdminError(f"cannot make the database {path}: no directory {directory}")
         return Database(path, path, timeout, new=True, made=True)
     try:
-        # Read-only, so that looking creates nothing, not even a journal.
-        uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=timeout) as probe:
+        with sqlite3.connect(_readOnly(path), uri=True, timeout=timeout) as probe:
             tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master")}
         probe.close()
     except sqlite3.DatabaseError as e:
@@ -169,6 +171,51 @@ def _checkPostgres(url: str, timeout: float, mayCreate: bool) -> Database:
     if not (hasVersion and hasAccounts):
         raise AdminError(f"{named} is not a chatroom database (it holds other tables)")
     return Database(url, named, timeout, new=False)
+
+
+def peek(database: Database, statement: Callable[..., T], *args: object) -> T | None:
+    """
+    C{statement} (a read of L{chatroom.statements}) run now, on a read-only
+    connection of its own, before the store and the reactor start: for the
+    checks worth making before a password is asked for (L{None} for a
+    database that does not exist yet).
+
+    @raise AdminError: if the database cannot be read.
+    """
+    if database.new:
+        return None
+    if isURL(database.db):
+        import psycopg
+
+        from chatroom.pgconnect import Connection
+
+        try:
+            with psycopg.connect(
+                database.db, connect_timeout=max(1, round(database.timeout))
+            ) as pg:
+                pg.read_only = True
+                return statement(Connection(pg), *args)
+        except psycopg.Error as e:
+            message = " ".join(str(e).replace(database.db, database.shown).split())
+            raise AdminError(f"cannot use {database.shown}: {message}") from None
+    try:
+        probe = sqlite3.connect(
+            _readOnly(database.db), uri=True, timeout=database.timeout, factory=SQLiteConnection
+        )
+        try:
+            return statement(probe, *args)
+        finally:
+            probe.close()
+    except sqlite3.Error as e:
+        raise AdminError(f"cannot read {database.shown}: {e}") from None
+
+
+def _readOnly(path: str) -> str:
+    """
+    An SQLite URI that opens C{path} read-only, so that looking creates
+    nothing, not even a journal.
+    """
+    return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
 
 
 async def opened(reactor: Any, database: Database) -> Store:

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import sys
 from typing import Any, TypedDict
@@ -108,6 +109,9 @@ def show(value: Any) -> str:
 def report(results: list[Result]) -> str:
     lines = []
     for result in results:
+        if not result.figures and len(result.notes) == 1:
+            lines.append(f"{result.scenario}: {result.notes[0]}")  # one line: SKIPPED and why
+            continue
         lines.append(result.scenario)
         for key, value in result.figures.items():
             lines.append(f"    {key:<28} {show(value):>14}")
@@ -202,8 +206,19 @@ def save(path: str, results: list[Result]) -> None:
         )
 
 
+def plain(docstring: str) -> str:
+    """
+    An epytext docstring as plain text for C{--help}: C{C{x}} and its kin are shown as C{x}.
+    """
+    return re.sub(r"\b[BCILMU]\{([^{}]*)\}", r"\1", docstring)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chatroom.bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m chatroom.bench",
+        description=plain(__doc__ or ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument(
         "--only",

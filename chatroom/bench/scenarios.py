@@ -283,7 +283,7 @@ async def memory(reactor: Any, steps: Sequence[int], transport: str = "TCP") -> 
 
     Per session: the growth of the server's RSS since it had one session
     (logged in, so that what the first login loads once, such as the
-    confusables table of about 18 MB, is not counted as every user's), divided
+    confusables data, is not counted as every user's), divided
     by the sessions added, once every join notice has been delivered.
     """
     server = await BenchServer.start(reactor)

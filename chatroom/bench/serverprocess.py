@@ -99,6 +99,9 @@ def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
         labels.add("UDP")
     if "chatroom" in argv and "--no-web" not in argv:  # the plugin serves the page too
         labels.add("WEB")
+    irc = any(word == "--irc" or word.startswith("--irc=") for word in argv)
+    if irc and "--no-irc" not in argv:
+        labels.add("IRC")
     if any(word.startswith("--metrics") for word in argv):
         labels.add("METRICS")
     if any(word.startswith("--dtls") for word in argv):

@@ -118,12 +118,14 @@ class ComingBack(Conversation):
             )
         self.view.ask(self._promptWhileAway())
 
-    def _interruptedWhileAway(self) -> None:
+    def _interruptedWhileAway(self, typed: bool = False) -> None:
         """
         Ctrl-C: cancels a question about one operation, as when connected;
-        at the operation prompt it leaves.
+        at the operation prompt it clears a half-typed line, or leaves.
         """
-        if self._resumeAt in OPERATION_PROMPTS:
+        if self._resumeAt == OPERATION and typed:
+            self.view.ask(self._promptWhileAway())
+        elif self._resumeAt in OPERATION_PROMPTS:
             self._outbox.clear()
             self._offered = []
             self._resumeAt = OPERATION
@@ -141,6 +143,8 @@ class ComingBack(Conversation):
             return _("Send these {count} lines to everyone, one message each? [Y/n]: ").format(
                 count=len(self._offered)
             )
+        if self._resumeAt == OFFERING and not self._offerYes:
+            return _("Send that to everyone? [y/N]: ")
         if self._resumeAt == OFFERING:
             return _("Send that to everyone? [Y/n]: ")
         return _("Operation [PM/DM/EX]: ")

@@ -164,6 +164,7 @@ class Conversation:
         self._text: str | None = None  # the message being sent, echoed once sent
         self._awaiting: str | None = None  # "PM"/"DM": the server waits for our D frame
         self._offered: list[str] = []  # text typed at the operation prompt, offered
+        self._offerYes = True  # Enter sends what is offered (not when it looks like a command)
         # Moderation and password changes (moderation.py, passwd.py).
         self.staff = False  # a moderator or admin, as the server last said (1.2)
         self._bans: list[str] = []  # lines of a C BANS answer still arriving

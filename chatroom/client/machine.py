@@ -8,9 +8,10 @@ so every path through a conversation can be tested by feeding it lines.
 
 This module routes events and runs the operations; logging in
 (L{chatroom.client.login}), arriving (L{chatroom.client.arrival}), sending
-(L{chatroom.client.outbox}), what others do (L{chatroom.client.hearing})
-and coming back after a lost session (L{chatroom.client.away}) each have a
-module of their own.
+(L{chatroom.client.outbox}), what others do (L{chatroom.client.hearing}),
+coming back after a lost session (L{chatroom.client.away}), moderation
+(L{chatroom.client.moderation}) and changing the password
+(L{chatroom.client.passwd}) each have a module of their own.
 """
 
 from __future__ import annotations
@@ -76,9 +77,11 @@ At "Operation [PM/DM/EX]:" you can type
   EX                 leave (so do exit, quit, goodbye, görüşürüz, !q and Ctrl-D)""")
 
 HELP_AT_TERMINAL = N_("""\
-Anything else you type is offered as a public message: Enter sends it, n keeps it back.
+Anything else you type is offered as a public message: Enter sends it, n keeps it back
+(a single word or a /command is kept back unless you answer y).
 A paste of several lines sends one message per line, in order.
-Ctrl-C cancels the question being asked; at "Operation" it leaves.""")
+Ctrl-C cancels the question being asked; at "Operation" it clears what you typed,
+or leaves if there is nothing to clear.""")
 
 
 class ClientMachine(
@@ -108,8 +111,9 @@ class ClientMachine(
             return
         if self.state == LEAVING:
             self._finish(_("Bye."), 0)
-        elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
-            # The server closes the session at the third wrong password.
+        elif self._lastError is Err.BAD_PASSWORD:
+            # The server closes the session at the third wrong password (at
+            # login, or when changing it): not a loss to come back from.
             self._finish(_("Wrong password, too many times."), 1)
         elif self.state in LOGIN_PROMPTS and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
@@ -155,14 +159,17 @@ class ClientMachine(
         if handler is not None:
             handler(text)
 
-    def interrupted(self) -> None:
+    def interrupted(self, typed: bool = False) -> None:
         """
         Ctrl-C: a question about one operation is cancelled, and the
-        operation prompt comes back; anywhere else (the operation prompt
-        itself, a login) it leaves, like the end of input.
+        operation prompt comes back; at the operation prompt, a half-typed
+        line (C{typed}) is cleared; anywhere else (an empty operation
+        prompt, a login) it leaves, like the end of input.
         """
         if self.away:
-            self._interruptedWhileAway()
+            self._interruptedWhileAway(typed)
+        elif self.state == OPERATION and typed:
+            self._askOperation()  # the line is cleared: an empty prompt again
         elif self._cancelPasswd():
             pass
         elif self.state in OPERATION_PROMPTS:
@@ -366,6 +373,8 @@ class ClientMachine(
         explained = self._explainModeration(word, text) or _explain(word, text)
         if word == "BANNED" and not self.welcomed:
             self._banned(text)  # at login, or coming back: the name is not let in
+        elif code is Err.INSECURE and not self.welcomed:
+            self._insecure()  # at login, or coming back: trying again cannot help
         elif self.away and not self.welcomed:
             self._refusedWhileAway(code, text)
         elif self.state in (WAIT_PASSWD, PASSWD_OLD, PASSWD_NEW, PASSWD_REPEAT):

@@ -11,6 +11,8 @@ the rest of a paste instead of sending it out of context.
 
 from __future__ import annotations
 
+import re
+
 from chatroom import codec
 from chatroom.client.catchup import Said, remember
 from chatroom.client.conversation import (
@@ -22,10 +24,30 @@ from chatroom.client.conversation import (
     WAIT_USERS,
     Conversation,
 )
+from chatroom.client.login import YES_WORDS
 from chatroom.client.text import _, ngettext
 
-#: Answers to "send that to everyone?" that mean no (Enter means yes).
+#: Answers to "send that to everyone?" that mean no (Enter means yes,
+#: unless the text looks like a command).
 NO_WORDS = frozenset({"n", "no", "h", "hayır", "hayir"})
+
+#: Text that looks like a command typed at the wrong place: one word
+#: (C{clear}, C{ls}, C{quit!}), words with options (C{ls -la},
+#: C{git log --oneline}), or anything after the sign other chat programs
+#: and shells start commands with (C{/quit}, C{!help}, C{\\q}), and
+#: vi's C{:q} (not a smiley like C{:D}). Offered as a public message,
+#: Enter keeps it back.
+COMMANDISH = re.compile(
+    r"[/\\!]\w.*|:(q|wq|x|w)!?|[\w.-]+[!?]?|[\w.-]+( +[\w.-]+)*( +--?[\w=.-]+)+", re.DOTALL
+)
+
+
+def looksLikeCommand(text: str) -> bool:
+    """
+    Whether C{text}, typed at the operation prompt, looks like a command
+    rather than something said to the room.
+    """
+    return COMMANDISH.fullmatch(text.strip()) is not None
 
 
 def messageProblem(frame: str) -> str | None:
@@ -64,7 +86,11 @@ class Sending(Conversation):
             self._askOperation()
             return
         self.state = OFFERING
-        if len(self._offered) == 1:
+        # A stray command is not broadcast by pressing Enter twice.
+        self._offerYes = len(self._offered) > 1 or not looksLikeCommand(self._offered[0])
+        if len(self._offered) == 1 and not self._offerYes:
+            self.view.ask(_("Send that to everyone? [y/N]: "))
+        elif len(self._offered) == 1:
             self.view.ask(_("Send that to everyone? [Y/n]: "))
         else:
             self.view.ask(
@@ -75,7 +101,8 @@ class Sending(Conversation):
 
     def _gotOffer(self, answer: str) -> None:
         offered, self._offered = self._offered, []
-        if answer.strip().casefold() in NO_WORDS:
+        said = answer.strip().casefold()
+        if said in NO_WORDS or (not self._offerYes and said not in YES_WORDS):
             self.view.show(_("Not sent."))
             self._askOperation()
             return

@@ -9,11 +9,31 @@ What was missed meanwhile is the arrival's business
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 
+from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.python.failure import Failure
 
 from chatroom.client.text import _
+
+
+def whyNotConnected(failure: Failure, host: str) -> str:
+    """
+    Why an attempt to connect failed, as a person would say it (Twisted's
+    own text, "Connection was refused by other side: 111: Connection
+    refused.", is for programmers).
+    """
+    if failure.check(error.ConnectionRefusedError):
+        return _("the connection was refused; is the server running?")
+    if failure.check(error.DNSLookupError, error.UnknownHostError, socket.gaierror):
+        return _("there is no computer named {host}.").format(host=host)
+    if failure.check(error.NoRouteError):
+        return _("there is no way to reach it from here; is the network up?")
+    if failure.check(error.TCPTimedOutError, error.TimeoutError):
+        return _("it did not answer in time.")
+    return failure.getErrorMessage()
 
 
 class Backoff:
@@ -60,9 +80,17 @@ class Reconnector:
         connect: Callable[[], object],
         giveUp: Callable[[str], object],
         backoff: Backoff | None = None,
+        status: Callable[[str], object] | None = None,
     ) -> None:
+        """
+        @param show: prints a line (the loss, a failed attempt, giving up).
+        @param status: prints the countdown, where each line replaces the
+            one before it as long as nothing else was shown in between;
+            C{show} if not given.
+        """
         self.clock = clock
         self.show = show
+        self.status = status or show
         self.connect = connect
         self.giveUp = giveUp
         self.backoff = backoff or Backoff()
@@ -100,7 +128,7 @@ class Reconnector:
 
     def _countdown(self, marks: Sequence[float]) -> None:
         left, rest = marks[0], marks[1:]
-        self.show(
+        self.status(
             _("Reconnecting in {left:g} s (attempt {n} of {most}; Ctrl-C leaves)...").format(
                 left=left, n=self.attempt, most=self.backoff.attempts
             )

@@ -33,13 +33,25 @@ if TYPE_CHECKING:
 class Interrupted:
     """
     The answer to a prompt left with Ctrl-C (at a terminal only).
+
+    @ivar typed: something was typed on the line (what, is not passed on:
+        it may be a password).
     """
 
+    def __init__(self, typed: bool = False) -> None:
+        self.typed = typed
+
     def __repr__(self) -> str:
-        return "INTERRUPTED"
+        return "INTERRUPTED (typed)" if self.typed else "INTERRUPTED"
 
 
-#: Ctrl-C at a prompt: it cancels the question, or leaves at the top.
+#: Up one line, to its start, and clear it (ECMA-48 CUU, CR, EL).
+REWRITE = "\x1b[1A\r\x1b[2K"
+
+#: Ctrl-C's mark that something was typed on the line.
+TYPED = "typed"
+
+#: Ctrl-C at an empty prompt: it cancels the question, or leaves at the top.
 INTERRUPTED = Interrupted()
 
 
@@ -56,6 +68,13 @@ class UI(Protocol):
     def show(self, text: str) -> None:
         """
         Print a line, above the prompt if one is showing.
+        """
+
+    def status(self, text: str) -> None:
+        """
+        Print a line that replaces the one before it if that was a status
+        too and nothing was printed since (a countdown); a pipe, which
+        cannot take a line back, prints only the first of them.
         """
 
     def close(self) -> Deferred[None]:
@@ -84,6 +103,7 @@ class LineUI:
         self._fd = sys.stdin.fileno() if fd is None else fd
         self._stdout = stdout or sys.stdout
         self._lines: DeferredQueue[str | None] = DeferredQueue()
+        self._statusShown = False  # the last line printed is a status
         threading.Thread(target=self._read, name="chatclient-input", daemon=True).start()
 
     def _read(self) -> None:
@@ -112,8 +132,14 @@ class LineUI:
         return self._lines.get()  # type: ignore[return-value]
 
     def show(self, text: str) -> None:
+        self._statusShown = False
         self._stdout.write(text + "\n")
         self._stdout.flush()
+
+    def status(self, text: str) -> None:
+        if not self._statusShown:
+            self.show(text)
+            self._statusShown = True
 
     def close(self) -> Deferred[None]:
         return succeed(None)
@@ -136,8 +162,9 @@ class TerminalUI:
         keys = KeyBindings()
 
         @keys.add("c-c")
-        def _interrupt(event) -> None:  # the machine decides: cancel or leave
-            event.app.exit(exception=KeyboardInterrupt())
+        def _interrupt(event) -> None:  # the machine decides: clear, cancel or leave
+            typed = bool(event.current_buffer.text.strip())
+            event.app.exit(exception=KeyboardInterrupt(TYPED) if typed else KeyboardInterrupt())
 
         @keys.add("c-d")
         def _endOfInput(event) -> None:
@@ -151,6 +178,8 @@ class TerminalUI:
         self._patch: AbstractContextManager[None] | None = patch_stdout(raw=True)
         self._patch.__enter__()
         self._task: asyncio.Future | None = None
+        self._asking: PromptSession | None = None  # the session of the prompt showing
+        self._statusShown = False  # the last line printed is a status, to rewrite
 
     def _sessionFor(self, prompt: str, secret: bool) -> PromptSession:
         from prompt_toolkit import PromptSession
@@ -168,10 +197,12 @@ class TerminalUI:
 
     async def _prompt(self, prompt: str, secret: bool, default: str) -> str | Interrupted | None:
         session = self._sessionFor(prompt, secret)
+        self._asking = session
+        session.app.erase_when_done = False
         try:
             return await session.prompt_async(prompt, is_password=secret, default=default)
-        except KeyboardInterrupt:
-            return INTERRUPTED
+        except KeyboardInterrupt as interrupt:
+            return Interrupted(typed=interrupt.args == (TYPED,))
         except EOFError:
             return None
         finally:
@@ -186,6 +217,11 @@ class TerminalUI:
 
     async def _closing(self, task: asyncio.Future | None) -> None:
         if task is not None and not task.done():
+            # The prompt nobody will answer goes with it: left drawn, it
+            # would be the last line on the screen after the client's last
+            # word (a takeover's "…ended this session").
+            if self._asking is not None:
+                self._asking.app.erase_when_done = True
             task.cancel()
             # Let prompt_toolkit leave raw mode before anything else runs.
             await asyncio.gather(task, return_exceptions=True)
@@ -204,11 +240,28 @@ class TerminalUI:
         """
         from prompt_toolkit.application import get_app_or_none, run_in_terminal
 
+        self._statusShown = False
         app = get_app_or_none()
         if app is not None and app.is_running:
             run_in_terminal(lambda: self._write(text), in_executor=False)
         else:
             self._write(text)
+
+    def status(self, text: str) -> None:
+        """
+        A status line, written over the one before it if that was a status
+        too: the cursor goes up a line (above the prompt, which is redrawn
+        after) and clears it.
+        """
+        from prompt_toolkit.application import get_app_or_none, run_in_terminal
+
+        rewrite, self._statusShown = self._statusShown, True
+        line = (REWRITE if rewrite else "") + text
+        app = get_app_or_none()
+        if app is not None and app.is_running:
+            run_in_terminal(lambda: self._write(line), in_executor=False)
+        else:
+            self._write(line)
 
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n")

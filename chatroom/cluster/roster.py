@@ -33,11 +33,13 @@ from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
-from chatroom.cluster.engine import RedisURL
+from chatroom.cluster.engine import AnyURL
 from chatroom.cluster.liveness import Liveness
+from chatroom.cluster.mirror import MirrorState, PresenceMirror, changesOf
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
+from chatroom.store import Unavailable
 
 if TYPE_CHECKING:
     from chatroom.pipeline import Session
@@ -71,7 +73,7 @@ class ClusterRoster:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         nodeTimeout: float = NODE_TIMEOUT,
         node: str | None = None,
         prefix: str = PREFIX,
@@ -85,6 +87,8 @@ class ClusterRoster:
         self.heard: Callable[[Said], None] = lambda said: None
         self._ids = itertools.count()
         self._replies: dict[str, Deferred[str | None]] = {}
+        # Public messages said in this reactor turn, published together.
+        self._batch: list[tuple[bytes, Session, Said, Deferred[int]]] = []
         # GHOST logins (by session) that may replace a session of another
         # node: its node and name, as Redis showed them at LOGIN.
         self._ghosts: dict[Session, tuple[str, str]] = {}
@@ -103,7 +107,12 @@ class ClusterRoster:
             [self._roomChannel, self._nodeChannel],
             self._message,
             self.log,
+            self._subscription,
         )
+        self.liveness.beaten = self._loadMirror
+        #: Who is on the other nodes, kept from what they publish: C{C WHO} reads it.
+        self.mirror = PresenceMirror(self.node)
+        self._mirrorReading = False
 
     # Starting and stopping (L{ClusterService}).
 
@@ -235,9 +244,12 @@ class ClusterRoster:
     def present(self) -> list[Session]:
         return self.local.present()
 
-    def entries(self) -> Deferred[list[str]]:
+    def entries(self) -> list[str] | Deferred[list[str]]:
         if not self.liveness.up:
             return self.liveness.refused()
+        if self.mirror.state is MirrorState.LOADED:
+            local = ((s.name or "", s.channel.transportName) for s in self.local.online.values())
+            return self.mirror.entries(local)
 
         def listed(values: list[str]) -> list[str]:
             people = [json.loads(v) for v in values]
@@ -258,18 +270,48 @@ class ClusterRoster:
 
     def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
         """
-        A public message: published once, then delivered here; the count is
-        the whole room's.
+        A public message: published with the others said in this reactor turn
+        (one script call, one C{PUBLISH}), then delivered here; the count is the
+        whole room's.
         """
         if not self.liveness.up:
             return self.liveness.refused()
-        message = json.dumps(["pm", self.node, *said])
+        answer: Deferred[int] = Deferred()
+        if not self._batch:
+            self.reactor.callLater(0, self._publishBatch)
+        self._batch.append((frame, sender, said, answer))
+        return answer
 
-        def published(present: int) -> int:
-            self.local.broadcast(frame, sender)
-            return max(0, int(present) - 1)
+    def _publishBatch(self) -> None:
+        """
+        Publish the public messages gathered in one reactor turn, in one go: every node
+        gets them in one message and delivers them in one pass; here they are delivered
+        once Redis has them, and each sender is answered.
+        """
+        batch, self._batch = self._batch, []
+        if not self.liveness.up:
+            d: Deferred[Any] = self.liveness.refused()
+        else:
+            message = json.dumps(["pms", self.node, [list(said) for _, _, said, _ in batch]])
+            # Nodes that beat within half the node timeout (two beats) must be listening.
+            window = int(self.nodeTimeout * 500)
+            d = self.liveness.ask(scripts.PUBLIC, (), (message, window))
 
-        return self.liveness.ask(scripts.PUBLIC, (), (message,)).addCallback(published)
+        def published(present: int) -> None:
+            if int(present) == -2:
+                failed(Failure(Unavailable("a node is not listening to the room yet")))
+                return
+            for frame, sender, _, _ in batch:
+                self.local.broadcast(frame, sender)
+            count = max(0, int(present) - 1)
+            for _, _, _, waiting in batch:
+                waiting.callback(count)
+
+        def failed(failure: Failure) -> None:
+            for _, _, _, waiting in batch:
+                waiting.errback(failure)
+
+        d.addCallbacks(published, failed)
 
     def elsewhere(self, lookalikeKey: str, frame: bytes) -> Deferred[str | None]:
         """
@@ -304,24 +346,66 @@ class ClusterRoster:
         d.addCallbacks(sent, failed)
         return d.addBoth(cleanup)
 
+    def expel(self, lookalikeKey: str, name: str, reason: str) -> None:
+        """
+        End the session of C{name} here, or have its node end it: every node hears it on the
+        room's channel, after the C{C MOD} broadcast before it.
+        """
+        self.local.expel(lookalikeKey, name, reason)
+        if self.liveness.up and not self.liveness.departed:
+            message = json.dumps(["expel", self.node, lookalikeKey, name, reason])
+            self.liveness.publish(self._roomChannel, message)
+
+    # The presence mirror.
+
+    def _subscription(self, subscribed: bool) -> None:
+        if not subscribed:
+            self.mirror.lost()
+            return
+        self.mirror.subscribed()
+        self.reactor.callLater(0, self._loadMirror)
+
+    def _loadMirror(self) -> None:
+        """
+        Read the presence hash into the mirror, once it waits for it and Redis serves.
+        """
+        if self.mirror.state is not MirrorState.LOADING or self._mirrorReading:
+            return
+        if not self.liveness.up:
+            return  # the heartbeat that finds Redis back calls again
+        self._mirrorReading = True
+
+        def read(values: list[str]) -> None:
+            self.mirror.load(values)
+
+        def failed(failure: Failure) -> None:
+            self.log.warn("cluster: presence not read: {why}", why=failure.value)
+
+        def done(result: object) -> None:
+            self._mirrorReading = False
+
+        self.liveness.run(scripts.USERS, (), ()).addCallbacks(read, failed).addBoth(done)
+
     # Messages from Redis.
 
     def _message(self, channel: str, raw: str) -> None:
         try:
             message = json.loads(raw)
             kind = message[0]
+            if message[1] != self.node and kind in ("frame", "gone", "back", "here", "ghost"):
+                self.mirror.apply(changesOf(message, self.node))
             if kind == "frame" and message[1] != self.node:
                 self.local.broadcast(message[2].encode("utf-8"), None)
-            elif kind == "pm" and message[1] != self.node:
-                at, name, transport, text = message[2:6]
-                self.local.broadcast(codec.data("PM", name, transport, text), None)
-                self.heard((at, name, transport, text))
+            elif kind == "pms" and message[1] != self.node:
+                self._heardPublic(message[2])
             elif kind == "gone" and message[1] != self.node:
                 for name, transport in message[3]:
                     self.local.broadcast(codec.command("LEAVE", name, transport, message[2]), None)
             elif kind == "back" and message[1] != self.node:
                 for name, transport in message[2]:
                     self.local.broadcast(codec.command("JOIN", name, transport), None)
+            elif kind == "expel" and message[1] != self.node:
+                self.local.expel(*message[2:5])
             elif kind == "ghost":
                 self._ghosted(*message[1:6])
             elif kind == "dm":
@@ -332,6 +416,15 @@ class ClusterRoster:
                     waiting.callback(message[2])
         except Exception:  # noqa: BLE001 -- one bad message must not stop the others
             self.log.failure("cluster: message on {channel}", channel=channel)
+
+    def _heardPublic(self, batch: list[list[Any]]) -> None:
+        """
+        Public messages another node said in one reactor turn, delivered in one pass.
+        """
+        for _at, name, transport, text in batch:
+            self.local.broadcast(codec.data("PM", name, transport, text), None)
+        for at, name, transport, text in batch:
+            self.heard((at, name, transport, text))
 
     def _ghosted(self, old: str, new: str, lookalikeKey: str, name: str, transport: str) -> None:
         """

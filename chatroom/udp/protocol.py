@@ -36,6 +36,10 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     log = Logger()
     transport: IUDPPort  # from startProtocol on, the only place that uses it
+    #: Plain UDP: a password crosses the network in clear. A door that runs
+    #: this table inside encryption (DTLS) sets it, for every session's
+    #: L{UDPChannel.encrypted}.
+    encrypted = False
 
     def __init__(
         self,

@@ -36,6 +36,11 @@ PAGES = {
     b"people.js": ("people.js", "text/javascript; charset=utf-8"),
     b"commands.js": ("commands.js", "text/javascript; charset=utf-8"),
     b"catchup.js": ("catchup.js", "text/javascript; charset=utf-8"),
+    b"composer.js": ("composer.js", "text/javascript; charset=utf-8"),
+    b"login.js": ("login.js", "text/javascript; charset=utf-8"),
+    # The icon: the SVG the page links to, the ICO browsers ask for anyway.
+    b"favicon.svg": ("favicon.svg", "image/svg+xml"),
+    b"favicon.ico": ("favicon.ico", "image/x-icon"),
 }
 
 #: Only the page's own files, and its WebSocket; nothing from elsewhere,

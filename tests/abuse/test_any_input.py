@@ -91,6 +91,10 @@ class SyncAccounts:
         self.passwords[names.key(name)] = password
         return succeed(name)
 
+    def setPassword(self, name: str, password: str):
+        self.passwords[names.key(name)] = password
+        return succeed(None)
+
 
 # Message texts must be unique to tell a message received twice from two
 # messages; values drawn by hypothesis repeat on purpose, so count instead.

@@ -8,6 +8,7 @@ misuse (exit 2).
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 import pexpect
 import psycopg
 from helpers.admin import RUN_TIMEOUT, freshPostgres, oneMistake, rows
+from helpers.locker import Locker
 from helpers.wire import installed
 
 from chatroom.database import isURL
@@ -212,3 +214,58 @@ def test_a_terminal_refuses_two_different_passwords(tmp_path: Path) -> None:
     assert status == 1
     assert "the two passwords differ" in shown
     assert not (tmp_path / "chat.sqlite").exists()
+
+
+def test_ctrl_c_at_the_prompt_ends_it(tmp_path: Path) -> None:
+    child = pexpect.spawn(
+        installed("chatroom-admin"),
+        ["--db", "chat.sqlite", "accounts", "create", "bob"],
+        cwd=str(tmp_path),
+        timeout=RUN_TIMEOUT,
+        encoding="utf-8",
+    )
+    child.expect("New password for bob: ")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "no password given" in str(child.before)
+    assert not (tmp_path / "chat.sqlite").exists()
+
+
+def test_an_unknown_name_is_told_before_any_password_is_asked(admin: Admin, db: str) -> None:
+    assert admin("--db", db, "accounts", "create", "alice", input="pw\n").returncode == 0
+    # No line on standard input: had the password been asked for, this would say so.
+    oneMistake(admin("--db", db, "accounts", "reset-password", "bob"), "no account named bob")
+    oneMistake(admin("--db", db, "accounts", "create", "ALICE"), "exists already")
+
+
+def test_an_unreachable_postgresql_is_one_line_without_its_password(admin: Admin) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    url = f"postgresql://chat:s3cretpw@127.0.0.1:{port}/chat"
+    result = admin("--db", url, "accounts", "list")
+    oneMistake(result, f"cannot use postgresql://chat:***@127.0.0.1:{port}/chat")
+    assert "s3cretpw" not in result.stderr
+
+
+def test_a_database_newer_than_this_chatroom(admin: Admin, tmp_path: Path) -> None:
+    assert admin("--db", "chat.sqlite", "accounts", "create", "bob", input="pw\n").returncode == 0
+    lite = sqlite3.connect(tmp_path / "chat.sqlite")
+    with lite:
+        lite.execute("UPDATE version SET version = 99")
+    lite.close()
+    oneMistake(admin("--db", "chat.sqlite", "accounts", "list"), "newer than this chatroom")
+
+
+def test_a_locked_database_is_one_line(admin: Admin, tmp_path: Path) -> None:
+    assert admin("--db", "chat.sqlite", "accounts", "create", "bob", input="pw\n").returncode == 0
+    locker = Locker(str(tmp_path / "chat.sqlite"))
+    try:
+        result = admin("--db", "chat.sqlite", "--db-timeout", "0.5", "bans", "add", "bob", "1h")
+        oneMistake(result, "chat.sqlite")
+    finally:
+        locker.release()
+    assert rows(str(tmp_path / "chat.sqlite"), "SELECT count(*) FROM sanctions") == [(0,)]
+    assert admin("--db", "chat.sqlite", "bans", "add", "bob", "1h").returncode == 0

@@ -114,7 +114,7 @@ def test_a_lost_tcp_connection_is_noticed_and_repaired(restartable):
         client.waitFor("Operation [PM/DM/EX]")
         restartable.server.stop(signal.SIGKILL)
         client.waitFor("Lost connection to the server.")
-        client.waitFor("Could not reconnect: Connection was refused")
+        client.waitFor("Could not reconnect: the connection was refused; is the server running?")
         restartable.start()
         client.waitFor("Back in the room after")
         client.type("EX")

@@ -67,6 +67,22 @@ def rows(db: str, sql: str) -> list[Any]:
         lite.close()
 
 
+def write(db: str, sql: str, parameters: tuple[object, ...]) -> None:
+    """
+    Run C{sql} (with C{?} placeholders) on C{db}, committed.
+    """
+    if isURL(db):
+        with psycopg.connect(db) as pg:
+            pg.execute(sql.replace("?", "%s"), parameters)
+        return
+    lite = sqlite3.connect(db)
+    try:
+        with lite:
+            lite.execute(sql, parameters)
+    finally:
+        lite.close()
+
+
 def freshPostgres(postgres: pgserver.PostgresServer) -> str:
     """
     A new empty database in our PostgreSQL cluster, its URL.

@@ -171,12 +171,36 @@ CHECKS = {
     "HISTORY": ("C HISTORY", Phase.ACTIVE, "C HISTORY 0"),
     "PING": ("C PING x", Phase.NEW, "C PONG x"),
     "EX": ("C EX", Phase.NEW, "C BYE EXIT"),
+    # Without accounts there are no roles nor passwords (1.2).
+    "PASSWD": (
+        "C PASSWD",
+        Phase.ACTIVE,
+        "C ERR DENIED this server has no accounts, so no passwords",
+    ),
+    "KICK": (
+        "C KICK bob",
+        Phase.ACTIVE,
+        "C ERR DENIED this server has no accounts, so no moderators",
+    ),
+    "BANS": ("C BANS", Phase.ACTIVE, "C ERR DENIED this server has no accounts, so no moderators"),
 }
 
 
 def test_every_verb_is_in_the_table():
     room = Room(Clock(), None)
-    assert set(room.verbs) == {"LOGIN", "PASS", "PM", "DM", "WHO", "HISTORY", "PING", "EX"}
+    assert set(room.verbs) == {
+        "LOGIN",
+        "PASS",
+        "PM",
+        "DM",
+        "WHO",
+        "HISTORY",
+        "PING",
+        "EX",
+        # 1.2: changing one's password, and moderation (section 11)
+        "PASSWD",
+        *("KICK", "BAN", "UNBAN", "MUTE", "UNMUTE", "SLOW", "ROLE", "BANS"),
+    }
     assert {verb.args for verb in room.verbs.values()} <= set(Args)
     assert all(Phase.ENDED not in verb.phases for verb in room.verbs.values())
 

@@ -72,9 +72,10 @@ def test_bad_interface(tmp_path, interface):
     assert result.returncode == 2  # a usage error
     result = run(tmp_path, "twistd", "-n", "chatroom", "--interface", interface)
     assert result.returncode != 0
-    # twistd prints the options, then the error.
-    assert result.stdout.splitlines()[-1].endswith(
-        f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
+    # The reason first, on stderr, then where the usage is (not twistd's whole usage).
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        f"twistd chatroom: --interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
     )
     assert "Traceback" not in result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -142,14 +143,14 @@ def test_chatserver_speaks_of_its_own_synopsis(tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "chatserver: PORT must be a number from 0 to 65535 (0: any free port), not 'abc'",
-        "Usage: chatserver PORT [options] (chatserver --help lists them)",
+        "Usage: chatserver [PORT] [options] (chatserver --help lists them)",
     ]
     assert result.stdout == ""
     result = run(tmp_path, "chatserver", "99999")
     assert result.returncode == 2 and "PORT must be a number" in result.stderr
     result = run(tmp_path, "chatserver", "--help")
     assert result.returncode == 0
-    assert result.stdout.startswith("Usage: chatserver PORT [options]\n")
+    assert result.stdout.startswith("Usage: chatserver [PORT] [options]\n")
     assert "twistd [options]" not in result.stdout
     for option in ["--interface", "--tcp", "--db", "--max-per-ip", "--max-registrations"]:
         assert option in result.stdout

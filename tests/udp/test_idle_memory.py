@@ -71,17 +71,18 @@ async def test_idle_sessions_keep_nothing_their_last_burst_grew(startServer, udp
     assert sessions["bob"].inbox is None
     assert sessions["alice"].inbox is None
     # A name that is its own key is kept once, not as three equal strings.
-    alicePresent = sessions["alice"]
-    assert alicePresent.lookalikeKey is alicePresent.name
-    assert server.chat.roster.shown["alice"] is alicePresent
-    assert server.chat.roster._shownBy[alicePresent] is alicePresent.name
+    bobPresent = sessions["bob"]
+    assert bobPresent.lookalikeKey is bobPresent.name
+    assert server.chat.roster.shown["bob"] is bobPresent
+    assert server.chat.roster._shownBy[bobPresent] is bobPresent.name
 
 
 def test_a_name_shares_its_keys_when_they_are_equal():
-    name = "".join(["ali", "ce"])  # not the interned literal
+    name = "".join(["ka", "tie"])  # not the interned literal
     assert names.key(name) is name and names.shownKey(name) is name
-    # Different keys stay different strings.
-    assert names.key("Alice") == "alice" and names.shownKey("Alice") == "Alice"
+    # Different keys stay different strings (since 1.2 an l is written i in a key).
+    assert names.key("Katie") == "katie" and names.shownKey("Katie") == "Katie"
+    assert names.key("alice") == "aiice"
     # The roster keeps one string when the shown key equals the name key.
     roster = Roster()
     session = type("S", (), {})()

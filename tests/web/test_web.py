@@ -6,6 +6,9 @@ with its own limits, the Origin rule, and the page's HTTP side.
 
 from __future__ import annotations
 
+import re
+from importlib.resources import files
+
 import pytest
 import pytest_twisted
 from helpers import wswire
@@ -287,6 +290,10 @@ async def test_the_page_is_served_with_security_and_caching_headers(server):
         (b"/people.js", "text/javascript"),
         (b"/commands.js", "text/javascript"),
         (b"/catchup.js", "text/javascript"),
+        (b"/composer.js", "text/javascript"),
+        (b"/login.js", "text/javascript"),
+        (b"/favicon.ico", "image/x-icon"),
+        (b"/favicon.svg", "image/svg+xml"),
     ]:
         response, body = await _get(server.webPort, path)
         assert response.code == 200, path
@@ -304,6 +311,22 @@ async def test_the_page_is_served_with_security_and_caching_headers(server):
     response, body = await _get(server.webPort, b"/")
     assert b'<label for="username">Username</label>' in body
     assert b"http" not in body.replace(b"http-equiv", b"")  # nothing fetched from elsewhere
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_file_of_the_page_and_every_module_it_imports_is_served(server):
+    """
+    The allow-list holds every file of static/ (a new ES module is not
+    forgotten), and every C{import ... from "./x.js"} names one of them.
+    """
+    static = files("chatroom.web") / "static"
+    names = sorted(entry.name for entry in static.iterdir() if entry.is_file())
+    for name in names:
+        response, body = await _get(server.webPort, b"/" + name.encode())
+        assert response.code == 200 or name == "index.html", name
+        if name.endswith(".js"):
+            for imported in re.findall(r'from "\./([^"]+)"', body.decode()):
+                assert imported in names, (name, imported)
 
 
 @pytest_twisted.ensureDeferred

@@ -4,10 +4,12 @@
 // conversation.js, the online list in people.js, moderation in words in
 // moderation.js, the staff's menu in menu.js.
 
-import {FRAME_LIMIT, byteLength, plural, splitWords} from "./text.js";
+import {plural, splitWords} from "./text.js";
 import {alsoInHistory, missed, remember} from "./catchup.js";
-import {line, modLine, notice, problem} from "./conversation.js";
-import {bannedSentence, banSentence, modSentence, refusal} from "./moderation.js";
+import {followNewest, line, modLine, notice, problem} from "./conversation.js";
+import {banSentence, modSentence, refusal} from "./moderation.js";
+import {boxBusy, boxDone, countBytes, tooLong} from "./composer.js";
+import {forgetPasswords, loginRefusal} from "./login.js";
 import {operation} from "./commands.js";
 import {setUpMenu} from "./menu.js";
 import {People} from "./people.js";
@@ -24,6 +26,7 @@ let ws = null;
 let me = null;            // the name we are logged in as
 let credentials = null;   // {name, password}, in memory only, for reconnecting
 let phase = "out";        // out | hello | login | pass | confirm | in
+let asked = null;         // the last C PASSWORD: NEW or EXISTING
 let ghost = false;        // this login ends our older session
 let leaving = false;      // we sent C EX, or were replaced: no reconnect
 let backoff = 1;          // seconds before the next reconnect attempt
@@ -66,22 +69,6 @@ function finishRequest() {
   startRequest();
 }
 
-// The message box holds its text until the server took it: a refusal
-// (muted, slow mode, too long) leaves it there to send again.
-function boxBusy(busy) {
-  const box = $("message");
-  box.readOnly = busy;
-  box.setAttribute("aria-busy", String(busy));
-}
-
-function boxDone(op, sent) {
-  if (!op || !op.fromBox) return;
-  boxBusy(false);
-  if (sent) $("message").value = "";
-  countBytes();
-  $("message").focus();
-}
-
 function connect() {
   clearTimeout(retry);
   status("Connecting…");
@@ -108,6 +95,7 @@ function closed() {
   }
   if (wasIn) {
     notice("Connection lost.");
+    people.stale(true);
     if (lostAt === null) lostAt = Date.now();
   }
   status(`Connection lost; reconnecting in ${backoff} s…`);
@@ -185,7 +173,7 @@ function receiveData(text) {
     if (kind === "BAN") modLine(banSentence(rest));
     if (--bans.left <= 0) {
       bans = null;
-      if (requests[0] && requests[0].kind === "BANS") finishRequest();
+      bansListed();
     }
     return;
   }
@@ -251,15 +239,24 @@ function moderated(rest) {
   if (action === "ROLE") people.role(name, end);
 }
 
+// The C BANS answer is whole: the box that asked for it is free again.
+function bansListed() {
+  const op = requests[0];
+  if (!op || op.kind !== "BANS") return;
+  finishRequest();
+  boxDone(op, true);
+}
+
 function banList(count) {
   modLine(count === 0 ? "No bans or mutes in force."
     : `${count} ban${count === 1 ? "" : "s"} or mute${count === 1 ? "" : "s"} in force:`);
   if (count > 0) bans = {left: count};
-  else if (requests[0] && requests[0].kind === "BANS") finishRequest();
+  else bansListed();
 }
 
 function password(kind) {
   phase = "pass";
+  asked = kind;
   if (kind === "EXISTING") {
     send(`C PASS ${credentials.password}`);
     return;
@@ -270,6 +267,7 @@ function password(kind) {
     return;
   }
   phase = "confirm";
+  status("Confirming the new name…");
   $("confirm-row").hidden = false;
   $("login-error").textContent = "This name is new: type its password again to register it.";
   $("password2").focus();
@@ -285,10 +283,13 @@ function welcome(name) {
   $("login").hidden = true;
   $("chat").hidden = false;
   $("login-error").textContent = "";
+  $("confirm-row").hidden = true;
+  forgetPasswords();  // kept in memory for reconnecting, not in the form
   status(`Connected as ${name}.`);
   if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
   else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
   people.clear();
+  people.stale(false);
   arrival = {history: [], held: [], back: lostAt !== null};
   request({kind: "WHO"});
   request({kind: "HISTORY"});
@@ -298,6 +299,7 @@ function welcome(name) {
 // Back to the login form, with why in words; no reconnecting.
 function toLogin(why) {
   credentials = null;
+  forgetPasswords();
   $("chat").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = why;
@@ -307,20 +309,16 @@ function toLogin(why) {
 function error(code, text) {
   const op = requests[0];
   if (phase !== "in") {
-    if (code === "NAME_TAKEN") {
-      $("ghost").hidden = false;
-      $("login-error").textContent =
-        "That name is online. If it is you on another device, you can end that session.";
-    } else if (code === "BANNED") {
-      $("login-error").textContent = bannedSentence(text);
-    } else {
-      $("login-error").textContent = text || code;
-    }
+    const name = credentials ? credentials.name : $("username").value.trim();
+    if (code === "NAME_TAKEN") $("ghost").hidden = false;
+    $("login-error").textContent = loginRefusal(code, text, name, asked);
     credentials = null;  // no reconnecting with what the server refused
+    if (code !== "NAME_TAKEN") forgetPasswords();  // the ghost button sends it again
+    if (code === "BAD_PASSWORD" && !$("login").hidden) $("password").focus();
     if (["BAD_PASSWORD", "NAME_TAKEN", "BAD_NAME", "BANNED"].includes(code)) {
       // The session goes on; the form sends a new LOGIN. A reconnect gives up here.
       status(code === "BANNED" ? "Not logged in: this account is banned."
-        : `Not logged in: ${text || code}`);
+        : "Not logged in.");
       phase = "hello";
       if (!$("login").hidden) return;
       $("chat").hidden = true;
@@ -345,7 +343,7 @@ function error(code, text) {
     problem(explained || (code === "NO_SUCH_USER"
       ? `There is no account named ${op.target}.` : text || code));
     finishRequest();
-    boxDone(op, false);
+    boxDone(op, code === "DENIED");  // a typo is kept to correct; a refusal is not
     return;
   }
   problem(explained || text || code);
@@ -446,11 +444,9 @@ $("composer").addEventListener("submit", (event) => {
     box.value = "";
     return;
   }
-  const over = byteLength(dataFrame(op)) - FRAME_LIMIT;
-  if (over > 0) {
-    problem(`That is ${plural(over, "byte")} too long, so it was not sent: a message holds ` +
-      `${room(op)} bytes (letters beyond English take 2 to 4 each). ` +
-      "Your text is still in the box: shorten it, or send it in parts.");
+  const refused = tooLong(op);
+  if (refused) {
+    problem(refused);
     return;
   }
   op.fromBox = true;
@@ -458,35 +454,7 @@ $("composer").addEventListener("submit", (event) => {
   request(op);
 });
 
-// The frame that carries what the box holds, as the server counts it.
-function dataFrame(op) {
-  if (op.kind === "PM") return `D ${op.text}`;
-  if (op.kind === "DM") return `D ${op.to} ${op.text}`;
-  return op.frame;
-}
-
-// How many bytes of text that frame has room for.
-function room(op) {
-  return FRAME_LIMIT - byteLength(dataFrame(op)) + byteLength(op.text || op.frame);
-}
-
-// Near the limit, how much room is left, under the box.
-function countBytes() {
-  const op = operation($("message").value, false);
-  const counter = $("counter");
-  if (op.error || op.help) {
-    counter.hidden = true;
-    return;
-  }
-  const used = byteLength(dataFrame(op));
-  counter.hidden = used < FRAME_LIMIT - 600;
-  const left = FRAME_LIMIT - used;
-  counter.textContent = left >= 0 ? `${plural(left, "byte")} left`
-    : `${plural(-left, "byte")} too long`;
-  counter.classList.toggle("over", left < 0);
-}
-
-$("message").addEventListener("input", countBytes);
+$("message").addEventListener("input", () => countBytes(operation($("message").value, false)));
 
 // A staff action chosen in a user's menu.
 function menuAction(frame, verb, name) {
@@ -495,10 +463,12 @@ function menuAction(frame, verb, name) {
 }
 
 setUpMenu(menuAction);
+followNewest();
 
 $("leave").addEventListener("click", () => {
   leaving = true;
   credentials = null;
+  forgetPasswords();
   send("C EX");
   $("chat").hidden = true;
   $("login").hidden = false;

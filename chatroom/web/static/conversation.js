@@ -21,9 +21,27 @@ export function line(parts, className, when) {
     item.append(" ", span);
   }
   const box = list();
-  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const atEnd = following || distanceFromEnd(box) < 40;
   box.append(item);
   if (atEnd) box.scrollTop = box.scrollHeight;
+}
+
+// Whether the reader is at the newest line: kept from the last scroll,
+// so that when the view changes size (a phone's keyboard opening, a
+// rotation, a smaller window) it stays on the newest line, and a reader
+// who scrolled up stays where they are.
+let following = true;
+
+function distanceFromEnd(box) {
+  return box.scrollHeight - box.scrollTop - box.clientHeight;
+}
+
+export function followNewest() {
+  const box = list();
+  box.addEventListener("scroll", () => { following = distanceFromEnd(box) < 40; });
+  new ResizeObserver(() => {
+    if (following) box.scrollTop = box.scrollHeight;
+  }).observe(box);
 }
 
 export function notice(text) { line([[text, null]], "notice"); }

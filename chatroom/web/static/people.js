@@ -51,6 +51,15 @@ export class People {
     this.render();
   }
 
+  // During an outage the list is what it was: say it may be out of date.
+  stale(outdated) {
+    const list = document.getElementById("users");
+    document.getElementById("users-stale").hidden = !outdated;
+    list.classList.toggle("stale", outdated);
+    if (outdated) list.setAttribute("aria-describedby", "users-stale");
+    else list.removeAttribute("aria-describedby");
+  }
+
   clear() {
     this.users = new Map();
     this.pending = [];
@@ -58,6 +67,9 @@ export class People {
 
   render() {
     const list = document.getElementById("users");
+    // Drawn anew, the list keeps the keyboard's place on the same button.
+    const active = document.activeElement;
+    const focused = list.contains(active) ? [active.className, active.dataset.name] : null;
     list.replaceChildren();
     const sorted = [...this.users.values()].sort((a, b) =>
       fold(a.name) < fold(b.name) ? -1 : 1);
@@ -79,10 +91,16 @@ export class People {
       button.append(`${user.name} (${user.transport})`);
       button.setAttribute("aria-label", `Direct message to ${user.name}, via ${user.transport}` +
         (isStaff ? ", moderator or admin" : ""));
+      button.dataset.name = user.name;
       button.addEventListener("click", () => this.onPick(user.name));
       item.append(button);
       if (moderating && !isMe) item.append(menuButton(user.name));
       list.append(item);
+    }
+    if (focused) {
+      const again = [...list.querySelectorAll("button")].find((button) =>
+        button.className === focused[0] && button.dataset.name === focused[1]);
+      if (again) again.focus();
     }
     document.getElementById("staff-help").hidden = !moderating;
     if (!moderating) closeMenu();

@@ -1,8 +1,8 @@
 """
-Protocol 1.2 over real TCP sockets: a name whose vertical strokes differ from an online or
-registered name's is that name for uniqueness; accounts registered before 1.2 keep working,
-their keys recomputed when the database opens (SQLite here, PostgreSQL in
-test_rekey_postgresql).
+Protocol 1.2 over real sockets (TCP; UDP and the WebSocket once): a name whose vertical
+strokes differ from an online or registered name's is that name for uniqueness; accounts
+registered before 1.2 keep working, their keys recomputed when the database opens (SQLite
+here; PostgreSQL in test_rekey.py).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest_twisted
+from helpers import wswire
 from helpers.wire import connect, loggedIn
 
 from chatroom import names
@@ -45,6 +46,26 @@ async def test_palochka_alice_is_refused_beside_alice(server):
     answer = await client.next()
     assert answer.startswith(f"C ERR NAME_TAKEN {PALOCHKA_ALICE} looks like alice"), answer
     client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_palochka_alice_is_refused_on_the_other_doors(server, udp):
+    """
+    The same refusal over UDP and the WebSocket: one roster behind every door.
+    """
+    alice = await loggedIn(server.port, "alice", "pw")
+    carol = await udp.reliable(server.udpPort)
+    carol.send(f"C LOGIN {PALOCHKA_ALICE}")
+    await carol.expect("C HELLO chatroom 1 UDP")
+    answer = await carol.next()
+    assert answer == f"C ERR NAME_TAKEN {PALOCHKA_ALICE} looks like alice, already in use"
+    web = await wswire.connect(server.webPort)
+    await web.expect("C HELLO chatroom 1 WEB")
+    web.send(f"C LOGIN {PALOCHKA_ALICE}")
+    answer = await web.next()
+    assert answer == f"C ERR NAME_TAKEN {PALOCHKA_ALICE} looks like alice, already in use"
+    web.close()
+    alice.close()
 
 
 @pytest_twisted.ensureDeferred

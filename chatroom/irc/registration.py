@@ -1,0 +1,274 @@
+"""
+Registering an IRC client: C{CAP}, C{NICK}, C{USER}, C{PASS} and SASL
+C{PLAIN}, then the room's login (C{C LOGIN}, C{C PASS}) and the welcome
+(C{001}-C{005}, C{LUSERS}, C{MOTD}).
+
+The password reaches the room as C{C PASS} does from any door, so a new
+nickname is registered, a wrong password counts, and the room's rules on
+names, bans and clear-text passwords hold. SASL logs in as soon as its
+credentials come (clients send C{CAP END} only after C{903}), so it may
+come before C{NICK}.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from chatroom import __version__, codec
+from chatroom.codec import Frame
+from chatroom.irc import wire
+from chatroom.irc.directory import Entry
+from chatroom.names import caseless
+
+if TYPE_CHECKING:
+    from chatroom.irc.door import IRCConnection
+
+#: The capabilities offered (IRCv3), with their values for C{CAP LS 302}.
+CAPS = {
+    "sasl": "PLAIN",
+    "server-time": "",
+    "message-tags": "",
+    "echo-message": "",
+    "account-tag": "",
+    "multi-prefix": "",
+    "userhost-in-names": "",
+    "labeled-response": "",
+    "batch": "",
+}
+
+#: Characters no nickname may hold on IRC's wire (the room refuses them too).
+NOT_IN_NICK = frozenset(" ,*?!@:#")
+
+
+def cap(connection: IRCConnection, params: list[str]) -> None:
+    sub = params[0].upper() if params else ""
+    me = connection.me
+    server = connection.factory.serverName
+    if sub == "LS":
+        if connection.stage.name == "REGISTERING":
+            connection.negotiating = True
+        v302 = len(params) > 1 and params[1].isdigit() and int(params[1]) >= 302
+        offered = " ".join(k + (f"={v}" if v and v302 else "") for k, v in CAPS.items())
+        connection.send(wire.format("CAP", [me, "LS", offered], server))
+    elif sub == "LIST":
+        connection.send(wire.format("CAP", [me, "LIST", " ".join(sorted(connection.caps))], server))
+    elif sub == "REQ":
+        if connection.stage.name == "REGISTERING":
+            connection.negotiating = True
+        asked = params[1] if len(params) > 1 else ""
+        wanted = asked.split()
+        if wanted and all(name.lstrip("-") in CAPS for name in wanted):
+            for name in wanted:
+                if name.startswith("-"):
+                    connection.caps.discard(name[1:])
+                else:
+                    connection.caps.add(name)
+            connection.send(wire.format("CAP", [me, "ACK", asked.strip()], server))
+        else:
+            connection.send(wire.format("CAP", [me, "NAK", asked.strip()], server))
+    elif sub == "END":
+        connection.negotiating = False
+        if connection.sasl is not None:
+            connection.sasl = None
+            connection.numeric("906", "SASL authentication aborted")
+        complete(connection)
+    else:
+        connection.numeric("410", sub or "*", "Invalid CAP command")
+
+
+def nick(connection: IRCConnection, params: list[str]) -> None:
+    if not params or not params[0]:
+        connection.numeric("431", "No nickname given")
+        return
+    wanted = params[0]
+    if NOT_IN_NICK & set(wanted) or len(wanted) > 64:
+        connection.numeric("432", wanted, "Erroneous nickname")
+        return
+    if connection.account is not None and caseless(wanted) != caseless(connection.account):
+        connection.numeric("902", "You must use the nick of your account: " + connection.account)
+        return
+    connection.nick = wanted if connection.account is None else connection.account
+    complete(connection)
+
+
+def user(connection: IRCConnection, params: list[str]) -> None:
+    if len(params) < 4 or not params[3] or not params[0]:
+        connection.numeric("461", "USER", "Not enough parameters")
+        return
+    connection.user = params[0][:32]
+    connection.realname = params[3]
+    complete(connection)
+
+
+def password(connection: IRCConnection, params: list[str]) -> None:
+    if not params or not params[0]:
+        connection.numeric("461", "PASS", "Not enough parameters")
+        return
+    connection.password = params[0]
+
+
+def authenticate(connection: IRCConnection, params: list[str]) -> None:
+    """
+    SASL C{PLAIN} (RFC 4616) in C{AUTHENTICATE} chunks of 400 bytes.
+    """
+    argument = params[0] if params else ""
+    if "sasl" not in connection.caps:
+        connection.numeric("904", "SASL authentication failed: request the sasl capability")
+        return
+    if connection.account is not None:
+        connection.numeric("907", "You have already authenticated using SASL")
+        return
+    if argument == "*":
+        connection.sasl = None
+        connection.numeric("906", "SASL authentication aborted")
+        return
+    if connection.sasl is None:
+        if argument.upper() != "PLAIN":
+            connection.numeric("908", "PLAIN", "are available SASL mechanisms")
+            connection.numeric("904", "SASL authentication failed")
+            return
+        connection.sasl = []
+        connection.send(wire.format("AUTHENTICATE", ["+"]))
+        return
+    if argument != "+":
+        connection.sasl.append(argument)
+    if len(argument) == 400:
+        return  # more chunks follow
+    chunks, connection.sasl = connection.sasl, None
+    try:
+        decoded = base64.b64decode("".join(chunks), validate=True).decode("utf-8")
+        authz, authc, secret = decoded.split("\0")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        connection.numeric("904", "SASL authentication failed: not PLAIN credentials")
+        return
+    if (authz and authz != authc) or not authc or not secret:
+        connection.numeric("904", "SASL authentication failed: names must be your nickname")
+        return
+    if connection.nick is not None and caseless(connection.nick) != caseless(authc):
+        connection.numeric("904", "SASL authentication failed: use your nickname as the name")
+        return
+    login(connection, authc, secret, sasl=True)
+
+
+def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) -> None:
+    """
+    Log in to the room as C{name} with C{secret}, by the room's frames.
+    """
+
+    def refused(code: str, text: str) -> None:
+        if sasl:
+            if code == "BANNED":
+                connection.numeric("465", f"You are banned: {text}")
+            connection.numeric("904", f"SASL authentication failed: {text}")
+        elif code == "BAD_NAME":
+            connection.numeric("432", name, f"Erroneous nickname: {text}")
+            connection.nick = None
+        elif code == "NAME_TAKEN":
+            connection.numeric("433", name, "Nickname is already in use")
+            connection.nick = None
+        elif code == "BANNED":
+            connection.numeric("465", f"You are banned from this server: {text}")
+            connection.fail("banned")
+        elif code in ("BAD_PASSWORD", "INSECURE"):
+            connection.numeric("464", f"Password incorrect: {text}")
+            connection.fail("bad password")
+        else:
+            connection.numeric("NOTICE" if code == "RATE" else "464", f"{code}: {text}")
+            if code != "RATE":
+                connection.fail(text)
+
+    def welcomed(frame: Frame) -> None:
+        connection.account = frame.rest.split(" ", 1)[0]
+        connection.nick = connection.account
+        if sasl:
+            mask = f"{connection.account}!{connection.user or connection.account}@{connection.host}"
+            connection.numeric("900", mask, connection.account, "You are now logged in")
+            connection.numeric("903", "SASL authentication successful")
+        complete(connection)
+
+    def answered(frame: Frame) -> bool:
+        if frame.verb == "WELCOME":
+            welcomed(frame)
+        elif frame.verb == "PASSWORD":
+            if secret is None:
+                connection.numeric(
+                    "464",
+                    "Password required: give it with PASS <password> or SASL PLAIN before"
+                    " registering (a new nickname is registered with it)",
+                )
+                connection.fail("password required")
+                return True
+            connection.toRoom(codec.command("PASS", secret), answered)
+        elif frame.verb == "ERR":
+            code, _, text = frame.rest.partition(" ")
+            refused(code, text)
+        return True
+
+    connection.toRoom(codec.command("LOGIN", name), answered)
+
+
+def complete(connection: IRCConnection) -> None:
+    """
+    Register once everything is known: log in to the room (unless SASL
+    did), then welcome.
+    """
+    if (
+        connection.stage.name != "REGISTERING"
+        or connection.nick is None
+        or connection.user is None
+        or connection.negotiating
+        or connection.sasl is not None
+    ):
+        return
+    if connection.account is None:
+        secret = connection.password
+        if secret is not None and caseless(secret).startswith(caseless(connection.nick) + ":"):
+            secret = secret[len(connection.nick) + 1 :]
+        login(connection, connection.nick, secret, sasl=False)
+        return
+    welcome(connection)
+
+
+def welcome(connection: IRCConnection) -> None:
+    from chatroom.irc import commands, mapping
+    from chatroom.irc.door import Stage
+
+    factory = connection.factory
+    me = connection.me
+    connection.stage = Stage.REGISTERED
+    connection.welcoming = True
+    entry = Entry(me, connection.user or me, connection.realname, connection.host, connection)
+    connection.entry = entry
+    factory.directory.add(entry)
+    version = f"chatroom-{__version__}"
+    created = mapping.stamp(factory.created)
+    connection.numeric("001", f"Welcome to the {factory.network} IRC network {connection.mask}")
+    connection.numeric("002", f"Your host is {factory.serverName}, running version {version}")
+    connection.numeric("003", f"This server was created {created}")
+    connection.numeric("004", factory.serverName, version, "i", "nt", "ov")
+    tokens = [
+        "CHANTYPES=#",
+        "PREFIX=(ov)@+",
+        "CASEMAPPING=rfc8265",
+        "NICKLEN=32",
+        "CHANNELLEN=64",
+        "UTF8ONLY",
+        "TARGMAX=PRIVMSG:1,NOTICE:1,NAMES:1,WHOIS:1,JOIN:1,PART:1,KICK:1",
+        f"NETWORK={factory.network}",
+        "CHANMODES=,,,nt",
+        "AWAYLEN=390",
+        "KICKLEN=390",
+        "CHANLIMIT=#:1",
+    ]
+    connection.numeric("005", *tokens, "are supported by this server")
+
+    def then() -> None:
+        commands.motd(connection)
+        connection.welcoming = False
+        held, connection.held = connection.held, []
+        for frame in held:
+            mapping.translate(connection, frame)
+
+    commands.lusers(connection, then)

@@ -1,0 +1,186 @@
+"""
+IRC lines as bytes: where one ends, how long it may be, and when it is
+decoded.
+
+A line is cut at C{\\n} (a C{\\r} before it dropped) and decoded as UTF-8
+only once it is whole, so a character split across two reads arrives
+intact (C{twisted.words}' IRC protocol decodes each read and fails there).
+The body of a line (everything but its IRCv3 tags) is at most 512 bytes with
+its terminator; the tags at most 8191. A longer line is reported once and
+skipped to its end; the connection and the lines after it live on.
+
+Tokenising is irctokens', a small, well-kept tokeniser tested against the
+community's parser test data (irc-parser-tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import irctokens
+from irctokens.line import Line
+
+#: The longest body of a line, terminator included (RFC 1459, 2.3).
+MAX_BODY = 512
+
+#: The longest tag section, its C{@} and the space after it included (IRCv3
+#: message-tags).
+MAX_TAGS = 8191
+
+#: The most bytes one line may buffer before it is known to be too long.
+MAX_LINE = MAX_TAGS + MAX_BODY
+
+
+#: Commands whose last parameter is a text, always sent as trailing.
+TEXTS = frozenset({"PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "ERROR", "AWAY", "PONG"})
+
+
+class BadLine(ValueError):
+    """
+    A whole line that is not a command: not UTF-8, or holding a NUL.
+    """
+
+
+def tooLong(line: bytes) -> bool:
+    """
+    Whether a whole line (without its terminator) is over the limits.
+    """
+    if line.startswith(b"@"):
+        tags, _, body = line.partition(b" ")
+        if len(tags) + 1 > MAX_TAGS:
+            return True
+    else:
+        body = line
+    return len(body.lstrip(b" ")) + 2 > MAX_BODY
+
+
+def parse(line: bytes) -> Line | None:
+    """
+    One whole line as a command, or L{None} for a line that holds nothing.
+
+    @raise BadLine: if it is not UTF-8 or holds a NUL.
+    """
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadLine("lines must be UTF-8") from None
+    if "\0" in text:
+        raise BadLine("lines must not hold NUL")
+    if not text.strip(" "):
+        return None
+    tokens = irctokens.tokenise(text)
+    if not tokens.command:
+        return None
+    tokens.command = tokens.command.upper()
+    return tokens
+
+
+def escapeTag(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\:")
+        .replace(" ", "\\s")
+        .replace("\r", "\\r")
+        .replace("\n", "\\n")
+    )
+
+
+def format(
+    command: str,
+    params: Sequence[str] = (),
+    source: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    trailing: bool = False,
+) -> bytes:
+    """
+    One line to send, terminator excluded: the last parameter is given as
+    trailing (C{:}) where it must be (empty, with a space, starting with
+    C{:}) and for texts (messages, reasons, numerics' words), as most
+    servers do.
+    """
+    parts: list[str] = []
+    if tags:
+        parts.append(
+            "@" + ";".join(k if v == "" else f"{k}={escapeTag(v)}" for k, v in tags.items())
+        )
+    if source is not None:
+        parts.append(":" + source)
+    parts.append(command)
+    if params:
+        parts.extend(params[:-1])
+        last = params[-1]
+        if trailing or not last or " " in last or last.startswith(":") or command in TEXTS:
+            last = ":" + last
+        parts.append(last)
+    return " ".join(parts).encode("utf-8")
+
+
+def withTags(line: bytes, tags: Mapping[str, str]) -> bytes:
+    """
+    C{line} (formatted) with C{tags} added in front of any it has.
+    """
+    added = ";".join(f"{k}={escapeTag(v)}" for k, v in tags.items()).encode("utf-8")
+    if line.startswith(b"@"):
+        return b"@" + added + b";" + line[1:]
+    return b"@" + added + b" " + line
+
+
+def splitText(text: str, room: int) -> list[str]:
+    """
+    C{text} in pieces of at most C{room} bytes each, cut only between
+    characters: a room message longer than an IRC line goes as several.
+    """
+    room = max(room, 4)
+    pieces: list[str] = []
+    while len(text.encode("utf-8")) > room:
+        cut = room
+        encoded = text.encode("utf-8")
+        while cut > 0 and (encoded[cut] & 0xC0) == 0x80:  # inside a character
+            cut -= 1
+        pieces.append(encoded[:cut].decode("utf-8"))
+        text = encoded[cut:].decode("utf-8")
+    pieces.append(text)
+    return pieces
+
+
+class LineBuffer:
+    """
+    Cuts a byte stream into lines, as they come: each whole line goes to
+    C{line}, each over-long one to C{overflow} (once, when it is known).
+    """
+
+    __slots__ = ("_buffer", "_line", "_overflow", "_skipping")
+
+    def __init__(self, line: Callable[[bytes], None], overflow: Callable[[], None]) -> None:
+        self._line = line
+        self._overflow = overflow
+        self._buffer = b""
+        self._skipping = False
+
+    def feed(self, data: bytes) -> None:
+        buffer = self._buffer + data
+        start = 0
+        while True:
+            end = buffer.find(b"\n", start)
+            if end < 0:
+                break
+            line = buffer[start:end]
+            start = end + 1
+            if self._skipping:
+                self._skipping = False
+                continue
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if tooLong(line):
+                self._overflow()
+            else:
+                self._line(line)
+        rest = buffer[start:]
+        if len(rest) > MAX_LINE:
+            if not self._skipping:
+                self._overflow()
+            self._skipping = True
+            rest = b""
+        elif self._skipping:
+            rest = b""
+        self._buffer = rest

@@ -1,0 +1,174 @@
+"""
+Real IRC clients from Debian's packages, driven as a user would, chatting
+with a C{chatclient} user through the IRC door of a real server: C{ii}
+(files and FIFOs) and irssi (in tmux, typed into, its screen read).
+
+Without the client these fail under CI (which installs them) and skip
+elsewhere. Passwords never go on a command line: ii reads its from an
+environment variable (C{-k}); irssi's C{/connect} line is pasted into
+tmux from standard input.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from helpers.system import need
+from helpers.wire import ClientProcess, ServerProcess
+
+WAIT = 15.0
+
+
+def eventually(check: Callable[[], bool], what: str, show: Callable[[], str]) -> None:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} never happened; seen:\n{show()}")
+
+
+def chatclient(server: ServerProcess, name: str) -> ClientProcess:
+    client = ClientProcess("127.0.0.1", str(server.ports["TCP"]), name)
+    client.type("pw-" + name)
+    client.waitFor("Operation [PM/DM/EX]")
+    return client
+
+
+@pytest.fixture
+def ii(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    need(shutil.which("ii") is not None, "ii", "apt-get install ii")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(port: int, nick: str, password: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "II_TEST_PASSWORD": password}
+        argv = ["ii", "-s", "127.0.0.1", "-p", str(port), "-n", nick, "-i", str(tmp_path)]
+        process = subprocess.Popen(
+            [*argv, "-k", "II_TEST_PASSWORD", "-f", "ii user"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def writeFifo(path: Path, text: str) -> None:
+    """
+    Write to one of ii's FIFOs once ii has made it (ii reads them all).
+    """
+    deadline = time.monotonic() + WAIT
+    while not path.exists():
+        assert time.monotonic() < deadline, f"ii never made {path}"
+        time.sleep(0.05)
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def test_ii_chats_with_chatclient(ircServer: ServerProcess, tmp_path: Path, ii) -> None:
+    carl = chatclient(ircServer, "carl")
+    try:
+        ii(ircServer.ports["IRC"], "iris", "pw-iris")
+        server = tmp_path / "127.0.0.1"
+        out = server / "out"
+        eventually(
+            lambda: out.exists() and "End of /MOTD" in out.read_text("utf-8", "replace"),
+            "ii's registration",
+            lambda: out.read_text("utf-8", "replace") if out.exists() else "(no out file)",
+        )
+        carl.waitFor("iris [IRC] has joined")
+        writeFifo(server / "in", "/j #chatroom\n")
+        channel = server / "#chatroom"
+        eventually(
+            lambda: (channel / "in").exists(), "ii's channel", lambda: str(list(server.iterdir()))
+        )
+        carl.type("PM", "hello ii, çay?")
+        chan = channel / "out"
+        eventually(
+            lambda: chan.exists() and "<carl> hello ii, çay?" in chan.read_text("utf-8"),
+            "carl's message in ii",
+            lambda: chan.read_text("utf-8") if chan.exists() else "(none)",
+        )
+        writeFifo(channel / "in", "hi carl, from ii\n")
+        carl.waitFor("iris[IRC] : hi carl, from ii")
+        writeFifo(server / "in", "/q\n")
+        carl.waitFor("iris [IRC] has left")
+    finally:
+        carl.stop()
+
+
+class Tmux:
+    """
+    One tmux server of our own (its own socket), one window.
+    """
+
+    def __init__(self, directory: Path, *command: str) -> None:
+        self.socket = str(directory / "tmux.sock")
+        self.run("new-session", "-d", "-s", "t", "-x", "180", "-y", "50", *command)
+
+    def run(self, *args: str, input: bytes | None = None) -> str:
+        result = subprocess.run(
+            ["tmux", "-S", self.socket, *args], input=input, capture_output=True, timeout=WAIT
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.decode("utf-8", "replace")
+
+    def type(self, text: str) -> None:
+        """
+        Paste C{text} (from standard input, never a command line), then Enter.
+        """
+        self.run("load-buffer", "-b", "typed", "-", input=text.encode("utf-8"))
+        self.run("paste-buffer", "-d", "-b", "typed", "-t", "t")
+        self.run("send-keys", "-t", "t", "Enter")
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=WAIT
+        )
+
+
+def test_irssi_chats_with_chatclient(ircServer: ServerProcess, tmp_path: Path) -> None:
+    need(shutil.which("tmux") is not None, "tmux", "apt-get install tmux")
+    need(shutil.which("irssi") is not None, "irssi", "apt-get install irssi")
+    dora = chatclient(ircServer, "dora")
+    home = tmp_path / "irssi"
+    home.mkdir()
+    tmux = Tmux(tmp_path, "irssi", f"--home={home}", "-n", "irene")
+    try:
+        eventually(lambda: "Irssi" in tmux.screen(), "irssi's start", tmux.screen)
+        tmux.type(f"/connect 127.0.0.1 {ircServer.ports['IRC']} pw-irene irene")
+        dora.waitFor("irene [IRC] has joined")
+        tmux.type("/join #chatroom")
+        eventually(lambda: "Total of" in tmux.screen(), "irssi's join", tmux.screen)
+        dora.type("PM", "hello irssi")
+        eventually(lambda: "hello irssi" in tmux.screen(), "dora's message in irssi", tmux.screen)
+        tmux.type("hi dora, from irssi")
+        dora.waitFor("irene[IRC] : hi dora, from irssi")
+        tmux.type("/quit bye now")
+        dora.waitFor("irene [IRC] has left")
+    finally:
+        tmux.stop()
+        dora.stop()
