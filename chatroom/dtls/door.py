@@ -86,6 +86,8 @@ class DTLSDoor(DatagramProtocol):
         self.gate = gate
         self.timings = timings = timings or UDPTimings()
         self.inner = ChatDatagramProtocol(service, clock, timings, released=self._released)
+        # Every session inside travels in DTLS: --plaintext-logins lets it log in.
+        self.inner.encrypted = True
         #: The association of each address (handshaking or open).
         self.associations: dict[Address, Association] = {}
         #: A new handshake from an address that has an open association: it

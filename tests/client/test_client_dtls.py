@@ -239,3 +239,22 @@ def test_the_dtls_client_comes_back_after_a_restart(tmp_path):
         client.stop()
         if again is not None:
             again.stop()
+
+
+def test_dtls_takes_passwords_where_plain_udp_may_not(tmp_path):
+    selfSigned(tmp_path)
+    server = twistdServer(tmp_path, "--plaintext-logins=nowhere", "--dtls", dtlsOption(tmp_path))
+    try:
+        status, out = subprocessChat(server.ports["UDP"], "--udp")
+        assert status != 0 and "try --tls" in out, out
+        assert "Welcome" not in out
+        client = dtlsClient(server, "relayuser")
+        try:
+            client.type(PASSWORD)
+            client.waitFor("Welcome relayuser, you are connected via UDP.")
+            client.type("EX")
+            assert client.wait() == 0
+        finally:
+            client.stop()
+    finally:
+        server.stop()
