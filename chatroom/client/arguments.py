@@ -162,11 +162,12 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
                 args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
         except tls.BadCAFile as e:
             parser.error(_("--cafile: {why}").format(why=e))
-        if isinstance(args.tlsOptions, tls.JudgedLater):
+        chain = getattr(args.tlsOptions, "chain", None)  # JudgedLater's, or DTLSOptions'
+        if chain is not None:
             args.vetting = trust.Vetting(
                 args.host,
                 args.port,
-                args.tlsOptions.chain,
+                chain,
                 trust.KnownServers(trust.defaultPath()),
                 args.fingerprint,
             )

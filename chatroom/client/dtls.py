@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from chatroom.client.text import _
 from chatroom.client.tls import BadCAFile, trustFrom
 from chatroom.client.transports import Listener, UDPClientProtocol
+from chatroom.client.trust import ChainCheck
 from chatroom.dtls.association import OPEN, Association
 from chatroom.dtls.context import DTLS1_2_VERSION
 from chatroom.dtls.records import MTU
@@ -47,6 +48,11 @@ class DTLSOptions:
     def __init__(self, host: str, cafile: str | None, insecure: bool) -> None:
         self.host = host
         self.insecure = insecure
+        #: Without C{--cafile} or C{--insecure}: OpenSSL's verdict on the chain,
+        #: noted while every handshake finishes; the certificate is judged
+        #: afterwards as over TCP (L{chatroom.client.trust}: the system's
+        #: authorities, the known servers, C{--fingerprint}, the person).
+        self.chain: ChainCheck | None = None
         context = SSL.Context(SSL.DTLS_METHOD)
         context.set_min_proto_version(DTLS1_2_VERSION)
         context.set_options(SSL.OP_NO_QUERY_MTU | SSL.OP_NO_COMPRESSION)
@@ -56,6 +62,8 @@ class DTLSOptions:
             context.set_verify(SSL.VERIFY_PEER, lambda *args: bool(args[-1]))
             if cafile is None:
                 context.set_default_verify_paths()
+                self.chain = ChainCheck()
+                self.chain.install(context)
             else:
                 trustFrom(cafile)  # the same checks, and words, as over TCP
                 try:
@@ -78,7 +86,7 @@ class DTLSOptions:
         """
         @raise VerificationError: if the certificate is not for our server's name.
         """
-        if self.insecure:
+        if self.insecure or self.chain is not None:  # judged by the trust rules instead
             return
         if _isAddress(self.host):
             verify_ip_address(connection, self.host)
@@ -198,6 +206,9 @@ class DTLSClientProtocol(DatagramProtocol):
             self.inner.close()
             self.listener.tlsFailed(Failure(e))
             return
+        if self.options.chain is not None:
+            # The client judges the certificate (and has sent nothing yet).
+            self.listener.secured(association.connection)
         early, self._early = self._early, []
         for datagram in early:
             association.send(datagram)
@@ -221,3 +232,9 @@ class DTLSClientProtocol(DatagramProtocol):
 
     def sendFrame(self, frame: str) -> None:
         self.inner.sendFrame(frame)
+
+    def release(self) -> None:
+        """
+        The certificate was judged trusted. Nothing was held: inside DTLS
+        the server says nothing before the client's C{C LOGIN}.
+        """

@@ -105,7 +105,7 @@ class ChatClient:
         self.done: Deferred[int] = Deferred()
         self._link: TCPClientProtocol | UDPClientProtocol | DTLSClientProtocol | None = None
         # A connection whose certificate is being judged: not the machine's yet.
-        self._judged: TCPClientProtocol | None = None
+        self._judged: TCPClientProtocol | DTLSClientProtocol | None = None
         self._session: object | None = None  # tells this session's events from stale ones
         self._waitNotice: Any = None  # the "still waiting" notice, while it is due
 
@@ -246,9 +246,12 @@ class ChatClient:
         self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
         self._cancelWaitNotice()
         self._waitNotice = self.reactor.callLater(WAIT_NOTICE, self._stillWaiting)
-        self._linked(link)
+        if self.vetting is not None and isinstance(link, DTLSClientProtocol):
+            self._securing(link)  # its certificate is judged once the handshake is done
+        else:
+            self._linked(link)
 
-    def _securing(self, link: TCPClientProtocol) -> None:
+    def _securing(self, link: TCPClientProtocol | DTLSClientProtocol) -> None:
         """
         Connected: the TLS handshake goes on, then L{_judge} decides.
         """

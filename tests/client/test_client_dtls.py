@@ -8,13 +8,22 @@ so it can tell); GHOST and reconnecting work as over plain UDP.
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 from helpers.certs import selfSigned
-from helpers.wire import ClientProcess, ServerProcess, blockingLoggedIn, pipedClient, twistdServer
+from helpers.wire import (
+    ClientProcess,
+    ServerProcess,
+    blockingLoggedIn,
+    installed,
+    pipedClient,
+    twistdServer,
+)
 
+from chatroom import fingerprint
 from chatroom.dtls.records import splitRecords
 
 PASSWORD = "Wq9-dtls-only-secret"
@@ -156,10 +165,6 @@ def relayedChat(port: int, *options: str) -> Relay:
 
 
 def subprocessChat(port: int, *options: str) -> tuple[int, str]:
-    import subprocess
-
-    from helpers.wire import installed
-
     result = subprocess.run(
         [installed("chatclient"), *options, "localhost", str(port), "relayuser"],
         check=False,
@@ -258,3 +263,41 @@ def test_dtls_takes_passwords_where_plain_udp_may_not(tmp_path):
             client.stop()
     finally:
         server.stop()
+
+
+def test_a_certificate_no_authority_signed_is_judged_as_over_tcp(dtlsServer):
+    """
+    Without --cafile, piped: the certificate must be known or match
+    --fingerprint, as over TCP (the known-servers rules); refused, exit 3.
+    """
+    cert = dtlsServer.argv[dtlsServer.argv.index("--dtls") + 1].rpartition("certKey=")[2]
+    expected = fingerprint.ofPEM(Path(cert).read_bytes())
+    command = [
+        installed("chatclient"),
+        "--udp",
+        "--tls",
+        "localhost",
+        str(dtlsServer.ports["DTLS"]),
+    ]
+    result = subprocess.run(
+        [*command, "vera"],
+        input=f"{PASSWORD}\nEX\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 3, out
+    assert expected in out and "not connected" in out and "Welcome" not in out
+    result = subprocess.run(
+        [*command, "vera", "--fingerprint", expected],
+        input=f"{PASSWORD}\nEX\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "Welcome vera, you are connected via UDP." in out
