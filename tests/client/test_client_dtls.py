@@ -12,8 +12,10 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pexpect
 import pytest
 from helpers.certs import selfSigned
+from helpers.terminal import Screen
 from helpers.wire import (
     ClientProcess,
     ServerProcess,
@@ -301,3 +303,49 @@ def test_a_certificate_no_authority_signed_is_judged_as_over_tcp(dtlsServer):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "Welcome vera, you are connected via UDP." in out
+
+
+def test_known_servers_over_dtls_asked_once_then_silent_then_a_change_refused(
+    tmp_path, monkeypatch
+):
+    """
+    At a terminal, a certificate no authority signed is shown and asked
+    about once; a yes is remembered and the next connection is silent; a
+    new certificate on the same port is refused (exit 3), never asked.
+    """
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    known = tmp_path / "config" / "chatroom" / "known-servers"
+    first = tmp_path / "first"
+    first.mkdir()
+    selfSigned(first)
+    server = twistdServer(tmp_path, "--dtls", dtlsOption(first))
+    port = server.ports["DTLS"]
+    try:
+        screen = Screen("--udp", "--tls", "localhost", str(port), "ida")
+        try:
+            screen.waitFor("is not signed by an authority this computer trusts")
+            screen.waitForPrompt("Trust this certificate and remember it? [y/N]:")
+            screen.type("y\r")
+            screen.waitFor("Choose a password for ida:")
+            screen.type(PASSWORD + "\r")
+            screen.waitFor("Type the same password again:")
+            screen.type(PASSWORD + "\r")
+            screen.waitForPrompt("Operation [PM/DM/EX]:")
+            screen.type("EX\r")
+            screen.child.expect(pexpect.EOF, timeout=20)
+        finally:
+            screen.child.close(force=True)
+        assert f"localhost {port} SHA256:" in known.read_text()
+        status, out = subprocessChat(port, "--udp", "--tls")  # piped: known now, silent
+        assert status == 0 and "certificate" not in out, out
+    finally:
+        server.stop()
+    second = tmp_path / "second"
+    second.mkdir()
+    selfSigned(second)
+    server = twistdServer(tmp_path, "--dtls", dtlsOption(second, port))
+    try:
+        status, out = subprocessChat(port, "--udp", "--tls")
+        assert status == 3 and "HAS CHANGED" in out and "Welcome" not in out, out
+    finally:
+        server.stop()
