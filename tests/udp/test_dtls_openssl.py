@@ -6,6 +6,7 @@ and its acknowledgement, C{C PASSWORD}); and what the door does not answer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -18,6 +19,7 @@ import pytest
 from helpers.certs import selfSigned
 from helpers.system import need
 from helpers.wire import twistdServer
+from OpenSSL import SSL
 
 from chatroom.dtls.records import splitRecords
 
@@ -155,3 +157,45 @@ def firstClientHello() -> bytes:
         client.stop()
         catcher.close()
     return hello
+
+
+def test_a_hello_flood_from_many_addresses_then_a_real_handshake(dtlsServer):
+    """
+    ClientHellos from 50 source addresses on 127.0.0.x, each sent three
+    times: each gets one HelloVerifyRequest no larger than itself, nothing
+    is repeated, and a real client still completes its handshake at once.
+    """
+    port = dtlsServer.ports["DTLS"]
+    context = SSL.Context(SSL.DTLS_METHOD)
+    socks = []
+    try:
+        for last in range(2, 52):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind((f"127.0.0.{last}", 0))
+            sock.settimeout(WAIT)
+            socks.append(sock)
+            connection = SSL.Connection(context)
+            connection.set_connect_state()
+            with contextlib.suppress(SSL.WantReadError):
+                connection.do_handshake()
+            hello = connection.bio_read(65536)
+            for _ in range(3):
+                sock.sendto(hello, ("127.0.0.1", port))
+            for _ in range(3):
+                reply, _ = sock.recvfrom(65535)
+                records = splitRecords(reply)
+                assert records is not None and records[0][13] == 3 and len(reply) <= len(hello)
+        for sock in socks:
+            sock.settimeout(0.05)
+        time.sleep(2.0)  # the handshake timer's first resend would have come by now
+        for sock in socks:
+            with pytest.raises(TimeoutError):
+                sock.recvfrom(65535)
+    finally:
+        for sock in socks:
+            sock.close()
+    client = SClient(port, "-CAfile", str(dtlsServer.cert), "-verify_return_error")
+    try:
+        client.waitFor(b"Verify return code: 0 (ok)")
+    finally:
+        client.stop()
