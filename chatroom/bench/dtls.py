@@ -105,15 +105,13 @@ class Sealed(DatagramProtocol):
     the server; C{welcomed} and C{deliveries} are the inner one's.
     """
 
-    def __init__(self, inner: Any, server: Address, context: SSL.Context) -> None:
+    def __init__(self, inner: Any, server: Address, context: SSL.Context, clock: Any) -> None:
         self.inner = inner
         self.server = server
         connection = SSL.Connection(context)
         connection.set_connect_state()
         connection.set_ciphertext_mtu(MTU)
-        from twisted.internet import reactor
-
-        self.association = Association(connection, server, self, reactor)
+        self.association = Association(connection, server, self, clock)
         self._early: list[bytes] = []
         self.welcomed = inner.welcomed
 
@@ -214,7 +212,8 @@ async def _fanOut(reactor: Any, receivers: int, messages: int, transport: str) -
             context = clientContext()
             for i in range(receivers):
                 inner = UDPReceiver(f"u{i}", addr, latencies if i < PROBES else None)
-                people.append(inner if transport == "UDP" else Sealed(inner, addr, context))
+                sealed = inner if transport == "UDP" else Sealed(inner, addr, context, reactor)
+                people.append(sealed)
 
             async def start(person: Any) -> None:
                 _listen(reactor, person)
@@ -249,7 +248,7 @@ async def _storm(reactor: Any, registrations: int, transport: str) -> Result:
             addr = ("127.0.0.1", server.ports[transport])
             context = clientContext()
             storm = [UDPRegistrant(f"storm{i}", addr) for i in range(registrations)]
-            people = [p if transport == "UDP" else Sealed(p, addr, context) for p in storm]
+            people = [p if transport == "UDP" else Sealed(p, addr, context, reactor) for p in storm]
             cpu = server.cpuSeconds()
             started = time.monotonic()
             for person in people:
