@@ -376,7 +376,9 @@ class Room(Service):
         """
         waiting = self.talk.pending(session, item)
         if waiting is not None:  # after the answers to public messages on their way
-            return waiting.addCallback(lambda _: self.handle(session, item))
+            return waiting.addCallback(
+                lambda _: None if session.life.ended else self.handle(session, item)
+            )
         if isinstance(item, FrameError):
             if item.kind == codec.DATA:
                 self.talk.forget(session)

@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chatroom import names
 
@@ -54,8 +59,24 @@ class PresenceMirror:
     The users present on every node but this one, by name.
     """
 
-    def __init__(self, node: str) -> None:
+    def __init__(
+        self,
+        node: str,
+        reactor: Any,
+        read: Callable[[], Deferred[list[str]]],
+        serving: Callable[[], bool],
+        log: Logger,
+    ) -> None:
+        """
+        @param read: reads the presence hash's values (the C{USERS} script).
+        @param serving: whether Redis answers, so that it may be read.
+        """
         self.node = node
+        self._reactor = reactor
+        self._read = read
+        self._serving = serving
+        self._log = log
+        self._reading = False
         self.state = MirrorState.EMPTY
         self._users: dict[str, tuple[str, str]] = {}
         self._pending: list[Change] = []
@@ -63,6 +84,33 @@ class PresenceMirror:
 
     def __len__(self) -> int:
         return len(self._users)
+
+    def subscription(self, subscribed: bool) -> None:
+        """
+        The subscription to the room's channel was made (again), or lost.
+        """
+        if not subscribed:
+            self.lost()
+            return
+        self.subscribed()
+        self._reactor.callLater(0, self.fill)
+
+    def fill(self) -> None:
+        """
+        Read the presence hash, if the mirror waits for it and Redis serves (else the
+        heartbeat that finds Redis back calls again).
+        """
+        if self.state is not MirrorState.LOADING or self._reading or not self._serving():
+            return
+        self._reading = True
+
+        def failed(failure: Failure) -> None:
+            self._log.warn("cluster: presence not read: {why}", why=failure.value)
+
+        def done(result: object) -> None:
+            self._reading = False
+
+        self._read().addCallbacks(self.load, failed).addBoth(done)
 
     def lost(self) -> None:
         """

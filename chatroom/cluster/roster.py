@@ -33,13 +33,13 @@ from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
+from chatroom.cluster.batches import PublicBatches
 from chatroom.cluster.engine import AnyURL
 from chatroom.cluster.liveness import Liveness
 from chatroom.cluster.mirror import MirrorState, PresenceMirror, changesOf
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
-from chatroom.store import Unavailable
 
 if TYPE_CHECKING:
     from chatroom.pipeline import Session
@@ -87,8 +87,6 @@ class ClusterRoster:
         self.heard: Callable[[Said], None] = lambda said: None
         self._ids = itertools.count()
         self._replies: dict[str, Deferred[str | None]] = {}
-        # Public messages said in this reactor turn, published together.
-        self._batch: list[tuple[bytes, Session, Said, Deferred[int]]] = []
         # GHOST logins (by session) that may replace a session of another
         # node: its node and name, as Redis showed them at LOGIN.
         self._ghosts: dict[Session, tuple[str, str]] = {}
@@ -96,6 +94,14 @@ class ClusterRoster:
         # every node from Redis already.
         self._replaced: set[Session] = set()
         self._roomChannel = prefix + "room"
+        #: Who is on the other nodes, kept from what they publish: C{C WHO} reads it.
+        self.mirror = PresenceMirror(
+            self.node,
+            reactor,
+            lambda: self.liveness.run(scripts.USERS, (), ()),
+            lambda: self.liveness.up,
+            self.log,
+        )
         self._nodeChannel = f"{prefix}node:{self.node}"
         self.liveness = Liveness(
             reactor,
@@ -107,12 +113,12 @@ class ClusterRoster:
             [self._roomChannel, self._nodeChannel],
             self._message,
             self.log,
-            self._subscription,
+            self.mirror.subscription,
         )
-        self.liveness.beaten = self._loadMirror
-        #: Who is on the other nodes, kept from what they publish: C{C WHO} reads it.
-        self.mirror = PresenceMirror(self.node)
-        self._mirrorReading = False
+        self.liveness.beaten = self.mirror.fill
+        self.batches = PublicBatches(
+            reactor, self.node, nodeTimeout, self.liveness, self.local, lambda s: self.heard(s)
+        )
 
     # Starting and stopping (L{ClusterService}).
 
@@ -271,47 +277,9 @@ class ClusterRoster:
     def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
         """
         A public message: published with the others said in this reactor turn
-        (one script call, one C{PUBLISH}), then delivered here; the count is the
-        whole room's.
+        (L{PublicBatches}), then delivered here; the count is the whole room's.
         """
-        if not self.liveness.up:
-            return self.liveness.refused()
-        answer: Deferred[int] = Deferred()
-        if not self._batch:
-            self.reactor.callLater(0, self._publishBatch)
-        self._batch.append((frame, sender, said, answer))
-        return answer
-
-    def _publishBatch(self) -> None:
-        """
-        Publish the public messages gathered in one reactor turn, in one go: every node
-        gets them in one message and delivers them in one pass; here they are delivered
-        once Redis has them, and each sender is answered.
-        """
-        batch, self._batch = self._batch, []
-        if not self.liveness.up:
-            d: Deferred[Any] = self.liveness.refused()
-        else:
-            message = json.dumps(["pms", self.node, [list(said) for _, _, said, _ in batch]])
-            # Nodes that beat within half the node timeout (two beats) must be listening.
-            window = int(self.nodeTimeout * 500)
-            d = self.liveness.ask(scripts.PUBLIC, (), (message, window))
-
-        def published(present: int) -> None:
-            if int(present) == -2:
-                failed(Failure(Unavailable("a node is not listening to the room yet")))
-                return
-            for frame, sender, _, _ in batch:
-                self.local.broadcast(frame, sender)
-            count = max(0, int(present) - 1)
-            for _, _, _, waiting in batch:
-                waiting.callback(count)
-
-        def failed(failure: Failure) -> None:
-            for _, _, _, waiting in batch:
-                waiting.errback(failure)
-
-        d.addCallbacks(published, failed)
+        return self.batches.say(frame, sender, said)
 
     def elsewhere(self, lookalikeKey: str, frame: bytes) -> Deferred[str | None]:
         """
@@ -356,36 +324,6 @@ class ClusterRoster:
             message = json.dumps(["expel", self.node, lookalikeKey, name, reason])
             self.liveness.publish(self._roomChannel, message)
 
-    # The presence mirror.
-
-    def _subscription(self, subscribed: bool) -> None:
-        if not subscribed:
-            self.mirror.lost()
-            return
-        self.mirror.subscribed()
-        self.reactor.callLater(0, self._loadMirror)
-
-    def _loadMirror(self) -> None:
-        """
-        Read the presence hash into the mirror, once it waits for it and Redis serves.
-        """
-        if self.mirror.state is not MirrorState.LOADING or self._mirrorReading:
-            return
-        if not self.liveness.up:
-            return  # the heartbeat that finds Redis back calls again
-        self._mirrorReading = True
-
-        def read(values: list[str]) -> None:
-            self.mirror.load(values)
-
-        def failed(failure: Failure) -> None:
-            self.log.warn("cluster: presence not read: {why}", why=failure.value)
-
-        def done(result: object) -> None:
-            self._mirrorReading = False
-
-        self.liveness.run(scripts.USERS, (), ()).addCallbacks(read, failed).addBoth(done)
-
     # Messages from Redis.
 
     def _message(self, channel: str, raw: str) -> None:
@@ -397,7 +335,7 @@ class ClusterRoster:
             if kind == "frame" and message[1] != self.node:
                 self.local.broadcast(message[2].encode("utf-8"), None)
             elif kind == "pms" and message[1] != self.node:
-                self._heardPublic(message[2])
+                self.batches.received(message[2])
             elif kind == "gone" and message[1] != self.node:
                 for name, transport in message[3]:
                     self.local.broadcast(codec.command("LEAVE", name, transport, message[2]), None)
@@ -416,15 +354,6 @@ class ClusterRoster:
                     waiting.callback(message[2])
         except Exception:  # noqa: BLE001 -- one bad message must not stop the others
             self.log.failure("cluster: message on {channel}", channel=channel)
-
-    def _heardPublic(self, batch: list[list[Any]]) -> None:
-        """
-        Public messages another node said in one reactor turn, delivered in one pass.
-        """
-        for _at, name, transport, text in batch:
-            self.local.broadcast(codec.data("PM", name, transport, text), None)
-        for at, name, transport, text in batch:
-            self.heard((at, name, transport, text))
 
     def _ghosted(self, old: str, new: str, lookalikeKey: str, name: str, transport: str) -> None:
         """

@@ -10,6 +10,8 @@ import json
 
 import pytest
 from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom.cluster.engine import RedisURL, parseURL
@@ -49,20 +51,29 @@ def _value(node: str, name: str) -> str:
 
 
 def test_the_mirror_plays_what_came_while_it_was_read():
-    mirror = PresenceMirror("me")
+    reads: list[Deferred[list[str]]] = []
+
+    def read() -> Deferred[list[str]]:
+        reads.append(Deferred())
+        return reads[-1]
+
+    clock = Clock()
+    mirror = PresenceMirror("me", clock, read, lambda: True, Logger())
     mirror.apply([("early", ("n1", "TCP"))])  # not subscribed: nothing heard
     assert mirror.state is MirrorState.EMPTY
-    mirror.subscribed()
+    mirror.subscription(True)
+    clock.advance(0)  # the read is asked for once the subscription is confirmed
+    assert mirror.state is MirrorState.LOADING and len(reads) == 1
     mirror.apply(changesOf(["frame", "n1", "C JOIN bob TCP"], "me"))
     mirror.apply(changesOf(["frame", "n1", "C LEAVE carol TCP EXIT"], "me"))
-    mirror.load([_value("n1", "carol"), _value("me", "mine"), _value("n2", "dave")])
+    reads[0].callback([_value("n1", "carol"), _value("me", "mine"), _value("n2", "dave")])
     assert mirror.state is MirrorState.LOADED
     assert mirror.entries([("alice", "TCP")]) == ["alice:TCP", "bob:TCP", "dave:TCP"]
     mirror.apply(changesOf(["gone", "n2", "TIMEOUT", [["dave", "TCP"]]], "me"))
     mirror.apply(changesOf(["here", "n3", [["Eve", "WEB"]]], "me"))
     mirror.apply(changesOf(["ghost", "n1", "n3", "bob", "bob", "TCP"], "me"))
     assert mirror.entries([]) == ["Eve:WEB"]
-    mirror.lost()
+    mirror.subscription(False)
     assert mirror.state is MirrorState.EMPTY and len(mirror) == 0
     mirror.load([_value("n1", "late")])  # a read begun before the loss counts for nothing
     assert mirror.state is MirrorState.EMPTY
