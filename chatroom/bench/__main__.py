@@ -3,6 +3,8 @@ C{python -m chatroom.bench [--quick] [--only NAME,...] [--json FILE]}
 
 C{paced05} and C{curve} run Debian's ngIRCd (C{/usr/sbin/ngircd}) beside chatroom, as a child
 on a free loopback port with a generated configuration, and print chatroom/ngIRCd ratios.
+C{ircfanout} runs the same paced fan-out through chatroom's IRC door (C{--irc}, ngIRCd's
+clients) beside its TCP door, and prints IRC/TCP ratios.
 C{cluster} runs two nodes on a Redis and a PostgreSQL of its own (C{chatroom.bench.cluster}).
 """
 
@@ -35,6 +37,7 @@ class Plan(TypedDict):
     paced05: list[tuple[int, int, float]]  # receivers, messages a second, seconds; both servers
     curve: list[tuple[int, ...]]  # one run a server: the receiver counts to measure at
     webfanout: list[tuple[int, int, int]]  # WebSocket receivers, TCP senders, messages
+    ircfanout: list[tuple[int, int, float]]  # receivers, messages a second, seconds; TCP and IRC
     cluster: cluster.ClusterPlan  # two nodes, Redis and PostgreSQL of its own
     dtls: list[tuple[int, int, int]]  # UDP receivers, messages, UDP registrations
 
@@ -56,6 +59,7 @@ FULL: Plan = {
     "paced05": [(50, 2000, 10.0)],
     "curve": [(10, 100, 1000, 5000)],
     "webfanout": [(100, 1, 2000), (1000, 1, 500)],  # beside fanout's TCP runs
+    "ircfanout": [(50, 2000, 10.0), (500, 200, 10.0)],
     "cluster": cluster.FULL,
     "dtls": [(100, 1000, 200), (1000, 200, 200)],
 }
@@ -69,6 +73,7 @@ QUICK: Plan = {
     "paced05": [(5, 200, 1.0)],
     "curve": [(3, 10)],
     "webfanout": [(20, 1, 50)],
+    "ircfanout": [(5, 200, 1.0)],
     "cluster": cluster.QUICK,
     "dtls": [(10, 20, 5)],
 }
@@ -158,7 +163,15 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
                 await compare.paced(reactor, target, receivers, rate, seconds)
                 for target in (compare.CHATROOM, compare.NGIRCD)
             ]
-            results.extend([*pair, compare.ratios(*pair)])
+            results.extend([*pair, compare.ratios(pair[0], pair[1])])
+            print(report(results[-3:]), flush=True)
+    if wanted("ircfanout"):
+        for receivers, rate, seconds in plan["ircfanout"]:
+            pair = [
+                await compare.paced(reactor, target, receivers, rate, seconds, kind="ircfanout")
+                for target in (compare.CHATROOM_IRC, compare.CHATROOM)
+            ]
+            results.extend([*pair, compare.ratios(pair[0], pair[1], names="irc/tcp")])
             print(report(results[-3:]), flush=True)
     if wanted("curve"):
         for steps in plan["curve"]:
@@ -168,7 +181,7 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
                     await compare.curve(reactor, target, steps, CURVE_DELIVERIES[plan is FULL])
                 )
                 print(report(pair[-1:]), flush=True)
-            results.extend([*pair, compare.ratios(*pair)])
+            results.extend([*pair, compare.ratios(pair[0], pair[1])])
             print(report(results[-1:]), flush=True)
     if wanted("dtls"):
         from chatroom.bench import dtls
@@ -223,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenarios: fanout, webfanout, paced, memory, storm, loss, paced05,"
-        " curve (these two run chatroom and ngIRCd side by side), cluster (two nodes on a"
+        " curve (these two run chatroom and ngIRCd side by side), ircfanout (chatroom's IRC"
+        " door beside its TCP door), cluster (two nodes on a"
         " Redis and a PostgreSQL of its own)",
     )
     parser.add_argument("--json", help="also write the figures to this file")

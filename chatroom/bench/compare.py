@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from chatroom.bench import ngircd
 from chatroom.bench.clients import Latencies, TCPReceiver, TCPSender
-from chatroom.bench.irc import IRCReceiver, IRCSender
+from chatroom.bench.irc import CHANNEL, IRCReceiver, IRCSender
 from chatroom.bench.scenarios import (
     PROBES,
     Generator,
@@ -50,8 +50,30 @@ class Target:
     protocol: str  # the pacer's name for it
 
 
+class IRCDoorServer(BenchServer):
+    """
+    chatroom with its IRC door on, on the benchmark's channel; the IRC clients reach it
+    through C{ports["TCP"]}, which is the IRC listener's port here.
+    """
+
+    @classmethod
+    async def start(cls, reactor: Any, *options: str, accounts: bool = False) -> BenchServer:
+        server = await super().start(
+            reactor,
+            "--irc=tcp:0:interface=127.0.0.1",
+            f"--irc-channel={CHANNEL.decode()}",
+            "--irc-server-name=bench",
+            *options,
+            accounts=accounts,
+        )
+        server.ports = {**server.ports, "TCP": server.ports["IRC"]}
+        return server
+
+
 CHATROOM = Target("chatroom", BenchServer, TCPReceiver, TCPSender, "chatroom")
 NGIRCD = Target("ngircd", ngircd.NgircdServer, IRCReceiver, IRCSender, "irc")
+#: chatroom's own IRC door, measured with ngIRCd's clients: the cost of the translation.
+CHATROOM_IRC = Target("chatroom-irc", IRCDoorServer, IRCReceiver, IRCSender, "irc")
 
 
 def skipped(scenario: str) -> Result:
@@ -92,13 +114,21 @@ class _Pacer(ProcessProtocol):
 
 
 async def paced(
-    reactor: Any, target: Target, receivers: int, rate: int, seconds: float, size: int = 64
+    reactor: Any,
+    target: Target,
+    receivers: int,
+    rate: int,
+    seconds: float,
+    size: int = 64,
+    kind: str = "paced05",
 ) -> Result:
     """
     One sender, a process of its own, sends one message every C{1/rate} seconds, each in its
     own segment, to C{receivers}, for C{seconds}.
+
+    @param kind: the scenario's name in the report.
     """
-    scenario = f"paced05 {target.name}: {rate}/s one at a time to {receivers}"
+    scenario = f"{kind} {target.name}: {rate}/s one at a time to {receivers}"
     if target is NGIRCD and not ngircd.installed():
         return skipped(scenario)
     server = await target.server.start(reactor)
@@ -245,14 +275,16 @@ async def curve(
 NOT_COMPARED = ("deliveries", "sender msg/s")
 
 
-def ratios(ours: Result, theirs: Result) -> Result:
+def ratios(ours: Result, theirs: Result, names: str = "chatroom/ngircd") -> Result:
     """
-    chatroom's figures over ngIRCd's, for the figures both have.
+    chatroom's figures over ngIRCd's (or, with C{names}, one run's over another's), for the
+    figures both have.
     """
     name = ours.scenario.split(" ", 1)[0]
-    result = Result(f"{name} ratio chatroom/ngircd (below 1: chatroom smaller)")
+    first = names.split("/")[0]
+    result = Result(f"{name} ratio {names} (below 1: {first} smaller)")
     if not theirs.figures:
-        result.notes = ["SKIPPED: no ngIRCd figures to compare with"]
+        result.notes = [f"SKIPPED: no {names.split('/')[1]} figures to compare with"]
         return result
     for key, value in ours.figures.items():
         if key in NOT_COMPARED or key.startswith("generator") or key not in theirs.figures:

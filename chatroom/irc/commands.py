@@ -347,6 +347,7 @@ def noticeCommand(connection: IRCConnection, params: list[str]) -> None:
     message(connection, params, notice=True)
 
 
+from chatroom.irc.history import chathistory  # noqa: E402
 from chatroom.irc.queries import (  # noqa: E402 - they use the helpers above
     away,
     ison,
@@ -392,5 +393,6 @@ HANDLERS: dict[str, Callable[[IRCConnection, list[str]], None]] = {
     "MODE": local(mode),
     "TOPIC": local(topic),
     "KICK": kick,
+    "CHATHISTORY": chathistory,
     **{verb: moderate(verb) for verb in MODERATION},
 }

@@ -26,6 +26,7 @@ from enum import Enum
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress, IReactorTime, ITCPTransport
 from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -47,7 +48,9 @@ Expect = Callable[[Frame], bool]
 LINES_HIGH = 64
 
 #: Room frames that answer a client's frame (the rest come on their own).
-REPLIES = frozenset({"ACK", "OK", "ERR", "USERS", "PASSWORD", "WELCOME", "PONG", "BANS", "BYE"})
+REPLIES = frozenset(
+    {"ACK", "OK", "ERR", "USERS", "PASSWORD", "WELCOME", "PONG", "BANS", "BYE", "HISTORY"}
+)
 
 
 class Stage(Enum):
@@ -144,6 +147,7 @@ class IRCConnection(Protocol):
         self._sent = 0  # frames sent to the room
         self._collected: list[bytes] | None = None  # the answer to a labeled line
         self._batches = 0
+        self.historyBatches = 0
         self._paused = False  # by the session or by our own queue
         self._buffer = wire.LineBuffer(self._lineIn, self._lineTooLong)
 
@@ -234,7 +238,12 @@ class IRCConnection(Protocol):
         self.label = (line.tags or {}).get("label") if "labeled-response" in self.caps else None
         if self.label is not None:
             self._collected = []
-        commands.dispatch(self, line)
+        try:
+            commands.dispatch(self, line)
+        except Exception:  # noqa: BLE001 - a bug of ours: logged, answered, the lines go on
+            self.factory.log.failure("handling an IRC line from {peer}", peer=self.stream.peer)
+            self.awaiting = None
+            self.numeric("400", line.command, "Internal error: the line was not handled")
 
     # To the room and back.
 
@@ -251,9 +260,8 @@ class IRCConnection(Protocol):
     def fromRoom(self, raw: bytes) -> None:
         from chatroom.irc import mapping
 
-        try:
-            frame = codec.decode(raw, codec.MAX_SERVER_FRAME)
-        except FrameError:
+        frame = self.factory.decoded(raw)
+        if frame is None:
             return
         expect = self.awaiting
         if expect is not None and (
@@ -366,6 +374,7 @@ class IRCFactory(Factory):
     ) -> None:
         self.doorway = doorway
         self.clock = clock
+        self.log = Logger()
         self.channel = channel
         self.serverName = serverName or socket.gethostname()
         self.network = network
@@ -373,6 +382,38 @@ class IRCFactory(Factory):
         self.flusher = Flusher(clock, encode=asLine)
         self.directory = Directory()
         self.created = clock.seconds()
+        self._raw: bytes | None = None
+        self._frame: Frame | None = None
+        #: The lines made of the frame decoded last, by what differs between
+        #: recipients (their tags, the command): made once for a broadcast.
+        self.lines: dict[tuple[object, ...], list[bytes]] = {}
+
+    def now(self) -> str:
+        """
+        The time of the frame in hand, as C{server-time} says it: one for
+        every recipient of a broadcast.
+        """
+        key = ("time",)
+        made = self.lines.get(key)
+        if made is None:
+            from chatroom.irc.mapping import stamp
+
+            made = self.lines[key] = [stamp(self.clock.seconds()).encode()]
+        return made[0].decode()
+
+    def decoded(self, raw: bytes) -> Frame | None:
+        """
+        The room's frame C{raw}, decoded once for a run of recipients (a
+        broadcast hands the same bytes to each session in turn).
+        """
+        if raw is not self._raw:
+            self._raw = raw
+            self.lines.clear()
+            try:
+                self._frame = codec.decode(raw, codec.MAX_SERVER_FRAME)
+            except FrameError:
+                self._frame = None
+        return self._frame
 
     def buildProtocol(self, addr: IAddress | None) -> IRCConnection:  # type: ignore[override]
         protocol = IRCConnection()

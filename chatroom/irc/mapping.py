@@ -10,7 +10,6 @@ C{MODE} and notices. Tags go only to clients that asked for them.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -56,7 +55,7 @@ def tagsFor(
 ) -> dict[str, str]:
     tags: dict[str, str] = {}
     if "server-time" in connection.caps:
-        tags["time"] = when or stamp(time.time())
+        tags["time"] = when or connection.factory.now()
     if account is not None and "account-tag" in connection.caps:
         tags["account"] = account
     return tags
@@ -75,6 +74,22 @@ def deliver(
     Send a message as one line, or as several when it is longer than a
     line may be, cut between characters; C{/me} shows as a CTCP action.
     """
+    key = (source, command, target, text, tuple(tags.items()))
+    made = connection.factory.lines.get(key)
+    if made is None:
+        made = connection.factory.lines[key] = lines(source, command, target, text, tags)
+    for line in made:
+        if reply:
+            connection.send(line)  # an echo: part of the answer to a labeled line
+        else:
+            connection.push(line)
+
+
+def lines(source: str, command: str, target: str, text: str, tags: dict[str, str]) -> list[bytes]:
+    """
+    A message as the lines that carry it (see L{deliver}).
+    """
+    made = []
     action = text.startswith(ACTION)
     if action:
         text = text[len(ACTION) :]
@@ -84,11 +99,24 @@ def deliver(
         room -= len("\x01ACTION \x01")
     for piece in wire.splitText(text, room):
         body = f"\x01ACTION {piece}\x01" if action else piece
-        line = wire.format(command, [target, body], source, tags or None)
-        if reply:
-            connection.send(line)  # an echo: part of the answer to a labeled line
-        else:
-            connection.push(line)
+        made.append(wire.format(command, [target, body], source, tags or None))
+    return made
+
+
+def publicLines(connection: IRCConnection, frame: Frame) -> list[bytes]:
+    """
+    A public message (C{D PM}) as the lines that carry it to C{connection}.
+    """
+    parts = frame.rest.split(" ", 3)
+    if len(parts) < 4:
+        return []
+    _, name, transport, text = parts
+    directory = connection.factory.directory
+    entry = directory.get(name) if transport == "IRC" else None
+    command = "NOTICE" if entry is not None and entry.notice == text else "PRIVMSG"
+    source = maskOf(directory, name, transport)
+    tags = tagsFor(connection, name)
+    return lines(source, command, connection.factory.channel, text, tags)
 
 
 def translate(connection: IRCConnection, frame: Frame) -> None:
@@ -102,17 +130,21 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
     if frame.kind == "D":
         parts = frame.rest.split(" ", 4)
         kind = parts[0]
-        if kind in ("PM", "DM") and len(parts) >= 4:
+        if kind == "PM" and connection.joined:
+            # A broadcast: the same lines for every recipient with the same tags.
+            caps = connection.caps
+            key = ("PM", "server-time" in caps, "account-tag" in caps)
+            made = factory.lines.get(key)
+            if made is None:
+                made = factory.lines[key] = publicLines(connection, frame)
+            for line in made:
+                connection.push(line)
+        elif kind == "DM" and len(parts) >= 4:
             _, name, transport, *rest = frame.rest.split(" ", 3)
             text = rest[0] if rest else ""
             source = maskOf(directory, name, transport)
             tags = tagsFor(connection, name)
-            if kind == "DM":
-                deliver(connection, source, "PRIVMSG", connection.me, text, tags)
-            elif connection.joined:
-                entry = directory.get(name) if transport == "IRC" else None
-                command = "NOTICE" if entry is not None and entry.notice == text else "PRIVMSG"
-                deliver(connection, source, command, channel, text, tags)
+            deliver(connection, source, "PRIVMSG", connection.me, text, tags)
         elif kind == "INBOX" and len(parts) >= 5:
             _, when, name, transport, text = parts
             tags = tagsFor(connection, name, when)

@@ -20,6 +20,7 @@ from chatroom import __version__, codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
 from chatroom.irc.directory import Entry
+from chatroom.irc.history import MAX as MAX_HISTORY
 from chatroom.names import caseless
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ CAPS = {
     "userhost-in-names": "",
     "labeled-response": "",
     "batch": "",
+    "draft/chathistory": "",
 }
 
 #: Characters no nickname may hold on IRC's wire (the room refuses them too).
@@ -182,6 +184,7 @@ def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) 
     def welcomed(frame: Frame) -> None:
         connection.account = frame.rest.split(" ", 1)[0]
         connection.nick = connection.account
+        enter(connection)
         if sasl:
             mask = f"{connection.account}!{connection.user or connection.account}@{connection.host}"
             connection.numeric("900", mask, connection.account, "You are now logged in")
@@ -231,6 +234,21 @@ def complete(connection: IRCConnection) -> None:
     welcome(connection)
 
 
+def enter(connection: IRCConnection) -> Entry:
+    """
+    The connection's entry in its listener's directory, made when the room
+    welcomed it (before the room tells everyone else), so that other IRC
+    users show its JOIN only when it joins the channel.
+    """
+    if connection.entry is None:
+        me = connection.me
+        user = connection.user or me
+        entry = Entry(me, user, connection.realname, connection.host, connection)
+        connection.entry = entry
+        connection.factory.directory.add(entry)
+    return connection.entry
+
+
 def welcome(connection: IRCConnection) -> None:
     from chatroom.irc import commands, mapping
     from chatroom.irc.door import Stage
@@ -239,9 +257,9 @@ def welcome(connection: IRCConnection) -> None:
     me = connection.me
     connection.stage = Stage.REGISTERED
     connection.welcoming = True
-    entry = Entry(me, connection.user or me, connection.realname, connection.host, connection)
-    connection.entry = entry
-    factory.directory.add(entry)
+    entry = enter(connection)
+    entry.user = connection.user or me
+    entry.realname = connection.realname
     version = f"chatroom-{__version__}"
     created = mapping.stamp(factory.created)
     connection.numeric("001", f"Welcome to the {factory.network} IRC network {connection.mask}")
@@ -261,6 +279,7 @@ def welcome(connection: IRCConnection) -> None:
         "AWAYLEN=390",
         "KICKLEN=390",
         "CHANLIMIT=#:1",
+        f"CHATHISTORY={MAX_HISTORY}",
     ]
     connection.numeric("005", *tokens, "are supported by this server")
 

@@ -68,7 +68,10 @@ def parse(line: bytes) -> Line | None:
         raise BadLine("lines must not hold NUL")
     if not text.strip(" "):
         return None
-    tokens = irctokens.tokenise(text)
+    try:
+        tokens = irctokens.tokenise(text)
+    except (ValueError, IndexError):  # tags or a source and no command: nothing to do
+        return None
     if not tokens.command:
         return None
     tokens.command = tokens.command.upper()

@@ -34,6 +34,7 @@ def test_quick_benchmark_runs(tmp_path):
     scenarios = [r["scenario"] for r in report["results"]]
     assert any(s.startswith("fan-out 20 WEB") for s in scenarios), scenarios
     kinds = ["fan-out", "paced", "memory", "login storm", "UDP", "paced05", "curve", "cluster"]
+    kinds += ["ircfanout chatroom-irc", "ircfanout ratio irc/tcp"]
     for kind in kinds:
         assert any(s.startswith(kind) for s in scenarios), scenarios
     # UDP inside DTLS beside plain UDP (--only dtls).

@@ -152,3 +152,27 @@ def test_tcp_client_unaffected(ircServer: ServerProcess) -> None:
     client = BlockingClient(ircServer.ports["TCP"])
     assert client.next() == "C HELLO chatroom 1 TCP"
     client.close()
+
+
+def test_sasl_in_chunks_and_not_ascii(ircServer: ServerProcess) -> None:
+    """
+    SASL PLAIN credentials longer than one AUTHENTICATE (400 bytes a chunk,
+    a last chunk of exactly 400 closed by '+'), with an authorization name,
+    and a password that is not ASCII.
+    """
+    import base64
+
+    for name, password in (("chunky", "é" * 150), ("even", "é" * 145)):
+        blob = base64.b64encode(f"{name}\0{name}\0{password}".encode()).decode()
+        irc = IRCClient(ircServer.ports["IRC"])
+        irc.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+        assert irc.waitFor("AUTHENTICATE") == "AUTHENTICATE +"
+        chunks = [blob[i : i + 400] for i in range(0, len(blob), 400)]
+        if len(chunks[-1]) == 400:
+            chunks.append("+")
+        irc.send(*[f"AUTHENTICATE {chunk}" for chunk in chunks])
+        assert irc.waitFor(" 900 ").split(" ")[4] == name
+        assert " 903 " in irc.next()
+        irc.send("CAP END", f"NICK {name}", "USER u 0 * :R")
+        irc.waitFor(" 001 ")
+        irc.close()

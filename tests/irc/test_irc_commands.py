@@ -7,6 +7,8 @@ password is hashed.
 
 from __future__ import annotations
 
+import time
+
 from helpers.ircwire import IRCClient, registered
 from helpers.wire import ServerProcess, blockingLoggedIn
 
@@ -227,3 +229,39 @@ def test_labeled_response_and_batch(ircServer: ServerProcess) -> None:
     irc.send("@+typing=active TAGMSG #chatroom", "PING :after")
     assert irc.next().endswith(":after")
     irc.close()
+
+
+def test_chathistory(ircServer: ServerProcess) -> None:
+    """
+    draft/chathistory from the room's history: LATEST, BEFORE and AFTER by
+    time, in a chathistory batch, each message with its time; nothing on
+    join; a nick's history is empty; a bad request gets FAIL.
+    """
+    tcp = blockingLoggedIn(ircServer.ports["TCP"], "hilda")
+    for text in ("past one", "past two", "past three"):
+        tcp.send("C PM", f"D {text}")
+        tcp.next()
+        tcp.next()
+        time.sleep(0.01)  # each its own millisecond: times are the references
+    caps = "draft/chathistory batch server-time"
+    irc = registered(ircServer.ports["IRC"], "hank", caps=caps)
+    assert not any("past" in line for line in irc.seen)
+    irc.send("CHATHISTORY LATEST #chatroom * 2")
+    got = irc.until("BATCH -")
+    assert " BATCH +" in got[0] and got[0].endswith(" chathistory #chatroom")
+    texts = [line.rsplit(" :", 1)[1] for line in got[1:-1]]
+    assert texts == ["past two", "past three"]
+    when = got[1].split(";")[0].removeprefix("@time=")
+    assert got[1].startswith("@time=") and " :hilda!TCP@TCP PRIVMSG #chatroom :" in got[1]
+    irc.send(f"CHATHISTORY BEFORE #chatroom timestamp={when} 10")
+    got = irc.until("BATCH -")
+    assert [line.rsplit(" :", 1)[1] for line in got[1:-1]][-1] == "past one"
+    irc.send(f"CHATHISTORY AFTER #chatroom timestamp={when} 10")
+    got = irc.until("BATCH -")
+    assert [line.rsplit(" :", 1)[1] for line in got[1:-1]] == ["past three"]
+    irc.send("CHATHISTORY LATEST hilda * 10")
+    assert len(irc.until("BATCH -")) == 2
+    irc.send("CHATHISTORY SIDEWAYS #chatroom * 10")
+    assert irc.next().startswith(":irc.test FAIL CHATHISTORY INVALID_PARAMS")
+    irc.close()
+    tcp.close()

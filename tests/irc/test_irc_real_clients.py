@@ -1,12 +1,13 @@
 """
 Real IRC clients from Debian's packages, driven as a user would, chatting
 with a C{chatclient} user through the IRC door of a real server: C{ii}
-(files and FIFOs) and irssi (in tmux, typed into, its screen read).
+(files and FIFOs), irssi (in tmux, typed into, its screen read) and
+weechat-headless (timed commands, its log read).
 
 Without the client these fail under CI (which installs them) and skip
 elsewhere. Passwords never go on a command line: ii reads its from an
-environment variable (C{-k}); irssi's C{/connect} line is pasted into
-tmux from standard input.
+environment variable (C{-k}), WeeChat too (C{${env:...}}); irssi's
+C{/connect} line is pasted into tmux from standard input.
 """
 
 from __future__ import annotations
@@ -172,3 +173,55 @@ def test_irssi_chats_with_chatclient(ircServer: ServerProcess, tmp_path: Path) -
     finally:
         tmux.stop()
         dora.stop()
+
+
+def test_weechat_chats_with_chatclient(ircServer: ServerProcess, tmp_path: Path) -> None:
+    """
+    weechat-headless (no screen, no FIFO plugin in Debian's package: its
+    commands are given at start, timed with /wait), its channel read from
+    its log. The password stays in the environment: the command and the
+    saved configuration hold only C{${env:...}}.
+    """
+    need(
+        shutil.which("weechat-headless") is not None,
+        "weechat-headless",
+        "apt-get install weechat-headless",
+    )
+    cleo = chatclient(ircServer, "cleo")
+    home = tmp_path / "weechat"
+    home.mkdir()
+    port = ircServer.ports["IRC"]
+    commands = ";".join(
+        [
+            "/set logger.file.flush_delay 0",
+            f"/server add chat 127.0.0.1/{port} -notls -nicks=wendy"
+            " -password=${raw:${env:WEECHAT_TEST_PASSWORD}}",
+            "/connect chat",
+            "/wait 2 /join -server chat #chatroom",
+            "/wait 6 /msg -server chat #chatroom hello from weechat",
+            "/wait 12 /quit",
+        ]
+    )
+    env = {**os.environ, "WEECHAT_TEST_PASSWORD": "pw-wendy"}
+    process = subprocess.Popen(
+        ["weechat-headless", "--dir", str(home), "-r", commands],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        log = home / "logs" / "irc.chat.#chatroom.weechatlog"
+        read = lambda: log.read_text("utf-8") if log.exists() else "(no log)"  # noqa: E731
+        eventually(lambda: "has joined #chatroom" in read(), "weechat's join", read)
+        cleo.type("PM", "hello weechat")
+        eventually(lambda: "cleo\thello weechat" in read(), "cleo's message in weechat", read)
+        cleo.waitFor("wendy[IRC] : hello from weechat")
+        cleo.waitFor("wendy [IRC] has left")
+        assert process.wait(timeout=WAIT) == 0
+        assert "pw-wendy" not in (home / "irc.conf").read_text("utf-8")
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=5)
+        cleo.stop()

@@ -1,5 +1,5 @@
 """
-The doors (the TCP, UDP and WebSocket transports) know the room only as the
+The doors (the TCP, UDP, WebSocket and IRC transports) know the room only as the
 pipeline's L{IDoorway}: importing every one of them loads no room.
 """
 
@@ -24,6 +24,14 @@ DOORS = [
     "chatroom.web",
     "chatroom.web.channel",
     "chatroom.web.site",
+    "chatroom.irc",
+    "chatroom.irc.door",
+    "chatroom.irc.commands",
+    "chatroom.irc.queries",
+    "chatroom.irc.history",
+    "chatroom.irc.mapping",
+    "chatroom.irc.registration",
+    "chatroom.irc.wire",
 ]
 
 
@@ -39,6 +47,7 @@ def test_no_door_imports_the_room():
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert "'chatroom.tcp'" in loaded and "'chatroom.web.site'" in loaded
+    assert "'chatroom.irc.door'" in loaded
     assert "'chatroom.room'" not in loaded
 
 
