@@ -70,6 +70,18 @@ def normalHost(host: str) -> str:
         return bare.lower().rstrip(".")
 
 
+class Unreadable(Exception):
+    """
+    The known-servers file exists but cannot be read (a directory, no
+    permission): nothing can be judged known, and nothing is asked.
+    """
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(path, why)
+        self.path = path
+        self.why = why
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """
@@ -92,15 +104,22 @@ class KnownServers:
         self.path = path
 
     def _lines(self) -> list[str]:
+        """
+        @raise Unreadable: if the file exists but cannot be read.
+        """
         try:
-            return self.path.read_text(encoding="utf-8").splitlines()
+            return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
         except FileNotFoundError:
             return []
+        except OSError as e:
+            raise Unreadable(self.path, e.strerror or str(e)) from e
 
     def lookup(self, host: str, port: int) -> Entry | None:
         """
         The fingerprint known for C{host} and C{port}, if any. Lines that
         cannot be read are skipped (and kept when the file is rewritten).
+
+        @raise Unreadable: if the file cannot be read.
         """
         key = (normalHost(host), port)
         for number, line in enumerate(self._lines(), start=1):
