@@ -23,6 +23,7 @@ acted on the decision.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import os
 import tempfile
@@ -141,9 +142,19 @@ class KnownServers:
 
         @raise OSError: if the file cannot be written.
         """
-        lines = self._lines() or _HEADER.splitlines()
-        lines.append(f"{normalHost(host)} {port} {fingerprint.parse(offered)}")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Two clients trusting servers at once: each rewrites the file with
+        # the other's line in it, not over it (the directory is the lock).
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(directory, fcntl.LOCK_EX)
+            self._rewrite(f"{normalHost(host)} {port} {fingerprint.parse(offered)}")
+        finally:
+            os.close(directory)  # and the lock with it
+
+    def _rewrite(self, added: str) -> None:
+        lines = self._lines() or _HEADER.splitlines()
+        lines.append(added)
         fd, temporary = tempfile.mkstemp(prefix=".known-servers.", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)  # mkstemp's own mode, said again: never wider
