@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.error import MessageLengthError
 from twisted.internet.interfaces import (
     IHandshakeListener,
     IReactorTime,
     IReactorUDP,
+    ISystemHandle,
     ITCPTransport,
 )
 from twisted.internet.protocol import DatagramProtocol, connectionDone
@@ -91,7 +92,8 @@ class TCPClientProtocol(LineReceiver):
         """
         TLS's handshake is done (Twisted's TLS calls this before any data).
         """
-        self.listener.secured(self.transport.getHandle())  # type: ignore[attr-defined]
+        # TLS's transport hands out its OpenSSL connection (ISystemHandle).
+        self.listener.secured(cast(ISystemHandle, self.transport).getHandle())
 
     def release(self) -> None:
         """

@@ -23,6 +23,7 @@ acted on the decision.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import os
 import tempfile
@@ -70,6 +71,18 @@ def normalHost(host: str) -> str:
         return bare.lower().rstrip(".")
 
 
+class Unreadable(Exception):
+    """
+    The known-servers file exists but cannot be read (a directory, no
+    permission): nothing can be judged known, and nothing is asked.
+    """
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(path, why)
+        self.path = path
+        self.why = why
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """
@@ -92,15 +105,22 @@ class KnownServers:
         self.path = path
 
     def _lines(self) -> list[str]:
+        """
+        @raise Unreadable: if the file exists but cannot be read.
+        """
         try:
-            return self.path.read_text(encoding="utf-8").splitlines()
+            return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
         except FileNotFoundError:
             return []
+        except OSError as e:
+            raise Unreadable(self.path, e.strerror or str(e)) from e
 
     def lookup(self, host: str, port: int) -> Entry | None:
         """
         The fingerprint known for C{host} and C{port}, if any. Lines that
         cannot be read are skipped (and kept when the file is rewritten).
+
+        @raise Unreadable: if the file cannot be read.
         """
         key = (normalHost(host), port)
         for number, line in enumerate(self._lines(), start=1):
@@ -122,9 +142,19 @@ class KnownServers:
 
         @raise OSError: if the file cannot be written.
         """
-        lines = self._lines() or _HEADER.splitlines()
-        lines.append(f"{normalHost(host)} {port} {fingerprint.parse(offered)}")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Two clients trusting servers at once: each rewrites the file with
+        # the other's line in it, not over it (the directory is the lock).
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(directory, fcntl.LOCK_EX)
+            self._rewrite(f"{normalHost(host)} {port} {fingerprint.parse(offered)}")
+        finally:
+            os.close(directory)  # and the lock with it
+
+    def _rewrite(self, added: str) -> None:
+        lines = self._lines() or _HEADER.splitlines()
+        lines.append(added)
         fd, temporary = tempfile.mkstemp(prefix=".known-servers.", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)  # mkstemp's own mode, said again: never wider

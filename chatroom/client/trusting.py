@@ -30,12 +30,19 @@ class CertificateJudge:
         self.ui = ui
         self.canAsk = canAsk
         self._decision: trust.Decision | None = None
+        self._problem: str | None = None
 
     def trusts(self, connection: Any) -> bool:
         """
         Whether the certificate of C{connection} is trusted now, silently.
         """
-        self._decision = self.vetting.judge(connection, self.canAsk)
+        try:
+            self._decision = self.vetting.judge(connection, self.canAsk)
+        except trust.Unreadable as e:
+            self._problem = _("Cannot read {file}: {why}; not connected.").format(
+                file=e.path, why=e.why
+            )
+            return False
         return self._decision.verdict is trust.Verdict.TRUSTED
 
     def settle(self) -> Deferred[bool]:
@@ -44,6 +51,9 @@ class CertificateJudge:
         new one, once (No unless the answer is yes), remembering a yes; or
         say why it is refused. Fires with whether to connect again.
         """
+        if self._problem is not None:
+            self.ui.show(self._problem)
+            return succeed(False)
         decision = self._decision
         assert decision is not None and decision.verdict is not trust.Verdict.TRUSTED
         if decision.verdict is not trust.Verdict.ASK:

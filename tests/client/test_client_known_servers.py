@@ -275,3 +275,11 @@ def test_an_authority_signed_certificate_is_trusted_silently(
         assert "is signed by an authority this computer trusts, but for another name" in out
     finally:
         server.stop()
+
+
+def test_an_unreadable_file_is_said_plainly(tlsServer: TLSServer, config: Path) -> None:
+    config.mkdir(parents=True)  # a directory where the file should be
+    status, out = piped("--tls", "localhost", str(tlsServer.port), "gus")
+    assert status == 3, out
+    assert f"Cannot read {config}:" in out and "not connected" in out
+    assert "Traceback" not in out and "Password" not in out

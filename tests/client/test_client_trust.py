@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,18 @@ def test_otherwise_the_fingerprint_decides(tmp_path: Path, signed: bool, named: 
 def test_no_certificate_is_never_trusted(tmp_path: Path) -> None:
     decision = decide("h", 1, Facts(None, True, True), _known(tmp_path), canAsk=True)
     assert decision.verdict is Verdict.UNKNOWN and decision.offered == ""
+
+
+def test_clients_remembering_at_once_lose_no_line(tmp_path: Path) -> None:
+    """
+    Several clients trusting servers at the same moment: every line stays
+    (each rewrite holds the directory's lock while it reads and replaces).
+    """
+    path = tmp_path / "config" / "known-servers"
+    ports = range(1, 25)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = list(pool.map(lambda port: KnownServers(path).remember("h", port, A), ports))
+    assert len(done) == len(ports)
+    known = KnownServers(path)
+    assert all(known.lookup("h", port) is not None for port in ports)
+    assert len(path.read_text().splitlines()) == 2 + len(ports)
