@@ -64,6 +64,7 @@ class Err(StrEnum):
     BANNED = "BANNED"  # 1.2: C ERR BANNED <until> [reason], at C LOGIN
     MUTED = "MUTED"  # 1.2: C ERR MUTED <until>
     SLOW = "SLOW"  # 1.2: C ERR SLOW <seconds>
+    INSECURE = "INSECURE"  # 1.2: C LOGIN in clear where --plaintext-logins does not allow it
 
 
 class Reason(StrEnum):

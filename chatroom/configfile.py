@@ -21,6 +21,10 @@ from typing import Any
 #: Options given as lists: repeated on the command line, a TOML array in a file.
 LISTS = frozenset({"web-origin"})
 
+#: Options whose value is one word of a few (a TOML string), checked by the
+#: option's own check; every other checked option takes a number.
+CHOICES = frozenset({"plaintext-logins"})
+
 
 class ConfigError(Exception):
     """
@@ -88,11 +92,12 @@ def settingsWords(
                 words += [f"--{key}", item]
         elif key in parameters:
             check = parameters[key]
-            if check is None and not isinstance(value, str):
+            text = check is None or key in CHOICES  # else a number
+            if text and not isinstance(value, str):
                 raise ConfigError(f"{where}: must be a string, not {_shown(value)}")
+            if not text and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ConfigError(f"{where}: must be a number, not {_shown(value)}")
             if check is not None:
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ConfigError(f"{where}: must be a number, not {_shown(value)}")
                 try:
                     check(str(value))
                 except ValueError as e:

@@ -25,10 +25,11 @@ class Counters:
     @ivar messages: messages accepted, by kind (L{PUBLIC}, L{DIRECT}).
     @ivar deliveries: frames handed to recipients for those messages.
     @ivar logins: login attempts by result (C{ok}, C{bad_password},
-        C{rate_limited}, C{unavailable}).
-    @ivar moderation: moderation actions by verb (C{kick}, C{ban}, ...).
-        Defined now for the metric's sake; nothing counts them until the
-        room has moderation (protocol 1.2, section 11).
+        C{rate_limited}, C{unavailable}, C{banned}); a wrong old password
+        given to C{C PASSWD} counts as C{bad_password}.
+    @ivar moderation: moderation actions by verb, lower case (C{kick},
+        C{ban}, C{unban}, C{mute}, C{unmute}, C{slow}, C{role}), counted by
+        L{chatroom.moderation} (protocol 1.2, section 11).
     """
 
     messages: dict[str, int] = field(default_factory=lambda: {PUBLIC: 0, DIRECT: 0})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from typing import Protocol
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import Service
@@ -172,6 +173,15 @@ class ListenerService(StreamServerEndpointService):
 UDP_BUFFER = 4 * 1024 * 1024
 
 
+class DatagramDoor(Protocol):
+    """
+    What a UDP listener serves: a datagram protocol that can shut down
+    gracefully (L{ChatDatagramProtocol}, or the DTLS door in front of one).
+    """
+
+    def shutDown(self) -> Deferred[None]: ...
+
+
 class UDPListenerService(Service):
     """
     Serves a L{ChatDatagramProtocol} on a UDP port while running.
@@ -191,9 +201,17 @@ class UDPListenerService(Service):
         reactor: IReactorUDP,
         portNumber: int,
         interface: str,
-        protocol: ChatDatagramProtocol,
+        protocol: ChatDatagramProtocol | DatagramDoor,
+        label: str = "UDP",
+        fingerprint: str | None = None,
     ) -> None:
+        """
+        @param label: what the console calls it (C{UDP}, C{DTLS}).
+        @param fingerprint: the certificate's, logged once bound (DTLS).
+        """
         self.reactor = reactor
+        self.label = label
+        self.fingerprint = fingerprint
         self.portNumber = portNumber
         self.interface = interface
         self.protocol = protocol
@@ -220,10 +238,13 @@ class UDPListenerService(Service):
         # and answered with TOO_LONG rather than cut short.
         try:
             self.port = self.reactor.listenUDP(
-                self.portNumber, self.protocol, interface=self.interface, maxPacketSize=65535
+                self.portNumber,
+                self.protocol,  # type: ignore[arg-type]
+                interface=self.interface,
+                maxPacketSize=65535,
             )
         except CannotListenError as e:
-            raise cannotListen("UDP", e) from None
+            raise cannotListen(self.label, e) from None
         # Every session may have 64 frames in flight, so acknowledgements
         # come back in bursts: the default buffers (~200 KB, a few hundred
         # datagrams) would drop most of them. The kernel caps what we ask.
@@ -232,8 +253,16 @@ class UDPListenerService(Service):
         for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
             sock.setsockopt(socket.SOL_SOCKET, option, UDP_BUFFER)
         self.log.info(
-            "chatroom listening for UDP on {address}", address=describe(self.port.getHost())
+            "chatroom listening for {label} on {address}",
+            label=self.label,
+            address=describe(self.port.getHost()),
         )
+        if self.fingerprint is not None:
+            self.log.info(
+                "chatroom's TLS certificate for {label}: {fingerprint}",
+                label=self.label,
+                fingerprint=self.fingerprint,
+            )
 
     def stopService(self) -> Deferred[None]:
         super().stopService()

@@ -17,7 +17,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatroom import codec, names
+from chatroom import codec, names, plaintext
 from chatroom.accounts import AlreadyRegistered, LookAlike
 from chatroom.attempt import LoginAttempt, lookAlike, nameTaken, newPasswordProblem, parseLogin
 from chatroom.codec import Err, Frame, Reason
@@ -92,6 +92,7 @@ class Login:
         self.failures = EventWindow(limits.loginFailures)
         self.registrations = EventWindow(limits.maxRegistrations, window=3600.0)
         self.maxWrongPasswords = limits.maxWrongPasswords
+        self.plaintextLogins = limits.plaintextLogins
 
     def _now(self) -> float:
         return self.clock.seconds()
@@ -123,7 +124,18 @@ class Login:
         (L{password}); a look-alike, a name being logged in, or any name
         in a room without accounts (no password could prove it is yours)
         is taken as without C{GHOST}.
+
+        Where C{--plaintext-logins} does not take a password in clear, an
+        unencrypted session gets C{ERR INSECURE} before anything is held (a
+        room without accounts has no passwords, and ignores it).
         """
+        channel = session.channel
+        if self.accounts is not None and not plaintext.allows(
+            self.plaintextLogins, channel.encrypted, channel.loopback
+        ):
+            self.counters.login("insecure")
+            session.error(Err.INSECURE, plaintext.REFUSAL)
+            return None
         if self.failures.blocked(session.channel.host, self._now()):
             self.counters.login("rate_limited")
             session.error(Err.RATE, "too many wrong passwords from your address; try in a minute")

@@ -22,6 +22,7 @@ from twisted.python import usage
 
 from chatroom import __version__, configfile
 from chatroom.database import isURL
+from chatroom.plaintext import PlaintextLogins
 from chatroom.settings import (
     BUSY_TIMEOUT,
     IDLE_TIMEOUT,
@@ -46,6 +47,7 @@ ROOM_LIMITS = {
     "history": "history",
     "inbox": "inbox",
     "inbox-days": "inboxDays",
+    "plaintext-logins": "plaintextLogins",
 }
 
 
@@ -69,6 +71,14 @@ def _atLeastZero(kind: type) -> Any:
 
     check.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
     return check
+
+
+def _where(value: str) -> PlaintextLogins:
+    try:
+        return PlaintextLogins(value)
+    except ValueError:
+        choices = ", ".join(where.value for where in PlaintextLogins)
+        raise ValueError(f"{value!r} is not one of {choices}") from None
 
 
 def _port(value: str) -> int:
@@ -125,6 +135,15 @@ class Options(usage.Options):
             (
                 "Endpoint description that replaces the TCP listener, "
                 "e.g. ssl:9443:privateKey=key.pem:certKey=cert.pem for TLS."
+            ),
+        ],
+        [
+            "dtls",
+            None,
+            None,
+            (
+                "Also serve UDP inside DTLS: PORT:privateKey=KEY:certKey=CERT[:interface=ADDR]"
+                " (the files a TLS --tcp takes; interface defaults to --interface)."
             ),
         ],
         [
@@ -217,6 +236,17 @@ class Options(usage.Options):
             _atLeastZero(int),
         ],
         [
+            "plaintext-logins",
+            None,
+            _ROOM.plaintextLogins,
+            (
+                "Where a password may arrive in clear (plain TCP, UDP, ws): anywhere,"
+                " loopback (127.0.0.0/8 and ::1 only) or nowhere; elsewhere C LOGIN"
+                " gets ERR INSECURE, so passwords travel only inside TLS, DTLS or wss."
+            ),
+            _where,
+        ],
+        [
             "login-timeout",
             None,
             _ROOM.loginTimeout,
@@ -228,7 +258,9 @@ class Options(usage.Options):
             None,
             None,
             (
-                "redis://host:port URL: join the nodes sharing that Redis in one room"
+                "redis://host:port URL, or sentinel://host:port[,host:port...]/master"
+                " (Redis Sentinel, which follows a failover): join the nodes sharing"
+                " that Redis in one room"
                 " (needs --db postgresql://...)."
             ),
         ],
@@ -357,6 +389,13 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--interface {interface!r} is not an IP address (such as 127.0.0.1 or ::)"
                 ) from None
+        if self["dtls"] is not None:
+            from chatroom.dtls.context import parseDTLS
+
+            try:
+                self["dtls"] = parseDTLS(self["dtls"])
+            except ValueError as e:
+                raise usage.UsageError(f"--dtls: {e}") from None
         checkIRCChannel(self["irc-channel"])
         if self["redis"] is not None:
             checkCluster(self["redis"], self["db"], self["no-accounts"])
@@ -437,12 +476,12 @@ def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
     if noAccounts:
         raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
     try:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
     except ImportError:
         raise usage.UsageError(
             "--redis needs txredisapi (pip install 'chatroom[cluster]')"
         ) from None
     try:
-        RedisURL(redis)
+        parseURL(redis)
     except ValueError as e:
         raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None

@@ -36,6 +36,14 @@ class IChannel(Interface):
     transportName = Attribute('"TCP" or "UDP": shown to users beside names.')
     peer = Attribute("The client's address and port, for the server console.")
     host = Attribute("The client's address alone, for limits per address.")
+    encrypted = Attribute(
+        "Whether the session's frames cross the network inside TLS, DTLS or wss (1.2):"
+        " the room takes a password in clear only where --plaintext-logins allows."
+    )
+    loopback = Attribute(
+        "Whether the client is on this machine (L{chatroom.plaintext.isLoopback} of its"
+        " address): --plaintext-logins loopback takes passwords in clear from it."
+    )
 
     def send(frame: bytes) -> None:
         """

@@ -255,7 +255,7 @@ class Room(Service):
         if previous in LOGGING_IN:
             self.roster.release(session)
         self.login.forget(session)
-        self.talk.forget(session)
+        self.talk.ended(session)
         self.passwd.forget(session)
         self.sessions.discard(session)
         self._deadlines.pop(session, None)
@@ -374,6 +374,11 @@ class Room(Service):
         Act on one frame, by the verb table; a data frame carries the text
         of the C{PM} or C{DM} before it.
         """
+        waiting = self.talk.pending(session, item)
+        if waiting is not None:  # after the answers to public messages on their way
+            return waiting.addCallback(
+                lambda _: None if session.life.ended else self.handle(session, item)
+            )
         if isinstance(item, FrameError):
             if item.kind == codec.DATA:
                 self.talk.forget(session)

@@ -3,7 +3,8 @@ Every default of the server, written once: the room's limits as one frozen
 value (L{RoomLimits}), and the defaults of the doors, the cluster and the
 store as plain numbers.
 
-This module imports nothing but the standard library, so that parsing the
+This module imports nothing but the standard library (and
+L{chatroom.plaintext}, which imports nothing else either), so that parsing the
 command line (L{chatroom.options}) shows and checks the defaults without
 loading the reactor, the room or the doors; the modules that use a default
 import it from here.
@@ -12,6 +13,8 @@ import it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from chatroom.plaintext import PlaintextLogins
 
 #: Output that may wait for a stream client (TCP, WebSocket) that stopped
 #: reading, beyond what the transport buffers itself, before it is dropped.
@@ -92,3 +95,5 @@ class RoomLimits:
     inbox: int = INBOX
     #: ...for this many days.
     inboxDays: float = INBOX_DAYS
+    #: Where a password may arrive in clear (PROTOCOL.md section 13).
+    plaintextLogins: PlaintextLogins = PlaintextLogins.ANYWHERE

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Protocol
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime, ISSLTransport
 from zope.interface import implementer
 
 from chatroom.codec import Reason
 from chatroom.output import Flusher, canWriteDirectly, writeNow
 from chatroom.pipeline import IChannel, IDoorway, Session
+from chatroom.plaintext import isLoopback
 from chatroom.settings import SENDQ
 from chatroom.sockets import IConnection, describe
 
@@ -169,6 +170,18 @@ class StreamChannel:
         than kept by each of thousands of connections.
         """
         return describe(self.transport.getPeer())
+
+    @property
+    def encrypted(self) -> bool:
+        """
+        Whether the connection is TLS (C{ssl:} endpoints: TCP, https's wss):
+        asked at C{C LOGIN}, not kept by each connection.
+        """
+        return ISSLTransport.providedBy(self.transport)
+
+    @property
+    def loopback(self) -> bool:
+        return isLoopback(self.host)
 
     def open(self, doorway: IDoorway) -> None:
         """

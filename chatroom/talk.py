@@ -19,11 +19,12 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
 from chatroom import codec, names
-from chatroom.codec import Err, Frame, Reason
+from chatroom.codec import Err, Frame, FrameError, Reason
 from chatroom.console import Console
 from chatroom.counters import DIRECT, PUBLIC, Counters
 from chatroom.history import History, Said, timestamp
 from chatroom.inbox import Inbox, InboxFull
+from chatroom.inorder import InOrder
 from chatroom.lifecycle import Phase
 from chatroom.pipeline import Session
 from chatroom.refusals import clusterUnavailable
@@ -87,18 +88,45 @@ class Talk:
         # Sessions that sent C PM or C DM, until their data frame (or an
         # error in its place) comes: only those few, never every session.
         self._awaiting: dict[Session, Awaiting] = {}
+        # Answers to public messages still on their way through Redis, and
+        # what was answered after them (several nodes only).
+        self._order = InOrder()
 
     def forget(self, session: Session) -> None:
         """
-        C{session} ended, or its data frame was refused: expect no text from it.
+        C{session}'s data frame was refused, or another command came: expect no text from it.
         """
         self._awaiting.pop(session, None)
+
+    def ended(self, session: Session) -> None:
+        """
+        C{session} ended: nothing more is expected from it, nor answered to it.
+        """
+        self.forget(session)
+        self._order.forget(session)
+
+    def pending(self, session: Session, item: Frame | FrameError) -> Deferred[None] | None:
+        """
+        What C{item} must wait for: L{None} if it may be handled now, else a Deferred
+        that fires once the answers to C{session}'s public messages on their way are out.
+        A C{C PM} and its text go on at once (their own answers wait in line), so that a
+        sender's pipelined messages reach Redis together.
+        """
+        if not self._order.busy(session):
+            return None
+        if isinstance(item, Frame):
+            if item.kind == codec.COMMAND and item.verb == "PM":
+                return None
+            if item.kind == codec.DATA and self._awaiting.get(session) is Awaiting.PUBLIC:
+                return None
+        return self._order.whenDone(session)
 
     # The verbs.
 
     def startPublic(self, session: Session, frame: Frame) -> None:
         self._awaiting[session] = Awaiting.PUBLIC
-        session.send(codec.command("ACK", "PM"))
+        ack = codec.command("ACK", "PM")
+        self._order.then(session, lambda: session.send(ack))
 
     def startDirect(self, session: Session, frame: Frame) -> Deferred[None] | None:
         self._awaiting[session] = Awaiting.DIRECT
@@ -179,21 +207,40 @@ class Talk:
 
     def _public(self, session: Session, name: str, text: str) -> Deferred[None] | None:
         if not text:
-            session.error(Err.BAD_TEXT, "the message is empty")
+            self._order.then(session, lambda: session.error(Err.BAD_TEXT, "the message is empty"))
             return None
         refusal = self.gate.mayPublic(session)
         if refusal is not None:
-            session.error(*refusal)
+            self._order.then(session, lambda: session.error(*refusal))
             return None
         transport = session.channel.transportName
         said = (int(self.clock.seconds() * 1000), name, transport, text)
         count = self.roster.say(codec.data("PM", name, transport, text), session, said)
-        if isinstance(count, Deferred):  # several nodes: said once Redis has it
-            return count.addCallbacks(
-                self._said, self._clusterUnavailable, (session, said), {}, (session, "C PM")
+        if isinstance(count, Deferred):
+            # Several nodes: said once Redis has it; answered in order (L{InOrder}).
+            # Slow mode counts from now, so that a pipelined next message is held to it.
+            self.gate.spoke(session)
+            self._order.after(
+                session,
+                count,
+                lambda present: self._said(present, session, said),
+                lambda failure: self._publicFailed(failure, session),
             )
+            return None
         self._said(count, session, said)
         return None
+
+    def _publicFailed(self, failure: Failure, session: Session) -> None:
+        """
+        A public message that reached nobody: its sender is told, in its turn.
+        """
+        if failure.check(Unavailable):
+            clusterUnavailable(failure, session, self.log, "C PM not done")
+            return
+        self.log.warn(
+            "{label}: public message not said: {why}", label=session.label, why=failure.value
+        )
+        session.error(Err.STATE, "the server failed to handle that, try again")
 
     def _said(self, count: int, session: Session, said: Said) -> None:
         self.gate.spoke(session)

@@ -108,10 +108,10 @@ def buildService(
         accounts = Accounts(store, passwords or Passwords(), hashing.run)
     roster = None
     if config["redis"] is not None:
-        from chatroom.cluster.engine import RedisURL
+        from chatroom.cluster.engine import parseURL
         from chatroom.cluster.roster import ClusterRoster
 
-        roster = ClusterRoster(reactor, RedisURL(config["redis"]), config["node-timeout"])
+        roster = ClusterRoster(reactor, parseURL(config["redis"]), config["node-timeout"])
     chat = Room(
         reactor,
         accounts,
@@ -141,6 +141,8 @@ def buildService(
         udp = UDPListenerService(reactor, udpPort, config["interface"], datagrams)
         udp.setName("udp")
         udp.setServiceParent(top)
+    if config["dtls"] is not None:
+        dtlsListener(reactor, config, top, chat, udpTimings)
     if web is not None:
         site = webSite(chat, reactor, config["web-origin"], config["sendq"])
         page = ListenerService(web, site, "WEB", top.failLate)
@@ -158,6 +160,35 @@ def buildService(
     if config["metrics"] is not None:
         operatorListener(reactor, config["metrics"], top, chat, store, roster)
     return top
+
+
+def dtlsListener(
+    reactor: Any,
+    config: Options,
+    top: ServerService,
+    chat: Room,
+    udpTimings: UDPTimings | None,
+) -> None:
+    """
+    The C{--dtls} door: its own port, the plain UDP server inside it on the
+    same timings as C{--port}'s (C{--udp-timeout} included).
+
+    @raise StartupError: if the key or certificate cannot be used.
+    """
+    from chatroom.dtls import DTLSDoor, serverContext
+    from chatroom.dtls.gate import CookieGate
+
+    spec = config["dtls"]
+    try:
+        context, fingerprint = serverContext(spec)
+    except ValueError as e:
+        raise StartupError(f"cannot use --dtls: {e}") from None
+    timings = replace(udpTimings or UDPTimings(), idleTimeout=config["udp-timeout"])
+    door = DTLSDoor(chat, reactor, CookieGate(context, reactor), timings)
+    interface = config["interface"] if spec.interface is None else spec.interface
+    listener = UDPListenerService(reactor, spec.port, interface, door, "DTLS", fingerprint)
+    listener.setName("dtls")
+    listener.setServiceParent(top)
 
 
 def operatorListener(
@@ -181,7 +212,7 @@ def operatorListener(
     from chatroom.metrics import MetricsPage, roomRegistry
 
     endpoint = tcpEndpoint(reactor, description, "--metrics")
-    checks = [listenersUp([s for s in top if s.name in ("tcp", "udp", "web", "irc")])]
+    checks = [listenersUp([s for s in top if s.name in ("tcp", "udp", "dtls", "web", "irc")])]
     if store is not None:
         checks.append(databaseAnswers(store, reactor))
     if roster is not None:

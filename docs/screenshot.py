@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from browser import byLabel, logIn, say, startChromium, waitForText
+from helpers.browser import byLabel, logIn, say, startChromium, waitForText
 
 from chatroom.bench.serverprocess import (
     LOG_NAME,

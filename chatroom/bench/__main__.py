@@ -39,6 +39,7 @@ class Plan(TypedDict):
     webfanout: list[tuple[int, int, int]]  # WebSocket receivers, TCP senders, messages
     ircfanout: list[tuple[int, int, float]]  # receivers, messages a second, seconds; TCP and IRC
     cluster: cluster.ClusterPlan  # two nodes, Redis and PostgreSQL of its own
+    dtls: list[tuple[int, int, int]]  # UDP receivers, messages, UDP registrations
 
 
 FULL: Plan = {
@@ -60,6 +61,7 @@ FULL: Plan = {
     "webfanout": [(100, 1, 2000), (1000, 1, 500)],  # beside fanout's TCP runs
     "ircfanout": [(50, 2000, 10.0), (500, 200, 10.0)],
     "cluster": cluster.FULL,
+    "dtls": [(100, 1000, 200), (1000, 200, 200)],
 }
 
 QUICK: Plan = {
@@ -73,6 +75,7 @@ QUICK: Plan = {
     "webfanout": [(20, 1, 50)],
     "ircfanout": [(5, 200, 1.0)],
     "cluster": cluster.QUICK,
+    "dtls": [(10, 20, 5)],
 }
 
 
@@ -180,6 +183,17 @@ async def run(reactor: Any, plan: Plan, only: set[str] | None) -> list[Result]:
                 print(report(pair[-1:]), flush=True)
             results.extend([*pair, compare.ratios(pair[0], pair[1])])
             print(report(results[-1:]), flush=True)
+    if wanted("dtls"):
+        from chatroom.bench import dtls
+
+        for receivers, messages, _ in plan["dtls"]:
+            for result in await dtls.dtlsFanOut(reactor, receivers, messages):
+                results.append(result)
+                print(report([result]), flush=True)
+        for registrations in sorted({r for _, _, r in plan["dtls"]}):
+            for result in await dtls.dtlsLoginStorm(reactor, registrations):
+                results.append(result)
+                print(report([result]), flush=True)
     if wanted("cluster"):
         results.extend(
             await cluster.run(reactor, plan["cluster"], lambda r: print(report([r]), flush=True))

@@ -23,7 +23,7 @@ from typing import Any
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
-from chatroom.bench import pgserver, redisserver, scenarios
+from chatroom.bench import clusterwho, pgserver, redisserver, scenarios
 from chatroom.bench.clients import Latencies, TCPReceiver, TCPSender
 from chatroom.bench.scenarios import Result, deliveryFigures, inBatches, sleep, waitUntil
 from chatroom.bench.server import TICKS, BenchServer
@@ -46,13 +46,15 @@ class ClusterPlan:
 
     paced: list[tuple[int, int, float]] = field(default_factory=list)  # receivers, rate, seconds
     fanout: list[tuple[int, int, int]] = field(default_factory=list)  # receivers, senders, messages
+    who: list[tuple[int, int]] = field(default_factory=list)  # users present, C WHO asked
 
 
 FULL = ClusterPlan(
     paced=[(50, 200, 10.0), (50, 2000, 10.0)],
     fanout=[(100, 1, 2000), (1000, 1, 500), (1000, 10, 500)],
+    who=[(10_000, 200)],
 )
-QUICK = ClusterPlan(paced=[(10, 200, 1.0)], fanout=[(20, 1, 50)])
+QUICK = ClusterPlan(paced=[(10, 200, 1.0)], fanout=[(20, 1, 50)], who=[(100, 10)])
 
 
 def missing() -> str | None:
@@ -205,9 +207,16 @@ class Meter:
     def __init__(self, engines: Engines, nodes: Sequence[BenchServer]) -> None:
         self.engines = engines
         self.nodes = nodes
-        self.nodesCpu = sum(n.cpuSeconds() for n in nodes)
+        self.eachCpu = [n.cpuSeconds() for n in nodes]
+        self.nodesCpu = sum(self.eachCpu)
         self.redisCpu = engines.redisCpu()
         self.postgresCpu = engines.postgresCpu()
+
+    def nodeCpu(self, index: int) -> float:
+        """
+        CPU seconds node C{index} used since the meter started.
+        """
+        return self.nodes[index].cpuSeconds() - self.eachCpu[index]
 
     def figures(self, deliveries: int, messages: int) -> dict[str, float]:
         nodes = sum(n.cpuSeconds() for n in self.nodes) - self.nodesCpu
@@ -354,11 +363,35 @@ async def fanOut(
         result = Result(f"cluster fan-out {receivers} TCP on {where}, {senders} sender(s)")
         result.figures = deliveryFigures(expected, elapsed, latencies, 0.0, generator)
         result.figures.update(meter.figures(expected, messages))
+        if nodeCount == 2:
+            # Node B has no sender: all it does is take messages from Redis and deliver them.
+            received = messages * len(people[1::2])
+            result.figures["receiving node µs/delivery"] = meter.nodeCpu(1) / received * 1e6
         result.figures.update(redisFigures(await engines.commandStats()))
         return result
     finally:
         for node in nodes:
             await node.stop()
+
+
+def ratios(split: Result, plain: Result, receivers: int, senders: int, messages: int) -> Result:
+    """
+    The goals of issue 23, from one run: node B's CPU per delivery against a plain node's,
+    and Redis's CPU per public message.
+    """
+    receiving = split.figures["receiving node µs/delivery"]
+    plainCost = plain.figures["server µs/delivery"]
+    result = Result(f"cluster cost ratios, {receivers} receivers, {senders} sender(s)")
+    result.figures = {
+        # A quick run is too short for the plain node's CPU to show.
+        "receiving node / plain node": receiving / plainCost if plainCost else float("nan"),
+        "Redis µs/message": split.figures["Redis µs/message"],
+        # Redis's CPU is read in 10 ms ticks: its own count of the scripts' time is finer.
+        "Redis script µs/message": (
+            split.figures["Redis µs/script call"] * split.figures["script calls"] / messages
+        ),
+    }
+    return result
 
 
 async def run(reactor: Any, plan: ClusterPlan, each: Callable[[Result], None]) -> list[Result]:
@@ -381,13 +414,17 @@ async def run(reactor: Any, plan: ClusterPlan, each: Callable[[Result], None]) -
         for receivers, rate, seconds in plan.paced:
             done(await paced(reactor, engines, receivers, rate, seconds))
         for receivers, senders, messages in plan.fanout:
-            for nodeCount in (2, 1):
-                done(await fanOut(reactor, engines, receivers, senders, messages, nodeCount))
+            split = await fanOut(reactor, engines, receivers, senders, messages, 2)
+            done(split)
+            done(await fanOut(reactor, engines, receivers, senders, messages, 1))
             plain = await scenarios.fanOut(reactor, receivers, 0.0, senders, messages)
             plain.scenario = (
                 f"cluster fan-out {receivers} TCP on a plain node (no Redis), {senders} sender(s)"
             )
             done(plain)
+            done(ratios(split, plain, receivers, senders, messages))
+        for present, asked in plan.who:
+            done(await clusterwho.who(reactor, engines, present, asked))
     finally:
         await engines.remove()
     return results

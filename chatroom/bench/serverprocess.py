@@ -104,6 +104,8 @@ def expectedListeners(argv: Sequence[str]) -> frozenset[str]:
         labels.add("IRC")
     if any(word.startswith("--metrics") for word in argv):
         labels.add("METRICS")
+    if any(word.startswith("--dtls") for word in argv):
+        labels.add("DTLS")
     return frozenset(labels)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import gettext
 
-from chatroom import names
-from chatroom.client import tls
+from chatroom import fingerprint, names
+from chatroom.client import tls, trust
 from chatroom.client.text import N_, UnknownLanguage, _, available, translationFor
 
 DESCRIPTION = N_("""\
@@ -46,8 +46,13 @@ password you gave (held in memory only) and shows what was said meanwhile.
 --no-reconnect turns that off; --reconnect turns it on for piped input.
 
 With --tls, the server's certificate is checked against the system's
-trusted authorities, or against those in --cafile FILE; --insecure skips
-the check (for a test server with a self-signed certificate only).
+trusted authorities, or against those in --cafile FILE. One no authority
+signed (chatroom-admin make-cert's) is judged by its fingerprint, as SSH
+does: at a terminal you are asked once whether to trust it, and a yes is
+remembered in $XDG_CONFIG_HOME/chatroom/known-servers (~/.config by
+default); a different certificate there later is refused. Piped, nothing
+is asked: the certificate must be known already, or match --fingerprint.
+--insecure skips every check (for a test server only).
 
 Exit status: 0 after leaving (or when the server shuts down, or when you
 logged in again elsewhere), 1 when the connection is lost or refused (or
@@ -90,9 +95,19 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
             " LC_ALL, LC_MESSAGES or LANG; English otherwise)"
         ).format(languages=", ".join(available())),
     )
-    parser.add_argument("--tls", action="store_true", help=_("connect over TLS (TCP only)"))
+    parser.add_argument(
+        "--tls", action="store_true", help=_("connect over TLS (or DTLS with --udp)")
+    )
     parser.add_argument(
         "--cafile", metavar="FILE", help=_("trust the certificates in this PEM file (with --tls)")
+    )
+    parser.add_argument(
+        "--fingerprint",
+        metavar="SHA256:...",
+        help=_(
+            "trust the server's certificate if it has this fingerprint (with --tls;"
+            " for scripts, when no authority signed it)"
+        ),
     )
     parser.add_argument(
         "--insecure",
@@ -120,18 +135,42 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--lang: {e}")
     if not 0 < args.port < 65536:
         parser.error(_("{port} is not a port number").format(port=args.port))
-    if args.tls and args.udp:
-        parser.error(_("--tls works over TCP only: leave out --udp"))
     if (args.cafile is not None or args.insecure) and not args.tls:
         parser.error(_("--cafile and --insecure go with --tls"))
     if args.cafile is not None and args.insecure:
         parser.error(_("--insecure checks no certificate: leave out --cafile"))
+    if args.fingerprint is not None:
+        if not args.tls or args.cafile is not None or args.insecure:
+            parser.error(_("--fingerprint goes with --tls, without --cafile or --insecure"))
+        try:
+            args.fingerprint = fingerprint.parse(args.fingerprint)
+        except ValueError:
+            parser.error(
+                _("--fingerprint: {given} is not a SHA-256 fingerprint (SHA256:AB:CD:...)").format(
+                    given=args.fingerprint
+                )
+            )
     args.tlsOptions = None
+    args.vetting = None
     if args.tls:
         try:
-            args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
+            if args.udp:
+                from chatroom.client.dtls import DTLSOptions
+
+                args.tlsOptions = DTLSOptions(args.host, args.cafile, args.insecure)
+            else:
+                args.tlsOptions = tls.clientOptions(args.host, args.cafile, args.insecure)
         except tls.BadCAFile as e:
             parser.error(_("--cafile: {why}").format(why=e))
+        chain = getattr(args.tlsOptions, "chain", None)  # JudgedLater's, or DTLSOptions'
+        if chain is not None:
+            args.vetting = trust.Vetting(
+                args.host,
+                args.port,
+                chain,
+                trust.KnownServers(trust.defaultPath()),
+                args.fingerprint,
+            )
     try:
         args.username = names.validate(args.username)
     except names.BadName as e:

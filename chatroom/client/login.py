@@ -198,6 +198,16 @@ class LoggingIn(Conversation):
             return False
         return True
 
+    def _insecure(self) -> None:
+        """
+        C{ERR INSECURE}: the server takes no password over this unencrypted
+        connection (its C{--plaintext-logins}). Nothing was sent but the name.
+        """
+        self._finish(
+            _("This server takes passwords only over an encrypted connection: try --tls."),
+            1,
+        )
+
     def _badPassword(self, text: str) -> None:
         # For an existing account BAD_PASSWORD means a wrong password; for a
         # new one, a password the server refused, which its text explains.

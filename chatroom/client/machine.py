@@ -111,8 +111,9 @@ class ClientMachine(
             return
         if self.state == LEAVING:
             self._finish(_("Bye."), 0)
-        elif self._lastError is Err.BAD_PASSWORD and not self.welcomed:
-            # The server closes the session at the third wrong password.
+        elif self._lastError is Err.BAD_PASSWORD:
+            # The server closes the session at the third wrong password (at
+            # login, or when changing it): not a loss to come back from.
             self._finish(_("Wrong password, too many times."), 1)
         elif self.state in LOGIN_PROMPTS and not self.welcomed:
             pass  # the login timed out at a prompt: reconnect after the answer
@@ -372,6 +373,8 @@ class ClientMachine(
         explained = self._explainModeration(word, text) or _explain(word, text)
         if word == "BANNED" and not self.welcomed:
             self._banned(text)  # at login, or coming back: the name is not let in
+        elif code is Err.INSECURE and not self.welcomed:
+            self._insecure()  # at login, or coming back: trying again cannot help
         elif self.away and not self.welcomed:
             self._refusedWhileAway(code, text)
         elif self.state in (WAIT_PASSWD, PASSWD_OLD, PASSWD_NEW, PASSWD_REPEAT):

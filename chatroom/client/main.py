@@ -26,14 +26,16 @@ from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
 
-from chatroom.client import tls
+from chatroom.client import tls, trust
 from chatroom.client.arguments import chosenLanguage, parseArguments
+from chatroom.client.dtls import DTLSClientProtocol
 from chatroom.client.machine import ClientMachine
 from chatroom.client.reconnect import Reconnector, whyNotConnected
 from chatroom.client.style import Painter, painterFor, plain
 from chatroom.client.terminal import UI, Interrupted, LineUI, TerminalUI
 from chatroom.client.text import _, install
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
+from chatroom.client.trusting import CertificateJudge
 
 #: How long leaving may wait for the server's BYE.
 LEAVE_GRACE = 3.0
@@ -70,6 +72,7 @@ class ChatClient:
         paint: Painter = plain,
         comesBack: bool = False,
         tlsOptions: Any = None,
+        vetting: trust.Vetting | None = None,
     ) -> None:
         """
         @param offerGhost: a person answers at a terminal: offer to end
@@ -79,6 +82,8 @@ class ChatClient:
         @param paint: how lines are coloured, if at all.
         @param comesBack: reconnect after a lost session (L{Reconnector}).
         @param tlsOptions: connect over TLS with these client options.
+        @param vetting: judge the server's certificate after each TLS
+            handshake (L{chatroom.client.trust}), before anything is sent.
         """
         self.reactor = reactor
         self.host = host
@@ -86,6 +91,8 @@ class ChatClient:
         self.udp = udp
         self.ui = ui
         self.tlsOptions = tlsOptions
+        self.vetting = vetting
+        self.terminal = terminal
         self.paint = paint
         self.machine = ClientMachine(
             self, name, "UDP" if udp else "TCP", offerGhost, terminal=terminal, paint=paint
@@ -96,7 +103,9 @@ class ChatClient:
         )
         self.status: int | None = None
         self.done: Deferred[int] = Deferred()
-        self._link: TCPClientProtocol | UDPClientProtocol | None = None
+        self._link: TCPClientProtocol | UDPClientProtocol | DTLSClientProtocol | None = None
+        # A connection whose certificate is being judged: not the machine's yet.
+        self._judged: TCPClientProtocol | DTLSClientProtocol | None = None
         self._session: object | None = None  # tells this session's events from stale ones
         self._waitNotice: Any = None  # the "still waiting" notice, while it is due
 
@@ -144,7 +153,11 @@ class ChatClient:
             if self._session is session:
                 self._untrusted(reason)
 
-        return Listener(frame, lost, refused, tlsFailed)
+        def secured(connection: Any) -> None:
+            if self._session is session and self.vetting is not None:
+                self._judge(connection)
+
+        return Listener(frame, lost, refused, tlsFailed, secured)
 
     def _noAnswer(self, sentence: str) -> None:
         """
@@ -189,12 +202,13 @@ class ChatClient:
         if self.udp:
             self._connectUDP(listener)
             return
-        d = connectProtocol(self._endpoint(), TCPClientProtocol(listener))
+        judged = self.vetting is not None
+        d = connectProtocol(self._endpoint(), TCPClientProtocol(listener, held=judged))
         # Whatever becomes of that attempt, nobody waits for it forever. Its
         # cancellation is reported as such ("no answer within"), not turned
         # into the TimeoutError the endpoint's own timeout raises.
         d.addTimeout(CONNECT_LIMIT, self.reactor, onTimeoutCancel=lambda result, _: result)
-        d.addCallbacks(self._linked, self._cannotConnect)
+        d.addCallbacks(self._securing if judged else self._linked, self._cannotConnect)
 
     def _endpoint(self) -> Any:
         """
@@ -221,14 +235,55 @@ class ChatClient:
             self._cannotConnect(Failure(e))
             return
         assert isinstance(address[0], str)  # IPv4 or IPv6, as asked
-        link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
+        link: UDPClientProtocol | DTLSClientProtocol
+        if self.tlsOptions is None:
+            link = UDPClientProtocol(address, listener, self.reactor, probeWith=self.reactor)
+        else:  # DTLSOptions, from --udp --tls
+            link = DTLSClientProtocol(
+                address, listener, self.reactor, self.tlsOptions, probeWith=self.reactor
+            )
         interface = "::" if family == socket.AF_INET6 else "0.0.0.0"
         self.reactor.listenUDP(0, link, interface=interface, maxPacketSize=65535)
         self._cancelWaitNotice()
         self._waitNotice = self.reactor.callLater(WAIT_NOTICE, self._stillWaiting)
-        self._linked(link)
+        if self.vetting is not None and isinstance(link, DTLSClientProtocol):
+            self._securing(link)  # its certificate is judged once the handshake is done
+        else:
+            self._linked(link)
 
-    def _linked(self, link: TCPClientProtocol | UDPClientProtocol) -> None:
+    def _securing(self, link: TCPClientProtocol | DTLSClientProtocol) -> None:
+        """
+        Connected: the TLS handshake goes on, then L{_judge} decides.
+        """
+        self._judged = link
+
+    def _judge(self, connection: Any) -> None:
+        """
+        The handshake is done: let the connection in if its certificate is
+        trusted; otherwise close it, and ask (then connect again) or refuse
+        (L{CertificateJudge}). Nothing was sent before this, nothing shown.
+        """
+        assert self.vetting is not None  # only called with it
+        link = self._judged
+        if link is None:
+            return
+        judge = CertificateJudge(self.vetting, self.ui, self.terminal)
+        if judge.trusts(connection):
+            self._judged = None
+            self._linked(link)
+            link.release()
+            return
+        self._closeLink()  # nothing is said on a connection not trusted
+        judge.settle().addCallback(self._settled)
+
+    def _settled(self, trusted: bool) -> None:
+        if self.status is None:
+            if trusted:
+                self._connect()
+            else:
+                self.finish(UNTRUSTED)
+
+    def _linked(self, link: TCPClientProtocol | UDPClientProtocol | DTLSClientProtocol) -> None:
         self._link = link
         self.machine.connected()
 
@@ -250,9 +305,11 @@ class ChatClient:
     def _closeLink(self) -> None:
         self._cancelWaitNotice()
         link, self._link = self._link, None
+        judged, self._judged = self._judged, None
         self._session = None
-        if link is not None:
-            link.close()
+        for each in (link, judged):
+            if each is not None:
+                each.close()
 
     # ClientView
 
@@ -376,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             paint=painterFor(sys.stdout) if interactive else plain,
             comesBack=interactive if args.reconnect is None else args.reconnect,
             tlsOptions=args.tlsOptions,
+            vetting=args.vetting,
         )
         client.done.addBoth(lambda _: reactor.stop())
         client.start()

@@ -106,7 +106,8 @@ class ChangingPassword(Conversation):
     def _cancelPasswd(self) -> bool:
         """
         Ctrl-C at one of its prompts: cancelled (C{True}), and nothing sent;
-        the server forgets the change at the next operation.
+        the server's half-done change waits harmlessly for a C{C PASS} that
+        never comes, and a new C{PASSWD} starts it again.
         """
         if self.state not in PASSWD_PROMPTS:
             return False

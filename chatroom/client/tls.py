@@ -11,9 +11,13 @@ from typing import Any
 from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import ssl
+from twisted.internet.abstract import isIPAddress, isIPv6Address
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom.client.text import _
+from chatroom.client.trust import ChainCheck
 
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
@@ -46,12 +50,39 @@ def trustFrom(cafile: str) -> Any:
 def clientOptions(host: str, cafile: str | None, insecure: bool) -> Any:
     """
     How to connect to C{host}: its certificate checked against C{cafile},
-    or the system's store, or (C{insecure}) not at all.
+    or (C{insecure}) not at all. Without either, L{JudgedLater}.
     """
     if insecure:
         return ssl.CertificateOptions(verify=False)
-    trust = trustFrom(cafile) if cafile is not None else None
-    return ssl.optionsForClientTLS(host, trustRoot=trust)
+    if cafile is None:
+        return JudgedLater(host)
+    return ssl.optionsForClientTLS(host, trustRoot=trustFrom(cafile))
+
+
+@implementer(IOpenSSLClientConnectionCreator)
+class JudgedLater:
+    """
+    TLS to C{host} whose every handshake finishes, its certificate judged
+    afterwards by L{chatroom.client.trust} (an authority in the system's
+    store, the known-servers file, C{--fingerprint}, the person), before
+    the client sends or shows anything.
+    """
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.chain = ChainCheck()
+        # Twisted's defaults (versions, ciphers) and the system's authorities...
+        self._context = ssl.CertificateOptions(trustRoot=ssl.platformTrust()).getContext()
+        # ...whose verdict is noted, not acted on.
+        self.chain.install(self._context)
+
+    def clientConnectionForTLS(self, tlsProtocol: Any) -> SSL.Connection:
+        connection = SSL.Connection(self._context, None)
+        connection.set_app_data(tlsProtocol)
+        connection.set_connect_state()
+        if not isIPAddress(self.host) and not isIPv6Address(self.host):
+            connection.set_tlsext_host_name(self.host.encode("idna"))
+        return connection
 
 
 def isTLSFailure(reason: Failure) -> bool:

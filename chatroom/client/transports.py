@@ -10,13 +10,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import suppress
+from typing import Any, cast
 
 from twisted.internet.error import MessageLengthError
-from twisted.internet.interfaces import IReactorTime, IReactorUDP, ITCPTransport
+from twisted.internet.interfaces import (
+    IHandshakeListener,
+    IReactorTime,
+    IReactorUDP,
+    ISystemHandle,
+    ITCPTransport,
+)
 from twisted.internet.protocol import DatagramProtocol, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatroom import codec
 from chatroom.client.tls import isTLSFailure
@@ -29,6 +37,9 @@ KEEPALIVE = 15.0
 TICK = 0.025
 #: How often L{UDPProbe} asks whether anything listens on the server's port.
 PROBE_INTERVAL = 1.0
+#: Frames a TCP connection keeps while its certificate is judged (a server
+#: says one or two before the client speaks).
+HELD_LIMIT = 64
 
 
 class Listener:
@@ -42,6 +53,7 @@ class Listener:
         lost: Callable[[], object],
         refused: Callable[[], object] | None = None,
         tlsFailed: Callable[[Failure], object] | None = None,
+        secured: Callable[[Any], object] | None = None,
     ) -> None:
         self.frame = frame
         self.lost = lost
@@ -49,26 +61,54 @@ class Listener:
         self.refused = refused or lost
         #: TLS failed, most often because the server's certificate is not trusted.
         self.tlsFailed = tlsFailed or (lambda reason: lost())
+        #: A TLS (or DTLS) handshake is done: its C{OpenSSL.SSL.Connection},
+        #: whose certificate the client judges (L{chatroom.client.trust})
+        #: while the transport holds what arrives until it is released.
+        self.secured = secured or (lambda connection: None)
 
 
 def _text(line: bytes) -> str:
     return line.decode("utf-8", errors="replace")
 
 
+@implementer(IHandshakeListener)
 class TCPClientProtocol(LineReceiver):
     """
     Frames over one TCP connection.
+
+    With C{held}, frames that arrive are kept, not reported, until
+    L{release}: the server's certificate is being judged.
     """
 
     delimiter = b"\n"
     MAX_LENGTH = codec.MAX_SERVER_FRAME + 1
     transport: ITCPTransport
 
-    def __init__(self, listener: Listener) -> None:
+    def __init__(self, listener: Listener, held: bool = False) -> None:
         self.listener = listener
+        self._held: list[str] | None = [] if held else None
+
+    def handshakeCompleted(self) -> None:
+        """
+        TLS's handshake is done (Twisted's TLS calls this before any data).
+        """
+        # TLS's transport hands out its OpenSSL connection (ISystemHandle).
+        self.listener.secured(cast(ISystemHandle, self.transport).getHandle())
+
+    def release(self) -> None:
+        """
+        Report the frames held, and every later one as it comes.
+        """
+        held, self._held = self._held or [], None
+        for frame in held:
+            self.listener.frame(frame)
 
     def lineReceived(self, line: bytes) -> None:
-        self.listener.frame(_text(line.removesuffix(b"\r")))
+        frame = _text(line.removesuffix(b"\r"))
+        if self._held is None:
+            self.listener.frame(frame)
+        elif len(self._held) < HELD_LIMIT:
+            self._held.append(frame)
 
     def lineLengthExceeded(self, line: bytes) -> None:
         pass  # longer than any server frame: not ours to show

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, DeferredList, fail
 from twisted.python.failure import Failure
 
 from chatroom.cluster.link import RedisLink
+from chatroom.cluster.sentinel import Sentinels, SentinelURL, role
 from chatroom.store import Unavailable
 
 #: Seconds Redis has to answer a command before its connection is abandoned.
@@ -54,6 +55,19 @@ class RedisURL:
         return f"redis://{self.host}:{self.port}" + (f"/{self.db}" if self.db is not None else "")
 
 
+#: Where Redis is: one server, or the master a set of sentinels watches.
+AnyURL = RedisURL | SentinelURL
+
+
+def parseURL(url: str) -> AnyURL:
+    """
+    C{--redis}: C{redis://...} or C{sentinel://...}; L{ValueError} says what is wrong.
+    """
+    if url.startswith("sentinel:"):
+        return SentinelURL(url)
+    return RedisURL(url)
+
+
 class _Subscriber(txredisapi.SubscriberProtocol):
     onMessage: Callable[[str, str], None]
 
@@ -79,19 +93,42 @@ class Engine:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         channels: Sequence[str],
         onMessage: Callable[[str, str], None],
         onChange: Callable[[], None],
         timeout: float = REPLY_TIMEOUT,
+        onSubscription: Callable[[bool], None] = lambda subscribed: None,
     ) -> None:
+        """
+        @param onSubscription: called with C{True} once Redis confirmed the
+            subscriptions (before the first message on them), with C{False}
+            when the subscription connection is lost.
+        """
         self.channels = list(channels)
         self.onMessage = onMessage
         self.onChange = onChange
+        self.onSubscription = onSubscription
         self.timeout = timeout
-        self.commands = RedisLink(reactor, url, txredisapi.RedisProtocol, timeout, _ping, onChange)
+        locate = None
+        greetCommands: Callable[[Any], Deferred[Any]] = _ping
+        greetSubscriber: Callable[[Any], Deferred[Any]] = self._subscribe
+        if isinstance(url, SentinelURL):
+            # Asked of the sentinels before each connection; used only once it is the master.
+            locate = Sentinels(reactor, url, timeout).locate
+            greetCommands = _afterRole(_ping)
+            greetSubscriber = _afterRole(self._subscribe)
+        self.commands = RedisLink(
+            reactor, url, txredisapi.RedisProtocol, timeout, greetCommands, onChange, locate=locate
+        )
         self.subscriptions = RedisLink(
-            reactor, url, _Subscriber, timeout, self._subscribe, onChange
+            reactor,
+            url,
+            _Subscriber,
+            timeout,
+            greetSubscriber,
+            self._subscriptionChanged,
+            locate=locate,
         )
 
     def start(self) -> None:
@@ -109,7 +146,17 @@ class Engine:
         # Ready once Redis confirmed the subscriptions (the link's greeting).
         p.onMessage = self.onMessage
         d: Deferred[Any] = p.subscribe(self.channels)
-        return d
+
+        def confirmed(result: Any) -> Any:
+            self.onSubscription(True)
+            return result
+
+        return d.addCallback(confirmed)
+
+    def _subscriptionChanged(self) -> None:
+        if self.subscriptions.current is None:
+            self.onSubscription(False)
+        self.onChange()
 
     def run(self, script: str, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> Deferred[Any]:
         """
@@ -130,6 +177,13 @@ class Engine:
         if p is None:
             return fail(Unavailable("Redis is not connected"))
         return p.publish(channel, message).addErrback(_unavailable)
+
+
+def _afterRole(greet: Callable[[Any], Deferred[Any]]) -> Callable[[Any], Deferred[Any]]:
+    def greeting(p: Any) -> Deferred[Any]:
+        return role(p).addCallback(lambda _: greet(p))
+
+    return greeting
 
 
 def _unavailable(failure: Failure) -> Failure:

@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall
 
-    from chatroom.cluster.engine import RedisURL
+    from chatroom.cluster.engine import AnyURL
 
 
 class LinkState(Enum):
@@ -87,12 +87,13 @@ class RedisLink:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         protocol: type,
         timeout: float,
         greet: Callable[[Any], Deferred[Any]],
         changed: Callable[[], None],
         retryPolicy: Callable[[int], float] | None = None,
+        locate: Callable[[], Deferred[tuple[str, int]]] | None = None,
     ) -> None:
         """
         @param protocol: the txredisapi protocol class of the connection.
@@ -102,10 +103,12 @@ class RedisLink:
             must have answered what it sends before the connection is ready.
         @param changed: called when L{current} comes or goes.
         @param retryPolicy: seconds to wait after so many failures in a row.
+        @param locate: where Redis is, asked again before each connection
+            (L{chatroom.cluster.sentinel}); by default, the URL's host and port.
         """
         self._reactor = reactor
         self._url = url
-        self._endpoint = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=timeout)
+        self._locate = locate or (lambda: succeed((url.host, url.port)))
         self._factory = _Factory(protocol, timeout)
         self._timeout = timeout
         self._greet = greet
@@ -155,8 +158,13 @@ class RedisLink:
     def _connect(self) -> None:
         self.state = LinkState.CONNECTING
         self._retry = None
-        self._attempt = self._endpoint.connect(self._factory)
+        self._attempt = self._locate().addCallback(self._reach)
         self._attempt.addCallbacks(self._connected, self._notConnected)
+
+    def _reach(self, where: tuple[str, int]) -> Deferred[Any]:
+        host, port = where
+        endpoint = TCP4ClientEndpoint(self._reactor, host, port, timeout=self._timeout)
+        return endpoint.connect(self._factory)
 
     def _notConnected(self, failure: Failure) -> None:
         if self.state is LinkState.CONNECTING:  # else stopped meanwhile

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from chatroom import codec, names
 from chatroom.cluster import scripts
-from chatroom.cluster.engine import REPLY_TIMEOUT, Engine, RedisURL
+from chatroom.cluster.engine import REPLY_TIMEOUT, AnyURL, Engine
 from chatroom.codec import Reason
 from chatroom.roster import Roster
 from chatroom.store import Unavailable
@@ -45,7 +45,7 @@ class Liveness:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         node: str,
         prefix: str,
         nodeTimeout: float,
@@ -53,6 +53,7 @@ class Liveness:
         channels: Sequence[str],
         onMessage: Callable[[str, str], None],
         log: Logger,
+        onSubscription: Callable[[bool], None] = lambda subscribed: None,
     ) -> None:
         """
         @param local: the node's own sessions, told to Redis again when it
@@ -73,7 +74,11 @@ class Liveness:
         self._wasUp: bool | None = None
         self._joined = False
         timeout = min(REPLY_TIMEOUT, nodeTimeout / 4)
-        self.engine = Engine(reactor, url, channels, onMessage, self._changed, timeout)
+        self.engine = Engine(
+            reactor, url, channels, onMessage, self._changed, timeout, onSubscription
+        )
+        #: Called after each heartbeat Redis answered while the node serves.
+        self.beaten: Callable[[], None] = lambda: None
         self._beat = LoopingCall(self._heartbeat)
         self._beat.clock = reactor
         self._beating: Deferred[Any] | None = None
@@ -130,6 +135,7 @@ class Liveness:
 
     def _beaten(self, state: str) -> Deferred[Any] | None:
         if self.up and state == "ok":
+            self.beaten()
             return None
         # Back (or new): Redis must know who is here before anything else.
         return self._rejoin(announce=state == "reaped").addCallback(self._rejoined, state)
@@ -150,6 +156,7 @@ class Liveness:
                 count=len(self.local.online),
             )
         self._wasUp = True
+        self.beaten()
 
     def _beatFailed(self, failure: Failure) -> None:
         if failure.check(Unavailable):

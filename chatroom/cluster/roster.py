@@ -33,8 +33,10 @@ from zope.interface import implementer
 
 from chatroom import codec, names
 from chatroom.cluster import NODE_TIMEOUT, scripts
-from chatroom.cluster.engine import RedisURL
+from chatroom.cluster.batches import PublicBatches
+from chatroom.cluster.engine import AnyURL
 from chatroom.cluster.liveness import Liveness
+from chatroom.cluster.mirror import MirrorState, PresenceMirror, changesOf
 from chatroom.codec import Reason
 from chatroom.history import Said
 from chatroom.roster import IRoster, Roster
@@ -71,7 +73,7 @@ class ClusterRoster:
     def __init__(
         self,
         reactor: Any,
-        url: RedisURL,
+        url: AnyURL,
         nodeTimeout: float = NODE_TIMEOUT,
         node: str | None = None,
         prefix: str = PREFIX,
@@ -92,6 +94,14 @@ class ClusterRoster:
         # every node from Redis already.
         self._replaced: set[Session] = set()
         self._roomChannel = prefix + "room"
+        #: Who is on the other nodes, kept from what they publish: C{C WHO} reads it.
+        self.mirror = PresenceMirror(
+            self.node,
+            reactor,
+            lambda: self.liveness.run(scripts.USERS, (), ()),
+            lambda: self.liveness.up,
+            self.log,
+        )
         self._nodeChannel = f"{prefix}node:{self.node}"
         self.liveness = Liveness(
             reactor,
@@ -103,6 +113,11 @@ class ClusterRoster:
             [self._roomChannel, self._nodeChannel],
             self._message,
             self.log,
+            self.mirror.subscription,
+        )
+        self.liveness.beaten = self.mirror.fill
+        self.batches = PublicBatches(
+            reactor, self.node, nodeTimeout, self.liveness, self.local, lambda s: self.heard(s)
         )
 
     # Starting and stopping (L{ClusterService}).
@@ -235,9 +250,12 @@ class ClusterRoster:
     def present(self) -> list[Session]:
         return self.local.present()
 
-    def entries(self) -> Deferred[list[str]]:
+    def entries(self) -> list[str] | Deferred[list[str]]:
         if not self.liveness.up:
             return self.liveness.refused()
+        if self.mirror.state is MirrorState.LOADED:
+            local = ((s.name or "", s.channel.transportName) for s in self.local.online.values())
+            return self.mirror.entries(local)
 
         def listed(values: list[str]) -> list[str]:
             people = [json.loads(v) for v in values]
@@ -258,18 +276,10 @@ class ClusterRoster:
 
     def say(self, frame: bytes, sender: Session, said: Said) -> Deferred[int]:
         """
-        A public message: published once, then delivered here; the count is
-        the whole room's.
+        A public message: published with the others said in this reactor turn
+        (L{PublicBatches}), then delivered here; the count is the whole room's.
         """
-        if not self.liveness.up:
-            return self.liveness.refused()
-        message = json.dumps(["pm", self.node, *said])
-
-        def published(present: int) -> int:
-            self.local.broadcast(frame, sender)
-            return max(0, int(present) - 1)
-
-        return self.liveness.ask(scripts.PUBLIC, (), (message,)).addCallback(published)
+        return self.batches.say(frame, sender, said)
 
     def elsewhere(self, lookalikeKey: str, frame: bytes) -> Deferred[str | None]:
         """
@@ -320,12 +330,12 @@ class ClusterRoster:
         try:
             message = json.loads(raw)
             kind = message[0]
+            if message[1] != self.node and kind in ("frame", "gone", "back", "here", "ghost"):
+                self.mirror.apply(changesOf(message, self.node))
             if kind == "frame" and message[1] != self.node:
                 self.local.broadcast(message[2].encode("utf-8"), None)
-            elif kind == "pm" and message[1] != self.node:
-                at, name, transport, text = message[2:6]
-                self.local.broadcast(codec.data("PM", name, transport, text), None)
-                self.heard((at, name, transport, text))
+            elif kind == "pms" and message[1] != self.node:
+                self.batches.received(message[2])
             elif kind == "gone" and message[1] != self.node:
                 for name, transport in message[3]:
                     self.local.broadcast(codec.command("LEAVE", name, transport, message[2]), None)

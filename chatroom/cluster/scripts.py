@@ -13,7 +13,8 @@ Keys (all under a prefix, C{chatroom:} by default):
   - C{reaped:<node>}: a node declared dead (kept an hour), so that it knows,
     if it comes back, that its users were announced gone.
 
-Channels: C{room} (public messages, joins and leaves, GHOST replacements, JSON) and C{node:<node>}
+Channels: C{room} (public messages, joins and leaves, GHOST replacements, a node's users
+told again after an outage, JSON) and C{node:<node>}
 (direct messages to that node's users, and the replies to them).
 """
 
@@ -162,12 +163,23 @@ return 0
 """
 )
 
-#: ARGV: prefix, node, message, deadline. Publishes a public message on the
-#: room's channel; returns how many are present in the whole room (-1: too late).
+#: ARGV: prefix, node, message, window (ms), deadline. Publishes public messages
+#: (those a node gathered in one reactor turn, as one message) on the room's
+#: channel; returns how many are present in the whole room (-1: too late).
+#:
+#: Only if every node that beat within the window listens on the channel: just
+#: after Redis came back (or a replica was promoted), a node whose subscription
+#: is not made again yet would miss the message while its sender is told it was
+#: said. Then nothing is published (-2), and the sender is told to try again.
 PUBLIC = (
     _LATE
     + """
 if late() then return -1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local live = redis.call('ZCOUNT', ARGV[1] .. 'nodes', now - tonumber(ARGV[4]), '+inf')
+local listening = redis.call('PUBSUB', 'NUMSUB', ARGV[1] .. 'room')[2]
+if listening < live then return -2 end
 redis.call('PUBLISH', ARGV[1] .. 'room', ARGV[3])
 return redis.call('HLEN', ARGV[1] .. 'present')
 """
@@ -309,8 +321,11 @@ end
 if #gone > 0 then
   redis.call('PUBLISH', P .. 'room', cjson.encode({'gone', node, 'TIMEOUT', gone}))
 end
-if ARGV[4] == '1' and #back > 0 then
-  redis.call('PUBLISH', P .. 'room', cjson.encode({'back', node, back}))
+if #back > 0 then
+  -- back: announced to the users; here: only for the other nodes' presence mirrors
+  local kind = 'here'
+  if ARGV[4] == '1' then kind = 'back' end
+  redis.call('PUBLISH', P .. 'room', cjson.encode({kind, node, back}))
 end
 return cjson.encode(taken)
 """

@@ -102,6 +102,18 @@ class IRCChannel:
     def host(self) -> str:
         return self._connection.stream.host
 
+    @property
+    def encrypted(self) -> bool:
+        """
+        Whether the IRC connection is TLS (C{--irc ssl:...}), for
+        C{--plaintext-logins}: the stream underneath knows.
+        """
+        return self._connection.stream.encrypted
+
+    @property
+    def loopback(self) -> bool:
+        return self._connection.stream.loopback
+
     def send(self, frame: bytes) -> None:
         self._connection.fromRoom(frame)
 

@@ -17,6 +17,7 @@ from zope.interface import implementer
 
 from chatroom.codec import Reason
 from chatroom.pipeline import IChannel, IDoorway, Session
+from chatroom.plaintext import isLoopback
 from chatroom.reliable import LinkFailure, ReliableLink
 from chatroom.udp.timings import UDPTimings
 from chatroom.window import SendWindow
@@ -69,6 +70,9 @@ class ChannelHost(Protocol):
     log: Logger
     timings: UDPTimings
     sendWindow: SendWindow  # shared by every channel's link
+    #: Whether the socket's datagrams travel inside DTLS (a door underneath
+    #: which this session table runs says so); plain UDP's are not.
+    encrypted: bool
 
     def now(self) -> float: ...
 
@@ -131,6 +135,14 @@ class UDPChannel:
         self.state = OPEN
         self.closeBy: float | None = None
         self._waiters: list[Deferred[None]] | None = None  # made by close()
+
+    @property
+    def encrypted(self) -> bool:
+        return self._host.encrypted
+
+    @property
+    def loopback(self) -> bool:
+        return isLoopback(self.host)
 
     @property
     def peer(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -35,6 +36,10 @@ class ChatDatagramProtocol(DatagramProtocol):
 
     log = Logger()
     transport: IUDPPort  # from startProtocol on, the only place that uses it
+    #: Plain UDP: a password crosses the network in clear. A door that runs
+    #: this table inside encryption (DTLS) sets it, for every session's
+    #: L{UDPChannel.encrypted}.
+    encrypted = False
 
     def __init__(
         self,
@@ -42,8 +47,14 @@ class ChatDatagramProtocol(DatagramProtocol):
         clock: IReactorTime,
         timings: UDPTimings | None = None,
         secret: bytes | None = None,
+        released: Callable[[Address], None] | None = None,
     ) -> None:
+        """
+        @param released: told each address whose session was forgotten (the
+            DTLS door ends the association that carried it).
+        """
         self.service = service
+        self.released = released
         self.clock = clock
         self.timings = timings = timings or UDPTimings()
         self.handshakes = Handshakes(secret or os.urandom(16), timings)
@@ -149,6 +160,8 @@ class ChatDatagramProtocol(DatagramProtocol):
         self._heard.pop(channel.address, None)
         self._sending.discard(channel)
         self._closing.discard(channel)
+        if self.released is not None:
+            self.released(channel.address)
         if not self.channels:
             empty, self._empty = self._empty, []
             for waiter in empty:

@@ -18,6 +18,7 @@ from typing import Any
 import pexpect
 import psycopg
 from helpers.admin import RUN_TIMEOUT, freshPostgres, oneMistake, rows
+from helpers.locker import Locker
 from helpers.wire import installed
 
 from chatroom.database import isURL
@@ -256,3 +257,15 @@ def test_a_database_newer_than_this_chatroom(admin: Admin, tmp_path: Path) -> No
         lite.execute("UPDATE version SET version = 99")
     lite.close()
     oneMistake(admin("--db", "chat.sqlite", "accounts", "list"), "newer than this chatroom")
+
+
+def test_a_locked_database_is_one_line(admin: Admin, tmp_path: Path) -> None:
+    assert admin("--db", "chat.sqlite", "accounts", "create", "bob", input="pw\n").returncode == 0
+    locker = Locker(str(tmp_path / "chat.sqlite"))
+    try:
+        result = admin("--db", "chat.sqlite", "--db-timeout", "0.5", "bans", "add", "bob", "1h")
+        oneMistake(result, "chat.sqlite")
+    finally:
+        locker.release()
+    assert rows(str(tmp_path / "chat.sqlite"), "SELECT count(*) FROM sanctions") == [(0,)]
+    assert admin("--db", "chat.sqlite", "bans", "add", "bob", "1h").returncode == 0

@@ -147,3 +147,33 @@ def test_a_role_shows_in_the_user_list(admin: Admin, running: tuple[ServerProces
         time.sleep(0.1)
     alice.close()
     carol.close()
+
+
+def publicAnswer(client: BlockingClient, text: str, deadline: float) -> str:
+    """
+    Send the public message C{text}; the server's answer to it: C{C OK PM <count>} or an error.
+    """
+    client.send("C PM", f"D {text}")
+    while True:
+        frame = framesUntil(client, "C ", deadline - time.monotonic())[-1]
+        if frame != "C ACK PM":
+            return frame
+
+
+def test_a_mute_holds_and_lifts(admin: Admin, running: tuple[ServerProcess, str]) -> None:
+    server, db = running
+    port = server.ports["TCP"]
+    assert admin("--db", db, "accounts", "create", "alice", input="pw\n").returncode == 0
+    alice = loggedIn(port, "alice")
+    assert publicAnswer(alice, "before", time.monotonic() + REACH).startswith("C OK PM ")
+    assert admin("--db", db, "bans", "add", "alice", "10m", "--mute").returncode == 0
+    deadline = time.monotonic() + REACH
+    while not (answer := publicAnswer(alice, "hello?", deadline)).startswith("C ERR MUTED "):
+        assert answer.startswith("C OK PM "), answer
+        time.sleep(0.1)
+    assert admin("--db", db, "bans", "remove", "alice", "--mute").returncode == 0
+    deadline = time.monotonic() + REACH
+    while not (answer := publicAnswer(alice, "back", deadline)).startswith("C OK PM "):
+        assert answer.startswith("C ERR MUTED "), answer
+        time.sleep(0.1)
+    alice.close()

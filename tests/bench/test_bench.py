@@ -37,6 +37,9 @@ def test_quick_benchmark_runs(tmp_path):
     kinds += ["ircfanout chatroom-irc", "ircfanout ratio irc/tcp"]
     for kind in kinds:
         assert any(s.startswith(kind) for s in scenarios), scenarios
+    # UDP inside DTLS beside plain UDP (--only dtls).
+    assert "fan-out 10 DTLS, 1 sender" in scenarios, scenarios
+    assert "login storm, 5 UDP registrations, DTLS" in scenarios, scenarios
     for entry in report["results"]:
         for value in entry["figures"].values():
             assert isinstance(value, (int, float))

@@ -16,6 +16,17 @@ from helpers.servers import Restartable
 from helpers.wire import ServerProcess, twistdServer
 
 
+@pytest.fixture(autouse=True)
+def knownServersOfTheTest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """
+    C{chatclient --tls} keeps the servers it trusts under C{XDG_CONFIG_HOME}:
+    each test has its own, never the user's.
+    """
+    home = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """

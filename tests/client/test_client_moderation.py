@@ -467,3 +467,22 @@ def test_turkish_sentences(monkeypatch):
     assert view.take()[1] == [
         "Odadan atıldınız. Geri gelebilirsiniz: chatclient'ı yeniden başlatın."
     ]
+
+
+def test_passwd_third_wrong_password_ends_the_client():
+    """
+    The server closes the session at the third wrong password, as at
+    login: the client says so and ends, and does not come back by itself.
+    """
+    machine, view = welcomed(comesBack=True)
+    for _attempt in range(3):
+        machine.answer("PASSWD")
+        machine.frameReceived("C PASSWORD EXISTING")
+        machine.answer("guess")
+    machine.frameReceived("C ERR BAD_PASSWORD wrong password; goodbye")
+    machine.connectionLost()
+    assert view.take()[1][-2:] == [
+        "Wrong password: your password was not changed.",
+        "Wrong password, too many times.",
+    ]
+    assert view.status == 1 and view.wentAway == []

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import pytest_twisted
 from helpers.servers import Restartable
+from helpers.terminal import Screen
 from helpers.wire import ClientProcess, pipedClient
 
 from chatroom import names
@@ -221,3 +222,39 @@ def test_passwd_end_to_end(room, tmp_path):
         for path in tmp_path.rglob("*"):
             if path.is_file() and path.suffix != ".sqlite":
                 assert secret.encode() not in path.read_bytes(), path
+
+
+def test_passwd_at_a_terminal_shows_no_password(room):
+    """
+    At a terminal every password of the change is typed unseen, the new
+    one twice; Ctrl-C at one of them cancels the change.
+    """
+    bob = Screen("127.0.0.1", str(room.ports["TCP"]), "bob")
+    try:
+        bob.waitFor("Password:")
+        bob.type("pw\r")
+        bob.waitForPrompt("Operation [PM/DM/EX]:")
+        bob.type("PASSWD\r")
+        bob.waitForPrompt("Current password:")
+        bob.type("pw\r")
+        bob.waitForPrompt("New password:")
+        bob.type("half\x03")
+        bob.waitFor("Cancelled: your password was not changed.")
+        bob.waitForPrompt("Operation [PM/DM/EX]:")
+        bob.type("PASSWD\r")
+        bob.waitForPrompt("Current password:")
+        bob.type("pw\r")
+        bob.waitForPrompt("New password:")
+        bob.type("Vt4-unseen\r")
+        bob.waitForPrompt("Type the same password again:")
+        bob.type("Vt4-unseen\r")
+        bob.waitFor("Your password is changed; use the new one from now on.")
+        bob.waitForPrompt("Operation [PM/DM/EX]:")
+        screen = "\n".join(bob.lines())
+        assert "Vt4-unseen" not in screen and "half" not in screen, screen
+        bob.type("EX\r")
+        bob.waitFor("Bye.")
+    finally:
+        bob.child.close(force=True)
+    status, out = pipedClient(room.ports["TCP"], "bob", "Vt4-unseen\nEX\n")
+    assert status == 0 and "Bye." in out, out

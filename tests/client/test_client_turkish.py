@@ -241,9 +241,9 @@ def test_the_command_line_speaks_turkish():
     for line in ["Bir chatroom sunucusunun odasında", "sunucunun adı ya da adresi", "Çıkış durumu"]:
         assert line in out, out
     assert "Exit status" not in out
-    status, out = _client(9, "ayşe", "", "--tls", "--udp", LANG="tr_TR.UTF-8")
+    status, out = _client(9, "ayşe", "", "--insecure", "--udp", LANG="tr_TR.UTF-8")
     assert status == 2, out
-    assert "--tls yalnızca TCP üzerinde çalışır: --udp seçeneğini kullanmayın" in out, out
+    assert "--cafile ve --insecure yalnızca --tls ile kullanılır" in out, out
     assert "Traceback" not in out
 
 

@@ -22,6 +22,11 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 #: Seconds any wait for the page may take.
 WAIT = 15.0
 
+#: Seconds the page may take to come back after its server restarted: its
+#: pauses between attempts double (1, 2, 4, 8 s...), and a loaded machine
+#: may take several seconds to start the server.
+RECONNECT_WAIT = 45.0
+
 
 def needChromium() -> None:
     """
@@ -76,12 +81,12 @@ def byLabel(driver: Any, label: str) -> Any:
     return driver.find_element(By.XPATH, f"//*[@id=//label[normalize-space()='{label}']/@for]")
 
 
-def waitFor(driver: Any, condition: Callable[[Any], Any], what: str) -> Any:
+def waitFor(driver: Any, condition: Callable[[Any], Any], what: str, wait: float = WAIT) -> Any:
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(driver, WAIT, poll_frequency=0.05).until(condition)
+        return WebDriverWait(driver, wait, poll_frequency=0.05).until(condition)
     except TimeoutException:
         raise AssertionError(
             f"{what} never happened; the page says:\n{text(driver, 'body')}"
@@ -94,8 +99,8 @@ def text(driver: Any, selector: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
 
-def waitForText(driver: Any, selector: str, wanted: str) -> None:
-    waitFor(driver, lambda d: wanted in text(d, selector), f"{wanted!r} in {selector}")
+def waitForText(driver: Any, selector: str, wanted: str, wait: float = WAIT) -> None:
+    waitFor(driver, lambda d: wanted in text(d, selector), f"{wanted!r} in {selector}", wait)
 
 
 def logIn(driver: Any, url: str, name: str, password: str, new: bool) -> None:

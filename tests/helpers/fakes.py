@@ -11,15 +11,18 @@ from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
 from chatroom.pipeline import IChannel
+from chatroom.plaintext import isLoopback
 
 
 @implementer(IChannel)
 class FakeChannel:
     transportName = "TCP"
 
-    def __init__(self, peer: str = "10.0.0.1:1") -> None:
+    def __init__(self, peer: str = "10.0.0.1:1", encrypted: bool = False) -> None:
         self.peer = peer
         self.host = peer.rpartition(":")[0]
+        self.encrypted = encrypted
+        self.loopback = isLoopback(self.host)
         self.sent: list[str] = []
         self.closed = False
         self.paused = False

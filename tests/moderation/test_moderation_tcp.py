@@ -11,7 +11,7 @@ import re
 
 import pytest_twisted
 from helpers.staff import UNTIL, ConsoleLines, expectMatch, promote
-from helpers.waits import readUntil
+from helpers.waits import pause, readUntil
 from helpers.wire import connect, loggedIn
 
 from chatroom.database import openStore
@@ -220,7 +220,12 @@ async def test_every_action_is_audited(startServer):
     store = openStore(reactor, server.options["db"], 5.0)
     await store.open()
     try:
-        log = await store.auditLog(10)
+        # Audit records are written after the reply, in order with the server's other writes.
+        for _ in range(100):
+            log = await store.auditLog(10)
+            if len(log) == 3:
+                break
+            await pause(0.05)
     finally:
         await store.close()
     assert [(r.actor, r.action, r.target, r.reason) for r in log] == [
@@ -243,3 +248,24 @@ async def test_without_accounts_every_verb_is_denied(startServer):
     for line in ("C KICK x", "C BAN x 1h", "C SLOW 1", "C ROLE x user", "C BANS"):
         client.send(line)
         await client.expect("C ERR DENIED this server has no accounts, so no moderators")
+
+
+@pytest_twisted.ensureDeferred
+async def test_actions_are_counted_in_the_metrics(startServer):
+    import urllib.request
+
+    from twisted.internet.threads import deferToThread
+
+    server, _, mod, _, _ = await _room(startServer, "--metrics", "tcp:0:interface=127.0.0.1")
+    mod.send("C MUTE bob 1h", "C KICK carol", "C KICK bob")
+    await readUntil(mod, "C LEAVE bob TCP KICKED")
+    port = server.top.getServiceNamed("metrics").port.getHost().port
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as answer:
+            return answer.read().decode()
+
+    text = await deferToThread(scrape)
+    assert 'chatroom_moderation_actions_total{action="kick"} 2.0' in text
+    assert 'chatroom_moderation_actions_total{action="mute"} 1.0' in text
+    assert "bob" not in text and "carol" not in text  # no series names a user

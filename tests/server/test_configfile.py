@@ -14,6 +14,7 @@ import pytest
 from helpers.wire import BlockingClient, ServerProcess, installed
 
 from chatroom.options import Options
+from chatroom.plaintext import PlaintextLogins
 
 CONTRIB = Path(__file__).parents[2] / "contrib"
 
@@ -30,7 +31,8 @@ def test_every_kind_of_value_is_taken(tmp_path: Path) -> None:
     options = _parsed(
         tmp_path,
         'port = 9001\nhistory = 7\nmsg-rate = 2.5\nweb = "tcp:8081"\nno-udp = true\n'
-        'no-web = false\nweb-origin = ["https://a.example", "https://b.example"]\n',
+        'no-web = false\nweb-origin = ["https://a.example", "https://b.example"]\n'
+        'plaintext-logins = "loopback"\n',
     )
     assert options["port"] == 9001
     assert options["history"] == 7
@@ -38,6 +40,8 @@ def test_every_kind_of_value_is_taken(tmp_path: Path) -> None:
     assert options["web"] == "tcp:8081"
     assert options["no-udp"] and not options["no-web"]
     assert options["web-origin"] == ["https://a.example", "https://b.example"]
+    assert options["plaintext-logins"] == "loopback"
+    assert options.roomLimits().plaintextLogins is PlaintextLogins.LOOPBACK
 
 
 def test_the_command_line_wins(tmp_path: Path) -> None:
@@ -60,6 +64,8 @@ MISTAKES = [
     ("no-udp = 1\n", "key 'no-udp': must be true or false, not a number"),
     ('web-origin = "https://a.example"\n', "key 'web-origin': must be a list of strings"),
     ("db = 3\n", "key 'db': must be a string, not a number"),
+    ('plaintext-logins = "never"\n', "key 'plaintext-logins': 'never' is not one of anywhere,"),
+    ("plaintext-logins = 0\n", "key 'plaintext-logins': must be a string, not a number"),
     ('config = "other.toml"\n', "key 'config': no such option"),
     ("port = [\n", "not TOML"),
 ]

@@ -28,6 +28,7 @@ class Table:
     """
 
     log = Logger()
+    encrypted = False
 
     def __init__(self, clock: Clock, timings: UDPTimings) -> None:
         self.clock: IReactorTime = clock

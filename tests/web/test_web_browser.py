@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.browser import Room, byLabel, expectFrame, logIn, say, text, waitFor, waitForText
+from helpers.browser import (
+    RECONNECT_WAIT,
+    Room,
+    byLabel,
+    expectFrame,
+    logIn,
+    say,
+    text,
+    waitFor,
+    waitForText,
+)
 from helpers.wire import blockingLoggedIn
 
 
@@ -55,7 +65,7 @@ def test_browser_reconnects_after_a_restart(chromium: Any, room: Room) -> None:
     room.stop()
     waitForText(chromium, "#status", "reconnecting")
     room.start()
-    waitForText(chromium, "#status", "Connected as wendy.")
+    waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
     tom = blockingLoggedIn(room.port, "tom")
     try:
         tom.send("C WHO")
@@ -88,7 +98,7 @@ def test_ghost_ends_the_older_session(chromium: Any, room: Room) -> None:
         byLabel(chromium, "Password").send_keys("pw\n")
         waitForText(chromium, "#login-error", "That name is online")
         chromium.find_element("id", "ghost").click()
-        waitForText(chromium, "#status", "Connected as wendy.")
+        waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
         assert expectFrame(holder, "C BYE ") == "C BYE REPLACED"
     finally:
         holder.close()

@@ -274,3 +274,55 @@ def test_a_kick_is_explained_and_not_undone_by_a_reconnect(chromium: Any, room: 
         assert expectFrame(tom, "C USERS ") == "C USERS @tom:TCP"
     finally:
         tom.close()
+
+
+def test_a_user_made_moderator_gets_the_menu_at_once(chromium: Any, room: Room) -> None:
+    """
+    The C MOD ROLE notice about the page's user makes them staff: the
+    menu and the commands appear without logging in again, and go again.
+    """
+    staffRoom(room, {"tom": "admin"}, ["wendy", "bob"])
+    tom = blockingLoggedIn(room.port, "tom")
+    bob = blockingLoggedIn(room.port, "bob")
+    try:
+        logIn(chromium, room.url, "wendy", "secret", new=False)
+        waitForText(chromium, "#users", "bob (TCP)")
+        assert chromium.find_elements(By.CSS_SELECTOR, "#users .moderate-button") == []
+        tom.send("C ROLE wendy moderator")
+        assert expectFrame(tom, "C OK ") == "C OK ROLE wendy"
+        waitForText(chromium, "#conversation", "tom made wendy a moderator.")
+        waitForText(chromium, "#users", "@wendy (WEB)")
+        menuOf(chromium, "bob")  # beside the others' names
+        assert (
+            chromium.find_elements(By.CSS_SELECTOR, "#users button[aria-label='Moderate wendy']")
+            == []
+        )
+        assert chromium.find_element(By.ID, "staff-help").is_displayed()
+        tom.send("C ROLE wendy user")
+        waitForText(chromium, "#conversation", "tom made wendy a user again.")
+        waitFor(
+            chromium,
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#users .moderate-button") == [],
+            "the menu gone",
+        )
+    finally:
+        tom.close()
+        bob.close()
+
+
+def test_the_keyboard_keeps_its_place_when_the_list_changes(chromium: Any, room: Room) -> None:
+    """
+    Someone joining draws the list anew; the focus stays on the same button.
+    """
+    staffRoom(room, {"alice": "moderator"}, ["tom", "bob"])
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "alice", "secret", new=False)
+        waitForText(chromium, "#users", "tom (TCP)")
+        chromium.execute_script("arguments[0].focus();", menuOf(chromium, "tom"))
+        bob = blockingLoggedIn(room.port, "bob")
+        waitForText(chromium, "#users", "bob (TCP)")
+        assert chromium.switch_to.active_element == menuOf(chromium, "tom")
+        bob.close()
+    finally:
+        tom.close()

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.browser import Room, byLabel, expectFrame, logIn, text, waitFor, waitForText
+from helpers.browser import (
+    RECONNECT_WAIT,
+    Room,
+    byLabel,
+    expectFrame,
+    logIn,
+    text,
+    waitFor,
+    waitForText,
+)
 from helpers.wire import blockingLoggedIn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -47,8 +56,8 @@ def test_a_reconnect_shows_only_what_was_missed(chromium: Any, room: Room) -> No
     try:
         tom.send("C PM", "D said while wendy was away")
         expectFrame(tom, "C OK PM ")
-        waitForText(chromium, "#conversation", "Back in the room after")
-        waitForText(chromium, "#status", "Connected as wendy.")
+        waitForText(chromium, "#conversation", "Back in the room after", RECONNECT_WAIT)
+        waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
         waitForText(chromium, "#conversation", "said while wendy was away")
         for said in ("said before wendy came", "live one", "live two", "live three"):
             assert lines(chromium, said) == 1, said
@@ -109,7 +118,7 @@ def test_the_password_leaves_the_form(chromium: Any, room: Room) -> None:
     assert chromium.switch_to.active_element == byLabel(chromium, "Password")
 
     byLabel(chromium, "Password").send_keys("right\n")
-    waitForText(chromium, "#status", "Connected as wendy.")
+    waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
 
 
 def distanceFromEnd(driver: Any) -> int:
@@ -179,7 +188,7 @@ def test_an_outage_marks_the_list_and_the_form_is_even(chromium: Any, room: Room
     }
     assert len(set(widths.values())) == 1, widths
     again.send_keys("pw\n")
-    waitForText(chromium, "#status", "Connected as wendy.")
+    waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
     waitForText(chromium, "#users", "wendy (WEB)")
     assert "out of date" not in text(chromium, "#people")
 
@@ -189,7 +198,7 @@ def test_an_outage_marks_the_list_and_the_form_is_even(chromium: Any, room: Room
     users = chromium.find_element(By.ID, "users")
     assert users.get_attribute("aria-describedby") == "users-stale"
     room.start()
-    waitForText(chromium, "#status", "Connected as wendy.")
+    waitForText(chromium, "#status", "Connected as wendy.", RECONNECT_WAIT)
     waitFor(chromium, lambda d: "out of date" not in text(d, "#people"), "the list current again")
     assert users.get_attribute("aria-describedby") is None
 

@@ -67,6 +67,9 @@ export class People {
 
   render() {
     const list = document.getElementById("users");
+    // Drawn anew, the list keeps the keyboard's place on the same button.
+    const active = document.activeElement;
+    const focused = list.contains(active) ? [active.className, active.dataset.name] : null;
     list.replaceChildren();
     const sorted = [...this.users.values()].sort((a, b) =>
       fold(a.name) < fold(b.name) ? -1 : 1);
@@ -88,10 +91,16 @@ export class People {
       button.append(`${user.name} (${user.transport})`);
       button.setAttribute("aria-label", `Direct message to ${user.name}, via ${user.transport}` +
         (isStaff ? ", moderator or admin" : ""));
+      button.dataset.name = user.name;
       button.addEventListener("click", () => this.onPick(user.name));
       item.append(button);
       if (moderating && !isMe) item.append(menuButton(user.name));
       list.append(item);
+    }
+    if (focused) {
+      const again = [...list.querySelectorAll("button")].find((button) =>
+        button.className === focused[0] && button.dataset.name === focused[1]);
+      if (again) again.focus();
     }
     document.getElementById("staff-help").hidden = !moderating;
     if (!moderating) closeMenu();
