@@ -173,7 +173,10 @@ def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) 
         elif code == "BANNED":
             connection.numeric("465", f"You are banned from this server: {text}")
             connection.fail("banned")
-        elif code in ("BAD_PASSWORD", "INSECURE"):
+        elif code == "INSECURE":
+            connection.numeric("464", f"Not over plain IRC: {text}")
+            connection.fail("passwords only over TLS")
+        elif code == "BAD_PASSWORD":
             connection.numeric("464", f"Password incorrect: {text}")
             connection.fail("bad password")
         else:
