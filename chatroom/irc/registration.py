@@ -26,6 +26,9 @@ from chatroom.names import caseless
 if TYPE_CHECKING:
     from chatroom.irc.door import IRCConnection
 
+#: What an IRC client is told to do after the room's C{C ERR INSECURE} (C{--plaintext-logins}).
+INSECURE_ADVICE = "connect again with TLS"
+
 #: The capabilities offered (IRCv3), with their values for C{CAP LS 302}.
 CAPS = {
     "sasl": "PLAIN",
@@ -160,6 +163,10 @@ def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) 
     """
 
     def refused(code: str, text: str) -> None:
+        if code == "INSECURE":
+            # Not a wrong password: say what to do instead (an IRC client's way to encrypt
+            # is TLS), and let a SASL client go on as after any failed SASL attempt.
+            text = f"{text}: {INSECURE_ADVICE}"
         if sasl:
             if code == "BANNED":
                 connection.numeric("465", f"You are banned: {text}")
@@ -174,7 +181,7 @@ def login(connection: IRCConnection, name: str, secret: str | None, sasl: bool) 
             connection.numeric("465", f"You are banned from this server: {text}")
             connection.fail("banned")
         elif code == "INSECURE":
-            connection.numeric("464", f"Not over plain IRC: {text}")
+            connection.numeric("464", f"Password not accepted: {text}")
             connection.fail("passwords only over TLS")
         elif code == "BAD_PASSWORD":
             connection.numeric("464", f"Password incorrect: {text}")

@@ -129,7 +129,9 @@ def test_the_room_follows_a_failover(failover):
             ]
             assert missing == [], f"{listener.name} never got {missing} from {sender.name}"
 
-    # Presence was told to the new master: C WHO there lists everyone.
+    # Presence was told to the new master, and every node lists everyone.
+    present = sentinels.ask(group.replicaPort, "HVALS", "chatroom:present")
+    assert all(f'"{name}","TCP"' in present for name in ("alice", "bob", "carol")), present
     for talker in (alice, bob):
         talker.client.send("C WHO")
         assert talker._answer() == "C USERS alice:TCP bob:TCP carol:TCP"
