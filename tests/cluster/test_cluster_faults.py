@@ -13,6 +13,7 @@ disconnected for good (Twisted's C{ClientService} got a lost connection in C{Con
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import queue
 import socket
@@ -44,8 +45,13 @@ def _pair(cluster: Cluster, nodeTimeout: float, url: str) -> tuple[Client, Clien
     """
     Two nodes on C{url}, alice on the first and bob on the second, each seeing the other.
     """
-    options = (f"--node-timeout={nodeTimeout:g}", f"--redis={url}")
-    a, b = cluster.node(*options), cluster.node(*options)
+    # The URL may hold a password: it goes in a config file (mode 600), never on a command line.
+    config = cluster.directory / f"redis-{len(cluster.nodes)}.toml"
+    config.touch(mode=0o600)
+    config.write_text(f"redis = {json.dumps(url)}\n")
+    option = f"--node-timeout={nodeTimeout:g}"
+    a = cluster.node(option, redisInConfig=config)
+    b = cluster.node(option, redisInConfig=config)
     alice = cluster.login(a, "alice")
     bob = cluster.login(b, "bob")
     alice.expect("C JOIN bob TCP")

@@ -30,13 +30,20 @@ class Cluster:
         self.clients: list[Client] = []
         self.postgres: pgserver.PostgresServer | None = None
 
-    def node(self, *options: str):
+    def node(self, *options: str, redisInConfig: Path | None = None):
+        """
+        A node on this cluster's Redis, or on the one a config file names (C{redisInConfig}:
+        a URL with a password stays off the command line).
+        """
         where = self.directory / f"node{len(self.nodes)}"
         where.mkdir()
+        redis = (
+            f"--redis={self.redis.url}" if redisInConfig is None else f"--config={redisInConfig}"
+        )
         node = twistdServer(
             where,
             f"--db={self.db}",
-            f"--redis={self.redis.url}",
+            redis,
             f"--node-timeout={NODE_TIMEOUT:g}",
             "--no-udp",
             *options,
