@@ -204,3 +204,38 @@ def test_the_client_limit_holds_over_dtls(tmp_path, peers):
         tara.close()
     finally:
         server.stop()
+
+
+def test_a_peer_that_vanishes_mid_handshake_is_dropped(tmp_path, peers):
+    """
+    A peer passes the cookie exchange, takes the server's flight, then says
+    nothing more. The server resends that flight on its handshake timer, then
+    drops the half-open association once the provisional lifetime (10 s) is
+    over: nothing more comes, though an unexpired timer (1, 2, 4, 8 s apart)
+    would have sent it again by 15 s. A new handshake from that very address
+    and port then completes and carries a session, and so does one from
+    another port.
+    """
+    server, cert = startDTLS(tmp_path)
+    try:
+        port = server.ports["DTLS"]
+        ghost = DTLSPeer(port, cert)
+        peers.append(ghost)
+        began = time.monotonic()
+        ghost.hello()
+        resent: list[float] = []
+        while (now := time.monotonic()) < began + 17.0:
+            data = ghost._receive(began + 17.0 - now)
+            if data is not None:
+                resent.append(time.monotonic() - began)
+        assert resent, "the server never resent its flight"
+        assert max(resent) < 10.8, resent  # dropped with the provisional lifetime
+        # The same address and port start afresh.
+        again = DTLSPeer(port, cert, ghost.sock)
+        again.session("ann")
+        assert parseDatagram(again.next()) == (1000, None)
+        peers.append(DTLSPeer(port, cert))
+        peers[-1].session("ben")
+        assert parseDatagram(peers[-1].next()) == (1000, None)
+    finally:
+        server.stop()
