@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers.certs import selfSigned
-from helpers.wire import ServerProcess, blockingLoggedIn, twistdServer
+from helpers.wire import BlockingUDP, ServerProcess, blockingLoggedIn, twistdServer
 from OpenSSL import SSL
 
 from chatroom.datagrams import ackDatagram, parseDatagram
@@ -140,6 +140,18 @@ class DTLSPeer:
         self.send(ackDatagram(seq))
         return seq + 1
 
+    def admitted(self, name: str) -> None:
+        """
+        A session the server takes: the C{C LOGIN} is acknowledged and
+        answered with C{C PASSWORD NEW} (acknowledged back), not a refusal.
+        """
+        serverSeq = self.session(name)
+        replies = [self.next(), self.next()]
+        assert ackDatagram(1000) in replies, replies
+        other = next(r for r in replies if r != ackDatagram(1000))
+        assert parseDatagram(other) == (serverSeq, b"C PASSWORD NEW"), replies
+        self.send(ackDatagram(serverSeq))
+
     def refusal(self, name: str) -> bytes:
         """
         A session the server refuses: the C{C LOGIN} is acknowledged and
@@ -173,17 +185,34 @@ def test_the_per_address_limit_holds_over_dtls(tmp_path, peers):
         port = server.ports["DTLS"]
         for name in ("ann", "ben"):
             peers.append(DTLSPeer(port, cert))
-            peers[-1].session(name)
-            assert parseDatagram(peers[-1].next()) == (1000, None)  # the LOGIN acknowledged
+            peers[-1].admitted(name)
         peers.append(DTLSPeer(port, cert))
         refused = peers[-1].refusal("cat")
         assert refused == b"C ERR FULL too many sessions from your address"
+        # Plain UDP from that address is refused alike: DTLS sessions count with it.
+        plain = BlockingUDP(server.ports["UDP"])
+        try:
+            plain.send("C LOGIN eve")
+            plain.expect("C HELLO chatroom 1 UDP", "C ERR FULL too many sessions from your address")
+        finally:
+            plain.close()
+        # A DTLS session that ends gives its slot back.
+        peers[0].send(b"1001 C EX")
+        for _ in range(5):  # every frame acknowledged
+            seq, frame = parseDatagram(peers[0].next()) or (0, None)
+            if frame is not None:
+                peers[0].send(ackDatagram(seq))
+            if frame == b"C BYE EXIT":
+                break
+        else:
+            raise AssertionError("no C BYE EXIT over DTLS")
+        peers.append(DTLSPeer(port, cert))
+        peers[-1].admitted("fay")
         # Another address is not counted with 127.0.0.1's.
         other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         other.bind(("127.0.0.2", 0))
         peers.append(DTLSPeer(port, cert, other))
-        peers[-1].session("dan")
-        assert parseDatagram(peers[-1].next()) == (1000, None)
+        peers[-1].admitted("dan")
     finally:
         server.stop()
 
@@ -194,8 +223,7 @@ def test_the_client_limit_holds_over_dtls(tmp_path, peers):
         port = server.ports["DTLS"]
         tara = blockingLoggedIn(server.ports["TCP"], "tara")
         peers.append(DTLSPeer(port, cert))
-        peers[-1].session("ann")
-        assert parseDatagram(peers[-1].next()) == (1000, None)
+        peers[-1].admitted("ann")
         other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         other.bind(("127.0.0.2", 0))  # not the per-address limit
         peers.append(DTLSPeer(port, cert, other))
@@ -232,10 +260,8 @@ def test_a_peer_that_vanishes_mid_handshake_is_dropped(tmp_path, peers):
         assert max(resent) < 10.8, resent  # dropped with the provisional lifetime
         # The same address and port start afresh.
         again = DTLSPeer(port, cert, ghost.sock)
-        again.session("ann")
-        assert parseDatagram(again.next()) == (1000, None)
+        again.admitted("ann")
         peers.append(DTLSPeer(port, cert))
-        peers[-1].session("ben")
-        assert parseDatagram(peers[-1].next()) == (1000, None)
+        peers[-1].admitted("ben")
     finally:
         server.stop()
