@@ -2,15 +2,19 @@
 // Text from users is only ever inserted with textContent, never as HTML.
 // An ES module: words and times in text.js, the conversation's lines in
 // conversation.js, the online list in people.js, moderation in words in
-// moderation.js, the staff's menu in menu.js.
+// moderation.js, the staff's menu in menu.js, the conversations' list,
+// title, icon and notifications in alerts.js, the message box in
+// composer.js and sending.js.
 
 import {plural, splitWords} from "./text.js";
 import {alsoInHistory, missed, remember} from "./catchup.js";
-import {followNewest, line, modLine, notice, problem} from "./conversation.js";
+import {activeName, dmLog, line, modLine, notice, problem, setMe, setUpConversations}
+  from "./conversation.js";
+import {drawConversations, notify, open, setUpNotifications} from "./alerts.js";
+import {keepUnsent, nextLine, setUpSending} from "./sending.js";
 import {banSentence, modSentence, refusal} from "./moderation.js";
-import {boxBusy, boxDone, countBytes, tooLong} from "./composer.js";
+import {boxBusy, boxDone} from "./composer.js";
 import {forgetPasswords, loginRefusal} from "./login.js";
-import {operation} from "./commands.js";
 import {setUpMenu} from "./menu.js";
 import {People} from "./people.js";
 
@@ -38,10 +42,7 @@ let replay = null;        // {kind: "HISTORY"|"INBOX", left}
 let seen = [];            // the last public messages shown (catchup.js)
 let lostAt = null;        // when the connection was lost (ms), while away
 let arrival = null;       // {history, held, back} until the C HISTORY answer is whole
-const people = new People((name) => {
-  $("message").value = `/dm ${name} `;
-  $("message").focus();
-});
+const people = new People((name) => open(dmLog(name)));
 
 function status(text) { $("status").textContent = text; }
 
@@ -186,8 +187,7 @@ function receiveData(text) {
           text: body});
       }
     } else {
-      line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
-        "dm stored", isNaN(when) ? null : when);
+      directMessage(from, transport, body, "dm stored", isNaN(when) ? null : when);
     }
     if (--replay.left <= 0) {
       const done = replay.kind === "HISTORY";
@@ -202,15 +202,29 @@ function receiveData(text) {
     if (arrival) arrival.held.push(said);
     else showPublic(said, false);
   } else if (kind === "DM") {
-    line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]], "dm");
+    directMessage(from, transport, body, "dm", null);
   }
 }
+
+// A direct message to us, in its own conversation with the sender.
+function directMessage(from, transport, body, className, when) {
+  const key = dmLog(from);
+  line([[from, "from"], [transport, "transport"], [body, "text"]], className, when, key,
+    {message: true});
+  notify(`${from} wrote to you`, body, key);
+}
+
+function isMe(name) { return me !== null && name.toLowerCase() === me.toLowerCase(); }
 
 // A public message shown, and remembered as seen.
 function showPublic(said, earlier) {
   const parts = [[said.from, "from"], [said.transport, "transport"], [said.text, "text"]];
   if (earlier) line([["earlier", "tag"], ...parts], "earlier", new Date(said.when));
-  else line(parts, "pm");
+  else if (isMe(said.from)) line(parts, "pm mine");
+  else {
+    const {mention} = line(parts, "pm", null, "", {message: true});
+    if (mention) notify(`${said.from} mentioned you`, said.text, "");
+  }
   seen = remember(seen, said);
 }
 
@@ -276,6 +290,7 @@ function password(kind) {
 function welcome(name) {
   me = name;
   people.me = name;
+  setMe(name);
   phase = "in";
   ghost = false;
   backoff = 1;
@@ -336,7 +351,7 @@ function error(code, text) {
     problem(explained ? `${explained} Your text is still in the box.`
       : `Not sent (${text || code}): ${op.text}`);
     finishRequest();
-    boxDone(op, false);
+    keepUnsent(op);
     return;
   }
   if (op && (op.kind === "MOD" || op.kind === "BANS")) {
@@ -364,17 +379,26 @@ function ok([what, name, stored]) {
   if (what === "PM" && op && op.kind === "PM") {
     line([[me, "from"], ["WEB", "transport"], [op.text, "text"]], "pm mine");
     seen = remember(seen, {when: Date.now(), from: me, transport: "WEB", text: op.text});
-    finishRequest();
-    boxDone(op, true);
+    sent(op);
   } else if (what === "DM" && op && op.kind === "DM") {
-    const tag = stored === "STORED" ? "DM to (stored for)" : "DM to";
-    line([[tag, "tag"], [name, "from"], [op.text, "text"]], "dm mine");
-    finishRequest();
-    boxDone(op, true);
+    const parts = [[me, "from"], [op.text, "text"]];
+    if (stored === "STORED") parts.push([`(kept for ${name} until they log in)`, "tag"]);
+    line(parts, "dm mine", null, dmLog(name));
+    sent(op);
   } else if (op && op.kind === "MOD" && what === op.verb) {
     finishRequest();  // the C MOD notice tells what happened
     boxDone(op, true);
   }
+}
+
+// One line of a message was taken: the next one, or the box is free.
+function sent(op) {
+  if (nextLine(op)) {
+    startRequest();
+    return;
+  }
+  finishRequest();
+  boxDone(op, true);
 }
 
 function bye(reason) {
@@ -429,32 +453,12 @@ $("ghost").addEventListener("click", () => {
   $("login").requestSubmit();
 });
 
-$("composer").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const box = $("message");
-  const text = box.value;
-  if (!text.trim() || phase !== "in" || box.readOnly) return;
-  const op = operation(text, people.amStaff());
-  if (op.error) {
-    problem(op.error);
-    return;
-  }
-  if (op.help) {
-    notice(op.help);
-    box.value = "";
-    return;
-  }
-  const refused = tooLong(op);
-  if (refused) {
-    problem(refused);
-    return;
-  }
-  op.fromBox = true;
-  boxBusy(true);
-  request(op);
+setUpSending({
+  ready: () => phase === "in",
+  staff: () => people.amStaff(),
+  to: () => activeName(),
+  request,
 });
-
-$("message").addEventListener("input", () => countBytes(operation($("message").value, false)));
 
 // A staff action chosen in a user's menu.
 function menuAction(frame, verb, name) {
@@ -463,7 +467,9 @@ function menuAction(frame, verb, name) {
 }
 
 setUpMenu(menuAction);
-followNewest();
+setUpConversations(drawConversations);
+drawConversations();
+setUpNotifications();
 
 $("leave").addEventListener("click", () => {
   leaving = true;
