@@ -41,6 +41,7 @@ PAGES = {
     b"richtext.js": ("richtext.js", "text/javascript; charset=utf-8"),
     b"alerts.js": ("alerts.js", "text/javascript; charset=utf-8"),
     b"sending.js": ("sending.js", "text/javascript; charset=utf-8"),
+    b"stream.js": ("stream.js", "text/javascript; charset=utf-8"),
     # The icon: the SVG the page links to, the ICO browsers ask for anyway.
     b"favicon.svg": ("favicon.svg", "image/svg+xml"),
     b"favicon.ico": ("favicon.ico", "image/x-icon"),

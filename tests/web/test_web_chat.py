@@ -8,6 +8,7 @@ several lines; in the real headless Chromium against a C{twistd chatroom}.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from helpers.browser import (
@@ -230,3 +231,14 @@ def test_several_lines_go_as_one_message_each(chromium: Any, room: Room) -> None
         assert box.get_attribute("value") == "short\n" + "x" * 5000
     finally:
         tom.close()
+
+
+def test_every_file_of_the_page_is_served() -> None:
+    """
+    A module left out of the allow-list is a 404 and a blank page.
+    """
+    from chatroom.web.site import PAGES
+
+    static = Path(__file__).resolve().parents[2] / "chatroom" / "web" / "static"
+    served = {name for name, _ in PAGES.values()}
+    assert {path.name for path in static.iterdir()} == served

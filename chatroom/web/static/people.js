@@ -95,8 +95,9 @@ export class People {
         you.textContent = " (you)";
         button.append(you);
       }
-      button.setAttribute("aria-label", (isMe ? `You, ${user.name}` : `Direct messages with ${user.name}`) +
-        `, via ${user.transport}` + (isStaff ? ", moderator or admin" : ""));
+      const who = isMe ? `You, ${user.name}` : `Direct messages with ${user.name}`;
+      button.setAttribute("aria-label", `${who}, via ${user.transport}` +
+        (isStaff ? ", moderator or admin" : ""));
       button.dataset.name = user.name;
       button.addEventListener("click", () => this.onPick(user.name));
       item.append(button);
