@@ -233,6 +233,36 @@ def test_several_lines_go_as_one_message_each(chromium: Any, room: Room) -> None
         tom.close()
 
 
+def test_leave_forgets_the_conversations(chromium: Any, room: Room) -> None:
+    """
+    At a shared computer the next person sees nothing of the last one's
+    direct messages.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        tom.send("C DM", "D wendy a secret")
+        tom.send("C PM", "D said in the room")
+        waitFor(chromium, lambda d: unread(d) == {"Room": 0, "tom": 1}, "the DM unread")
+        chromium.find_element(By.ID, "leave").click()
+        waitFor(chromium, lambda d: byLabel(d, "Password").is_displayed(), "the login form")
+        assert chromium.title == "chatroom"
+        page = chromium.execute_script("return document.body.textContent;")
+        assert "a secret" not in page and "said in the room" not in page
+        # The next person, on the same page (no reload).
+        byLabel(chromium, "Username").clear()
+        byLabel(chromium, "Username").send_keys("nina")
+        byLabel(chromium, "Password").send_keys("pw\n")
+        again = byLabel(chromium, "Password again")
+        waitFor(chromium, lambda d: again.is_displayed(), "the second password field")
+        again.send_keys("pw\n")
+        waitForText(chromium, "#status", "Connected as nina.")
+        assert unread(chromium) == {"Room": 0}
+        assert "a secret" not in chromium.execute_script("return document.body.textContent;")
+    finally:
+        tom.close()
+
+
 def test_every_file_of_the_page_is_served() -> None:
     """
     A module left out of the allow-list is a 404 and a blank page.

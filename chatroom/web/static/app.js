@@ -8,8 +8,8 @@
 
 import {plural, splitWords} from "./text.js";
 import {Stream} from "./stream.js";
-import {activeName, dmLog, line, modLine, notice, problem, setMe, setUpConversations}
-  from "./conversation.js";
+import {activeName, dmLog, forgetConversations, line, modLine, notice, problem, setMe,
+  setUpConversations} from "./conversation.js";
 import {drawConversations, open, setUpNotifications} from "./alerts.js";
 import {keepUnsent, nextLine, setUpSending} from "./sending.js";
 import {banSentence, modSentence, refusal} from "./moderation.js";
@@ -406,6 +406,8 @@ $("leave").addEventListener("click", () => {
   credentials = null;
   forgetPasswords();
   send("C EX");
+  forgetConversations();
+  open("");
   $("chat").hidden = true;
   $("login").hidden = false;
   $("username").focus();

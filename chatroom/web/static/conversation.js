@@ -55,6 +55,22 @@ export function setUpConversations(onChange) {
 
 export function setMe(name) { me = name; }
 
+// After Leave: nothing of this person's conversations stays on the page
+// for the next one at a shared computer.
+export function forgetConversations() {
+  for (const [key, log] of logs) {
+    if (key) log.list.remove();
+  }
+  const room = logs.get("");
+  room.list.replaceChildren();
+  Object.assign(room, {following: true, day: null, unread: 0, marker: null});
+  logs.clear();
+  logs.set("", room);
+  me = null;
+  $("jump").hidden = true;
+  show("");
+}
+
 // The log of direct messages with `name`, made on first use.
 export function dmLog(name) {
   const key = fold(name);
