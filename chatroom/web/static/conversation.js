@@ -79,6 +79,7 @@ export function dmLog(name) {
     list.className = "log";
     list.hidden = true;
     list.tabIndex = 0;
+    list.setAttribute("aria-live", "polite");
     list.setAttribute("aria-label", `Direct messages with ${name}`);
     $("conversation").after(list);
     logs.set(key, makeLog(list, name));
