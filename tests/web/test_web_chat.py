@@ -203,6 +203,37 @@ def test_unread_counts_marker_title_icon_and_notifications(chromium: Any, room: 
         tom.close()
 
 
+def test_a_tab_in_the_background_counts_in_its_title(chromium: Any, room: Room) -> None:
+    """
+    The tab is put in the background by document.hidden, the browser's
+    property, set inside the page with the event the browser would send.
+    """
+    tom = blockingLoggedIn(room.port, "tom")
+    visibility = (
+        "Object.defineProperty(document, 'hidden', {value: arguments[0], configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    try:
+        logIn(chromium, room.url, "wendy", "pw", new=True)
+        tom.send("C PM", "D seen at once")
+        waitForText(chromium, "#conversation", "seen at once")
+        assert chromium.title == "chatroom"
+        chromium.execute_script(visibility, True)
+        for said in ("while away", "and more"):
+            tom.send("C PM", f"D {said}")
+            expectFrame(tom, "C OK PM ")
+        waitFor(chromium, lambda d: d.title == "(2) chatroom", "two unread in the title")
+        after = chromium.execute_script(
+            "return document.querySelector('#conversation li.new-marker')"
+            ".nextElementSibling.textContent;"
+        )
+        assert "while away" in after
+        chromium.execute_script(visibility, False)
+        waitFor(chromium, lambda d: d.title == "chatroom", "read once the tab is shown")
+    finally:
+        tom.close()
+
+
 def test_several_lines_go_as_one_message_each(chromium: Any, room: Room) -> None:
     tom = blockingLoggedIn(room.port, "tom")
     try:

@@ -180,7 +180,9 @@ export function line(parts, className, when, key = "", options = {}) {
 function arrived(log, item, atEnd) {
   const shown = log === logs.get(active) && !document.hidden;
   if (shown && atEnd) return;
-  if (log.unread === 0 && shown) placeMarker(log, item);
+  // The first line unread in the log shown (scrolled up, or the tab in the
+  // background) gets the marker: the reader finds where they left.
+  if (log.unread === 0 && log === logs.get(active)) placeMarker(log, item);
   log.unread += 1;
   if (log === logs.get(active) && !atEnd) $("jump").hidden = false;
   changed();
