@@ -183,7 +183,12 @@ def test_unread_counts_marker_title_icon_and_notifications(chromium: Any, room: 
             tom.send("C PM", f"D filler {number} " + "words " * 40)
             expectFrame(tom, "C OK PM ")
         waitForText(chromium, "#conversation", "filler 11")
-        chromium.execute_script("document.getElementById('conversation').scrollTop = 0;")
+        # Scrolled up, and the page's scroll handler run (scroll events come
+        # with the next frame) before the next line arrives.
+        chromium.execute_async_script(
+            "document.getElementById('conversation').scrollTop = 0;"
+            "requestAnimationFrame(() => requestAnimationFrame(arguments[0]));"
+        )
         tom.send("C PM", "D while you were up there")
         expectFrame(tom, "C OK PM ")
         jump = chromium.find_element(By.ID, "jump")
