@@ -13,7 +13,7 @@ copyright = "2026, the chatroom developers"
 
 root_doc = "index"
 source_suffix = {".rst": "restructuredtext"}
-# screenshot.py retakes web-page.png; it is a script, not a page.
+# screenshot.py retakes the web-*.png pictures; it is a script, not a page.
 exclude_patterns = ["_build", "screenshot.py"]
 
 html_theme = "alabaster"

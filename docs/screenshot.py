@@ -1,8 +1,11 @@
 """
-Takes docs/web-page.png: the page in a real headless Chromium, a browser
-user chatting with a TCP user, on a throw-away server.
+Takes the page's pictures in docs/: a real headless Chromium, a browser
+user chatting with TCP users on a throw-away server, in light and dark
+colours (the system's prefers-color-scheme), on a desktop and on a phone:
+web-desktop-light.png, web-desktop-dark.png, web-phone-light.png and
+web-phone-dark.png.
 
-    .venv/bin/python docs/screenshot.py [OUTPUT.png]
+    .venv/bin/python docs/screenshot.py [DIRECTORY]
 
 Needs the test extra (selenium) and Debian's chromium and chromium-driver
 (.ci/system-packages installs them). Everything runs on 127.0.0.1, in a
@@ -18,10 +21,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers.browser import byLabel, logIn, say, startChromium, waitForText
+from helpers.browser import byLabel, logIn, openConversation, say, startChromium, waitForText
 
 from chatroom.bench.serverprocess import (
     LOG_NAME,
@@ -31,8 +35,10 @@ from chatroom.bench.serverprocess import (
     twistdArgv,
 )
 
-SIZE = (1000, 640)
-OUTPUT = Path(__file__).resolve().parent / "web-page.png"
+SIZE = (1100, 680)
+#: A phone: its CSS pixels and how many device pixels each one is.
+PHONE = {"width": 375, "height": 720, "deviceScaleFactor": 1, "mobile": True}
+OUTPUT = Path(__file__).resolve().parent
 
 
 class Line:
@@ -53,6 +59,15 @@ class Line:
         self.sock.close()
 
 
+def shoot(driver: Any, path: Path) -> None:
+    """
+    The page as it is now, once the layout settled, to C{path}.
+    """
+    driver.execute_async_script("requestAnimationFrame(() => setTimeout(arguments[0], 100));")
+    driver.save_screenshot(str(path))
+    print(f"wrote {path}")
+
+
 def main(output: Path = OUTPUT) -> None:
     with tempfile.TemporaryDirectory() as directory:
         argv = twistdArgv("--db=chat.sqlite", "--no-udp")
@@ -71,16 +86,28 @@ def main(output: Path = OUTPUT) -> None:
             users = [Line(log.ports["TCP"], "Gökhan"), Line(log.ports["TCP"], "Алиса")]
             driver = startChromium(*SIZE)
             logIn(driver, url, "wendy", "a long passphrase", new=True)
-            users[0].send("C PM", "D Hi wendy, welcome! Try clicking a name to send a DM.")
+            users[0].send("C PM", "D Hi @wendy, welcome! The notes: https://example.org/notes")
             waitForText(driver, "#conversation", "welcome!")
             say(driver, "Thanks! Chatting from a browser, no install needed.")
             users[1].send("C DM", "D wendy see you at five?")
-            waitForText(driver, "#conversation", "see you at five")
-            say(driver, "/dm Алиса yes, at five")
-            waitForText(driver, "#conversation", "yes, at five")
+            waitForText(driver, "#conversations", "Алиса")
+            openConversation(driver, "Алиса")
+            say(driver, "yes, at five")
+            waitForText(driver, "#conversation-title", "Алиса")
+            openConversation(driver, "Room")
+            users[1].send("C DM", "D wendy bring the slides")
+            users[0].send("C PM", "D Shift+Enter makes a new line, by the way")
+            waitForText(driver, "#conversation", "by the way")
             byLabel(driver, "Message").send_keys("typing…")
-            driver.save_screenshot(str(output))
-            print(f"wrote {output}")
+            for colours in ("light", "dark"):
+                driver.execute_cdp_cmd(
+                    "Emulation.setEmulatedMedia",
+                    {"features": [{"name": "prefers-color-scheme", "value": colours}]},
+                )
+                driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+                shoot(driver, output / f"web-desktop-{colours}.png")
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+                shoot(driver, output / f"web-phone-{colours}.png")
         finally:
             for user in users:
                 user.close()

@@ -38,9 +38,15 @@ PAGES = {
     b"catchup.js": ("catchup.js", "text/javascript; charset=utf-8"),
     b"composer.js": ("composer.js", "text/javascript; charset=utf-8"),
     b"login.js": ("login.js", "text/javascript; charset=utf-8"),
+    b"richtext.js": ("richtext.js", "text/javascript; charset=utf-8"),
+    b"alerts.js": ("alerts.js", "text/javascript; charset=utf-8"),
+    b"sending.js": ("sending.js", "text/javascript; charset=utf-8"),
+    b"stream.js": ("stream.js", "text/javascript; charset=utf-8"),
     # The icon: the SVG the page links to, the ICO browsers ask for anyway.
     b"favicon.svg": ("favicon.svg", "image/svg+xml"),
     b"favicon.ico": ("favicon.ico", "image/x-icon"),
+    # The icon while something is unread: a red dot.
+    b"favicon-unread.svg": ("favicon-unread.svg", "image/svg+xml"),
 }
 
 #: Only the page's own files, and its WebSocket; nothing from elsewhere,

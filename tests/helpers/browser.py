@@ -117,6 +117,38 @@ def logIn(driver: Any, url: str, name: str, password: str, new: bool) -> None:
     waitForText(driver, "#status", f"Connected as {name}.")
 
 
+#: The CSS selector of the conversation with one person (format it with the name).
+DM_LOG = "ol[aria-label='Direct messages with {}']"
+
+
+def openConversation(driver: Any, name: str) -> None:
+    """
+    Show the conversation C{name} ("Room", or a person's name) from the list of conversations.
+    """
+    from selenium.webdriver.common.by import By
+
+    title = "Room" if name == "Room" else f"Direct messages with {name}"
+    for button in driver.find_elements(By.CSS_SELECTOR, "#conversations button"):
+        if button.text.split()[0] == name:
+            button.click()
+            waitFor(driver, lambda d: text(d, "#conversation-title") == title, title)
+            return
+    raise AssertionError(f"no conversation {name!r}: {text(driver, '#conversations')}")
+
+
+def unread(driver: Any) -> dict[str, int]:
+    """
+    The unread counts of the list of conversations, by name ("Room" or a person's).
+    """
+    return dict(
+        driver.execute_script(
+            "return [...document.querySelectorAll('#conversations button')].map((b) =>"
+            " [b.dataset.key === '' ? 'Room' : b.firstChild.textContent,"
+            "  Number((b.querySelector('.badge') || {textContent: 0}).textContent)]);"
+        )
+    )
+
+
 def say(driver: Any, line: str) -> None:
     """
     Type a line in the message box and press Enter.

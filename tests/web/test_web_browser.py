@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.browser import (
+    DM_LOG,
     RECONNECT_WAIT,
     Room,
     byLabel,
     expectFrame,
     logIn,
+    openConversation,
     say,
     text,
+    unread,
     waitFor,
     waitForText,
 )
@@ -42,16 +45,27 @@ def test_browser_and_tcp_users_chat(chromium: Any, room: Room) -> None:
         )
         assert chromium.find_elements("css selector", "#conversation b, #conversation img") == []
 
-        # A direct message by clicking the name in the online list.
+        # A direct message by clicking the name in the online list: its own conversation.
         chromium.find_element("xpath", "//ul[@id='users']//button[starts-with(., 'tom ')]").click()
-        assert byLabel(chromium, "Message").get_attribute("value") == "/dm tom "
+        waitForText(chromium, "#conversation-title", "Direct messages with tom")
+        assert byLabel(chromium, "Message").get_attribute("value") == ""
         say(chromium, "just for you")
         assert expectFrame(tom, "D DM ") == "D DM wendy WEB just for you"
-        waitForText(chromium, "#conversation", "DM to tom just for you")
+        waitForText(chromium, DM_LOG.format("tom"), "wendy just for you")
         tom.send("C DM", "D wendy and back")
-        waitForText(chromium, "#conversation", "DM from tom TCP and back")
+        waitForText(chromium, DM_LOG.format("tom"), "tom TCP and back")
         dm = chromium.find_element("xpath", "//li[contains(@class, 'dm')][contains(., 'and back')]")
         assert dm.is_displayed()
+        assert "and back" not in chromium.execute_script(
+            "return document.getElementById('conversation').textContent;"
+        )
+        # And by /dm, typed in the room.
+        openConversation(chromium, "Room")
+        say(chromium, "/dm tom typed by hand")
+        assert expectFrame(tom, "D DM ") == "D DM wendy WEB typed by hand"
+        openConversation(chromium, "tom")
+        waitForText(chromium, DM_LOG.format("tom"), "wendy typed by hand")
+        openConversation(chromium, "Room")
 
         tom.send("C EX")
         waitForText(chromium, "#conversation", "tom (TCP) left.")
@@ -116,6 +130,9 @@ def test_history_and_stored_direct_messages_on_arrival(chromium: Any, room: Room
         assert expectFrame(tom, "C OK DM ") == "C OK DM wendy STORED"
         logIn(chromium, room.url, "wendy", "pw", new=False)
         waitForText(chromium, "#conversation", "earlier tom TCP said before you came")
-        waitForText(chromium, "#conversation", "DM from tom TCP kept for you")
+        waitFor(chromium, lambda d: unread(d) == {"Room": 0, "tom": 1}, "tom's DM unread")
+        openConversation(chromium, "tom")
+        waitForText(chromium, DM_LOG.format("tom"), "tom TCP kept for you")
+        waitFor(chromium, lambda d: unread(d) == {"Room": 0, "tom": 0}, "tom's DM read")
     finally:
         tom.close()

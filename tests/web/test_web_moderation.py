@@ -326,3 +326,28 @@ def test_the_keyboard_keeps_its_place_when_the_list_changes(chromium: Any, room:
         bob.close()
     finally:
         tom.close()
+
+
+def test_slow_mode_keeps_the_lines_not_sent_yet(chromium: Any, room: Room) -> None:
+    """
+    A message of several lines goes as one message per line: when slow
+    mode refuses the second, it and the lines after it stay in the box.
+    """
+    staffRoom(room, {"tom": "moderator"}, ["wendy"])
+    tom = blockingLoggedIn(room.port, "tom")
+    try:
+        tom.send("C SLOW 30")
+        assert expectFrame(tom, "C OK SLOW") == "C OK SLOW 30"
+        logIn(chromium, room.url, "wendy", "secret", new=False)
+        box = byLabel(chromium, "Message")
+        box.send_keys("one")
+        for line in ("two", "three"):
+            box.send_keys(Keys.SHIFT, Keys.ENTER)
+            box.send_keys(line)
+        box.send_keys(Keys.ENTER)
+        assert expectFrame(tom, "D PM ") == "D PM wendy WEB one"
+        waitForText(chromium, "#conversation", "Slow mode is on: you may send again in ")
+        waitFor(chromium, lambda d: box.get_attribute("readonly") is None, "the box free")
+        assert box.get_attribute("value") == "two\nthree"
+    finally:
+        tom.close()

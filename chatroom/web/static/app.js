@@ -2,25 +2,24 @@
 // Text from users is only ever inserted with textContent, never as HTML.
 // An ES module: words and times in text.js, the conversation's lines in
 // conversation.js, the online list in people.js, moderation in words in
-// moderation.js, the staff's menu in menu.js.
+// moderation.js, the staff's menu in menu.js, the conversations' list,
+// title, icon and notifications in alerts.js, the message box in
+// composer.js and sending.js.
 
 import {plural, splitWords} from "./text.js";
-import {alsoInHistory, missed, remember} from "./catchup.js";
-import {followNewest, line, modLine, notice, problem} from "./conversation.js";
+import {Stream} from "./stream.js";
+import {activeName, dmLog, forgetConversations, line, modLine, notice, problem, setMe,
+  setUpConversations} from "./conversation.js";
+import {drawConversations, open, setUpNotifications} from "./alerts.js";
+import {keepUnsent, nextLine, setUpSending} from "./sending.js";
 import {banSentence, modSentence, refusal} from "./moderation.js";
-import {boxBusy, boxDone, countBytes, tooLong} from "./composer.js";
-import {forgetPasswords, loginRefusal} from "./login.js";
-import {operation} from "./commands.js";
+import {boxBusy, boxDone} from "./composer.js";
+import {REASONS, forgetPasswords, goodbye, loginRefusal} from "./login.js";
 import {setUpMenu} from "./menu.js";
 import {People} from "./people.js";
 
 const $ = (id) => document.getElementById(id);
 const SUBPROTOCOL = "chatroom.v1";
-const REASONS = {
-  EXIT: "left", CLOSED: "lost the connection", TIMEOUT: "timed out",
-  DROPPED: "was dropped by the server", REPLACED: "logged in again elsewhere",
-  SHUTDOWN: "server stopping", KICKED: "was kicked", BANNED: "was banned",
-};
 
 let ws = null;
 let me = null;            // the name we are logged in as
@@ -35,13 +34,8 @@ let aboutMe = null;       // the last C MOD notice about us, to explain a C BYE
 let bans = null;          // {left}: D BAN lines of a C BANS answer still to come
 let requests = [];        // our operations, one at a time: {kind, ...}
 let replay = null;        // {kind: "HISTORY"|"INBOX", left}
-let seen = [];            // the last public messages shown (catchup.js)
-let lostAt = null;        // when the connection was lost (ms), while away
-let arrival = null;       // {history, held, back} until the C HISTORY answer is whole
-const people = new People((name) => {
-  $("message").value = `/dm ${name} `;
-  $("message").focus();
-});
+const stream = new Stream();
+const people = new People((name) => open(dmLog(name)));
 
 function status(text) { $("status").textContent = text; }
 
@@ -86,7 +80,6 @@ function closed() {
   phase = "out";
   requests = [];
   replay = null;
-  arrival = null;
   bans = null;
   boxBusy(false);
   if (leaving || !credentials) {
@@ -96,7 +89,7 @@ function closed() {
   if (wasIn) {
     notice("Connection lost.");
     people.stale(true);
-    if (lostAt === null) lostAt = Date.now();
+    stream.lost();
   }
   status(`Connection lost; reconnecting in ${backoff} s…`);
   retry = setTimeout(connect, backoff * 1000);
@@ -145,7 +138,7 @@ function receive(frame) {
       const count = parseInt(rest, 10) || 0;
       if (requests[0] && requests[0].kind === "HISTORY") finishRequest();
       if (count > 0) replay = {kind: verb, left: count};
-      else arrived();
+      else stream.arrived();
       return;
     }
     case "INBOX": {
@@ -181,54 +174,23 @@ function receiveData(text) {
     const [, time, from, transport, body] = splitWords(text, 4);
     const when = new Date(time);
     if (replay.kind === "HISTORY") {
-      if (arrival) {
-        arrival.history.push({when: isNaN(when) ? 0 : when.getTime(), from, transport,
-          text: body});
-      }
+      stream.history({when: isNaN(when) ? 0 : when.getTime(), from, transport, text: body});
     } else {
-      line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]],
-        "dm stored", isNaN(when) ? null : when);
+      stream.direct(from, transport, body, "dm stored", isNaN(when) ? null : when);
     }
     if (--replay.left <= 0) {
       const done = replay.kind === "HISTORY";
       replay = null;
-      if (done) arrived();
+      if (done) stream.arrived();
     }
     return;
   }
   const [kind, from, transport, body] = splitWords(text, 3);
   if (kind === "PM") {
-    const said = {when: Date.now(), from, transport, text: body};
-    if (arrival) arrival.held.push(said);
-    else showPublic(said, false);
+    stream.public({when: Date.now(), from, transport, text: body});
   } else if (kind === "DM") {
-    line([["DM from", "tag"], [from, "from"], [transport, "transport"], [body, "text"]], "dm");
+    stream.direct(from, transport, body, "dm", null);
   }
-}
-
-// A public message shown, and remembered as seen.
-function showPublic(said, earlier) {
-  const parts = [[said.from, "from"], [said.transport, "transport"], [said.text, "text"]];
-  if (earlier) line([["earlier", "tag"], ...parts], "earlier", new Date(said.when));
-  else line(parts, "pm");
-  seen = remember(seen, said);
-}
-
-// The history is whole: the first time, all of it as earlier messages;
-// after a reconnect, only what was missed. Then the messages relayed
-// meanwhile that the history did not already hold.
-function arrived() {
-  if (!arrival) return;
-  const {history, held, back} = arrival;
-  arrival = null;
-  const shown = back ? missed(history, seen, lostAt) : history;
-  if (back) {
-    notice(shown.length ? `${plural(shown.length, "message")} while you were away:`
-      : "Nothing was said while you were away.");
-  } else if (shown.length) notice("Earlier messages:");
-  for (const said of shown) showPublic(said, true);
-  for (const said of held.slice(alsoInHistory(history, held))) showPublic(said, false);
-  lostAt = null;
 }
 
 // A C MOD notice: a sentence for everyone; a role change shows in the list.
@@ -276,6 +238,7 @@ function password(kind) {
 function welcome(name) {
   me = name;
   people.me = name;
+  setMe(name);
   phase = "in";
   ghost = false;
   backoff = 1;
@@ -286,11 +249,9 @@ function welcome(name) {
   $("confirm-row").hidden = true;
   forgetPasswords();  // kept in memory for reconnecting, not in the form
   status(`Connected as ${name}.`);
-  if (lostAt === null) notice(`Welcome ${name}, you are connected via WEB.`);
-  else notice(`Back in the room after ${Math.round((Date.now() - lostAt) / 1000)} s.`);
+  stream.welcome(name);
   people.clear();
   people.stale(false);
-  arrival = {history: [], held: [], back: lostAt !== null};
   request({kind: "WHO"});
   request({kind: "HISTORY"});
   $("message").focus();
@@ -328,7 +289,7 @@ function error(code, text) {
   }
   if (op && op.kind === "HISTORY") {  // a server before 1.1: no history
     finishRequest();
-    arrived();
+    stream.arrived();
     return;
   }
   const explained = refusal(code, text);
@@ -336,7 +297,7 @@ function error(code, text) {
     problem(explained ? `${explained} Your text is still in the box.`
       : `Not sent (${text || code}): ${op.text}`);
     finishRequest();
-    boxDone(op, false);
+    keepUnsent(op);
     return;
   }
   if (op && (op.kind === "MOD" || op.kind === "BANS")) {
@@ -362,42 +323,35 @@ function userList(rest) {
 function ok([what, name, stored]) {
   const op = requests[0];
   if (what === "PM" && op && op.kind === "PM") {
-    line([[me, "from"], ["WEB", "transport"], [op.text, "text"]], "pm mine");
-    seen = remember(seen, {when: Date.now(), from: me, transport: "WEB", text: op.text});
-    finishRequest();
-    boxDone(op, true);
+    stream.ours(op.text);
+    sent(op);
   } else if (what === "DM" && op && op.kind === "DM") {
-    const tag = stored === "STORED" ? "DM to (stored for)" : "DM to";
-    line([[tag, "tag"], [name, "from"], [op.text, "text"]], "dm mine");
-    finishRequest();
-    boxDone(op, true);
+    const parts = [[me, "from"], [op.text, "text"]];
+    if (stored === "STORED") parts.push([`(kept for ${name} until they log in)`, "tag"]);
+    line(parts, "dm mine", null, dmLog(name));
+    sent(op);
   } else if (op && op.kind === "MOD" && what === op.verb) {
     finishRequest();  // the C MOD notice tells what happened
     boxDone(op, true);
   }
 }
 
-function bye(reason) {
-  if (reason === "REPLACED") {
-    leaving = true;
-    notice("You logged in again elsewhere: this page is no longer connected.");
-    status("Logged in elsewhere.");
-  } else if (reason === "EXIT") {
-    leaving = true;
-    status("You left.");
-  } else if (reason === "KICKED" || reason === "BANNED") {
-    // Not reconnecting: a kick asks to come back by hand, a ban would be refused.
-    leaving = true;
-    let what = aboutMe ? modSentence(aboutMe).replace(/^\S+ was/, "You were")
-      : `You were ${reason === "KICKED" ? "kicked" : "banned"} by a moderator.`;
-    if (!/[.!?]$/.test(what)) what += ".";
-    const next = reason === "KICKED" ? " You may log in again."
-      : " You cannot log in with this name until it ends.";
-    status(reason === "KICKED" ? "Kicked out of the room." : "Banned from the room.");
-    toLogin(what + next);
-  } else {
-    notice(`The server says goodbye (${REASONS[reason] || reason}).`);
+// One line of a message was taken: the next one, or the box is free.
+function sent(op) {
+  if (nextLine(op)) {
+    startRequest();
+    return;
   }
+  finishRequest();
+  boxDone(op, true);
+}
+
+function bye(reason) {
+  const {leave, state, say, back} = goodbye(reason, aboutMe);
+  if (leave) leaving = true;
+  if (say) notice(say);
+  if (state) status(state);
+  if (back) toLogin(back);
 }
 
 $("login").addEventListener("submit", (event) => {
@@ -407,7 +361,7 @@ $("login").addEventListener("submit", (event) => {
   if (!name || !pass) return;
   credentials = {name, password: pass};
   leaving = false;
-  lostAt = null;  // a login by hand is an arrival, not a coming back
+  stream.fresh();  // a login by hand is an arrival, not a coming back
   if (phase === "confirm") {
     if ($("password2").value !== pass) {
       $("login-error").textContent = "The passwords differ: type the same one twice.";
@@ -429,32 +383,12 @@ $("ghost").addEventListener("click", () => {
   $("login").requestSubmit();
 });
 
-$("composer").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const box = $("message");
-  const text = box.value;
-  if (!text.trim() || phase !== "in" || box.readOnly) return;
-  const op = operation(text, people.amStaff());
-  if (op.error) {
-    problem(op.error);
-    return;
-  }
-  if (op.help) {
-    notice(op.help);
-    box.value = "";
-    return;
-  }
-  const refused = tooLong(op);
-  if (refused) {
-    problem(refused);
-    return;
-  }
-  op.fromBox = true;
-  boxBusy(true);
-  request(op);
+setUpSending({
+  ready: () => phase === "in",
+  staff: () => people.amStaff(),
+  to: () => activeName(),
+  request,
 });
-
-$("message").addEventListener("input", () => countBytes(operation($("message").value, false)));
 
 // A staff action chosen in a user's menu.
 function menuAction(frame, verb, name) {
@@ -463,13 +397,17 @@ function menuAction(frame, verb, name) {
 }
 
 setUpMenu(menuAction);
-followNewest();
+setUpConversations(drawConversations);
+drawConversations();
+setUpNotifications();
 
 $("leave").addEventListener("click", () => {
   leaving = true;
   credentials = null;
   forgetPasswords();
   send("C EX");
+  forgetConversations();
+  open("");
   $("chat").hidden = true;
   $("login").hidden = false;
   $("username").focus();

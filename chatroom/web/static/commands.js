@@ -4,10 +4,11 @@
 import {STAFF_HELP, parseCommand} from "./moderation.js";
 
 // What a line typed in the box asks for: a direct message, a staff
-// command, or a public message ("//text" sends "/text").
-export function operation(text, staff) {
+// command, or a message ("//text" sends "/text") to the room, or to `to`
+// when the conversation shown is with one person.
+export function operation(text, staff, to = null) {
   const dm = /^\/dm\s+(\S+)\s+(.+)$/s.exec(text);
-  if (dm) return {kind: "DM", to: dm[1], text: dm[2], frame: "C DM"};
+  if (dm) return {kind: "DM", to: dm[1], text: dm[2], frame: "C DM", prefix: `/dm ${dm[1]} `};
   if (/^\/dm(\s|$)/.test(text)) return {error: "Usage: /dm name text"};
   if (/^\/help\s*$/i.test(text)) {
     return {help: "/dm name text writes to one person." + (staff ? ` ${STAFF_HELP}` : "")};
@@ -22,5 +23,7 @@ export function operation(text, staff) {
     return {error: `Unknown command ${text.split(/\s/)[0]}: /help lists them; ` +
       "start with // to send a line that begins with /."};
   }
-  return {kind: "PM", text: text.startsWith("//") ? text.slice(1) : text, frame: "C PM"};
+  const said = text.startsWith("//") ? text.slice(1) : text;
+  if (to) return {kind: "DM", to, text: said, frame: "C DM", prefix: ""};
+  return {kind: "PM", text: said, frame: "C PM", prefix: ""};
 }

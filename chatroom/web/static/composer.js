@@ -2,7 +2,6 @@
 // bytes as the server counts it (a frame is at most FRAME_LIMIT bytes).
 
 import {FRAME_LIMIT, byteLength, plural} from "./text.js";
-import {operation} from "./commands.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +17,8 @@ export function boxDone(op, sent) {
   if (!op || !op.fromBox) return;
   boxBusy(false);
   if (sent) $("message").value = "";
-  countBytes(operation($("message").value, false));
+  // Counted and sized again by the box's own input handler (sending.js).
+  $("message").dispatchEvent(new Event("input"));
   $("message").focus();
 }
 

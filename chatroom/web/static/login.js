@@ -1,7 +1,7 @@
 // The login form's words: a refused login in plain words, and the
 // passwords taken out of the form.
 
-import {bannedSentence} from "./moderation.js";
+import {bannedSentence, modSentence} from "./moderation.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,4 +36,32 @@ export function loginRefusal(code, text, name, asked) {
 export function forgetPasswords() {
   $("password").value = "";
   $("password2").value = "";
+}
+
+// Why someone left the room (C LEAVE, C BYE), in words.
+export const REASONS = {
+  EXIT: "left", CLOSED: "lost the connection", TIMEOUT: "timed out",
+  DROPPED: "was dropped by the server", REPLACED: "logged in again elsewhere",
+  SHUTDOWN: "server stopping", KICKED: "was kicked", BANNED: "was banned",
+};
+
+// A C BYE in words: {leave: no reconnecting, state: the status line, say: a
+// line in the conversation, back: why, on the login form}.
+export function goodbye(reason, aboutMe) {
+  if (reason === "REPLACED") {
+    return {leave: true, state: "Logged in elsewhere.",
+      say: "You logged in again elsewhere: this page is no longer connected."};
+  }
+  if (reason === "EXIT") return {leave: true, state: "You left."};
+  if (reason === "KICKED" || reason === "BANNED") {
+    // Not reconnecting: a kick asks to come back by hand, a ban would be refused.
+    let what = aboutMe ? modSentence(aboutMe).replace(/^\S+ was/, "You were")
+      : `You were ${reason === "KICKED" ? "kicked" : "banned"} by a moderator.`;
+    if (!/[.!?]$/.test(what)) what += ".";
+    const next = reason === "KICKED" ? " You may log in again."
+      : " You cannot log in with this name until it ends.";
+    return {leave: true, back: what + next,
+      state: reason === "KICKED" ? "Kicked out of the room." : "Banned from the room."};
+  }
+  return {leave: false, say: `The server says goodbye (${REASONS[reason] || reason}).`};
 }

@@ -89,7 +89,14 @@ export class People {
         button.append(mark);
       }
       button.append(`${user.name} (${user.transport})`);
-      button.setAttribute("aria-label", `Direct message to ${user.name}, via ${user.transport}` +
+      if (isMe) {
+        const you = document.createElement("span");
+        you.className = "you";
+        you.textContent = " (you)";
+        button.append(you);
+      }
+      const who = isMe ? `You, ${user.name}` : `Direct messages with ${user.name}`;
+      button.setAttribute("aria-label", `${who}, via ${user.transport}` +
         (isStaff ? ", moderator or admin" : ""));
       button.dataset.name = user.name;
       button.addEventListener("click", () => this.onPick(user.name));
