@@ -38,7 +38,7 @@ class Entry:
     joined: bool = False
     away: str | None = None
     quit: str | None = None  # the QUIT message, once the client sent one
-    notice: str | None = None  # a channel NOTICE on its way through the room
+    notice: str | None = None  # a NOTICE (channel or nick) on its way through the room
 
     @property
     def mask(self) -> str:

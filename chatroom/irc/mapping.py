@@ -144,7 +144,9 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
             text = rest[0] if rest else ""
             source = maskOf(directory, name, transport)
             tags = tagsFor(connection, name)
-            deliver(connection, source, "PRIVMSG", connection.me, text, tags)
+            sender = directory.get(name) if transport == "IRC" else None
+            command = "NOTICE" if sender is not None and sender.notice == text else "PRIVMSG"
+            deliver(connection, source, command, connection.me, text, tags)
         elif kind == "INBOX" and len(parts) >= 5:
             _, when, name, transport, text = parts
             tags = tagsFor(connection, name, when)

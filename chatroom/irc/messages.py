@@ -142,7 +142,11 @@ def public(connection: IRCConnection, command: str, text: str) -> None:
 
 
 def direct(connection: IRCConnection, command: str, target: str, text: str) -> None:
+    entry = connection.entry
+
     def sent(frame: Frame) -> bool:
+        if entry is not None:
+            entry.notice = None
         if frame.verb == "OK":
             echo(connection, command, target, text)
             words = frame.rest.split(" ")
@@ -161,6 +165,9 @@ def direct(connection: IRCConnection, command: str, target: str, text: str) -> N
         if frame.verb == "USERS":
             if frame.rest.startswith(codec.CONTINUED + " "):
                 return False
+            if entry is not None:
+                # The room has no NOTICE: the recipient's door shows one by this mark.
+                entry.notice = text if command == "NOTICE" else None
             connection.toRoom(codec.data(target, text), sent)
         elif frame.verb == "ERR":
             refusedMessage(connection, target, frame.rest)

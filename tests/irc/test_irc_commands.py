@@ -104,6 +104,22 @@ def test_two_irc_users_in_the_channel(ircServer: ServerProcess) -> None:
     tcp.close()
 
 
+def test_notice_to_a_nick_stays_a_notice(ircServer: ServerProcess) -> None:
+    """
+    A NOTICE sent to a nick reaches that IRC user as a NOTICE (clients and
+    bots must not answer it), and a PRIVMSG after it as a PRIVMSG again.
+    """
+    one = registered(ircServer.ports["IRC"], "nell")
+    two = registered(ircServer.ports["IRC"], "nico")
+    two.send("NOTICE nell :just so you know", "PRIVMSG nell :and a question")
+    assert one.waitFor("just so you know").endswith(
+        ":nico!u@127.0.0.1 NOTICE nell :just so you know"
+    )
+    assert one.waitFor("and a question").endswith(":nico!u@127.0.0.1 PRIVMSG nell :and a question")
+    one.close()
+    two.close()
+
+
 def test_taken_lookalike_and_bad_names(ircServer: ServerProcess) -> None:
     """
     A name online elsewhere gets 433, so does its look-alike; a name the
