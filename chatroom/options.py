@@ -1,6 +1,6 @@
 """
 The options of C{twistd chatroom} (and C{chatserver}): each one's default,
-its check, and the checks across several (C{--redis} with C{--db}).
+and its check (the checks themselves are L{chatroom.optionchecks}).
 
 Checking options looks at nothing but the words given; what they name is
 looked at in L{chatroom.database} and L{chatroom.tap}, and nothing is built
@@ -22,7 +22,7 @@ from twisted.python import usage
 
 from chatroom import __version__, configfile
 from chatroom.database import isURL
-from chatroom.plaintext import PlaintextLogins
+from chatroom.optionchecks import atLeastZero, checkCluster, checkIRCChannel, port, positive, where
 from chatroom.settings import (
     BUSY_TIMEOUT,
     IDLE_TIMEOUT,
@@ -51,42 +51,6 @@ ROOM_LIMITS = {
 }
 
 
-def _positive(kind: type) -> Any:
-    def check(value: str) -> Any:
-        number = kind(value)
-        if number <= 0:
-            raise ValueError(f"{value} is not above zero")
-        return number
-
-    check.coerceDoc = "Must be above zero."  # type: ignore[attr-defined]
-    return check
-
-
-def _atLeastZero(kind: type) -> Any:
-    def check(value: str) -> Any:
-        number = kind(value)
-        if number < 0:
-            raise ValueError(f"{value} is below zero")
-        return number
-
-    check.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
-    return check
-
-
-def _where(value: str) -> PlaintextLogins:
-    try:
-        return PlaintextLogins(value)
-    except ValueError:
-        choices = ", ".join(where.value for where in PlaintextLogins)
-        raise ValueError(f"{value!r} is not one of {choices}") from None
-
-
-def _port(value: str) -> int:
-    if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
-        raise ValueError(f"{value!r} is not a port: give a number from 0 to 65535 (0: any free)")
-    return int(value)
-
-
 def protocolDocument() -> str:
     """
     Where this chatroom's protocol document is: the checkout's C{docs/protocol.rst} when
@@ -113,14 +77,14 @@ class Options(usage.Options):
     )
 
     optParameters: ClassVar[list[list[Any]]] = [
-        ["port", "p", 9000, "Port to listen on, for TCP and UDP alike.", _port],
-        ["udp-port", None, None, "Port for UDP, when it should differ from --port.", _port],
+        ["port", "p", 9000, "Port to listen on, for TCP and UDP alike.", port],
+        ["udp-port", None, None, "Port for UDP, when it should differ from --port.", port],
         [
             "udp-timeout",
             None,
             IDLE_TIMEOUT,
             "Seconds of silence after which a UDP session is over.",
-            _positive(float),
+            positive(float),
         ],
         [
             "interface",
@@ -170,70 +134,70 @@ class Options(usage.Options):
                 "Seconds an account change may wait for another program's lock on --db;"
                 " then the client gets ERR UNAVAILABLE."
             ),
-            _positive(float),
+            positive(float),
         ],
         [
             "history",
             None,
             _ROOM.history,
             "Public messages kept (in --db) for C HISTORY.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "inbox",
             None,
             _ROOM.inbox,
             "Direct messages kept per offline user; more get ERR INBOX_FULL.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "inbox-days",
             None,
             _ROOM.inboxDays,
             "Days a direct message is kept for an offline user, then deleted.",
-            _positive(float),
+            positive(float),
         ],
         [
             "msg-rate",
             None,
             _ROOM.msgRate,
             "Frames a second each session may send on average; more get ERR RATE.",
-            _atLeastZero(float),
+            atLeastZero(float),
         ],
         [
             "msg-burst",
             None,
             _ROOM.msgBurst,
             "Frames each session may send at once before --msg-rate applies.",
-            _positive(int),
+            positive(int),
         ],
         [
             "sendq",
             None,
             SENDQ,
             "Bytes that may wait for a TCP client that stopped reading before it is dropped.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "max-per-ip",
             None,
             _ROOM.maxPerHost,
             "Sessions at once from one address; more get ERR FULL.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "login-failures",
             None,
             _ROOM.loginFailures,
             "Wrong passwords a minute from one address before its logins get ERR RATE.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "max-registrations",
             None,
             _ROOM.maxRegistrations,
             "New accounts an hour from one address; more get ERR RATE.",
-            _atLeastZero(int),
+            atLeastZero(int),
         ],
         [
             "plaintext-logins",
@@ -244,14 +208,14 @@ class Options(usage.Options):
                 " loopback (127.0.0.0/8 and ::1 only) or nowhere; elsewhere C LOGIN"
                 " gets ERR INSECURE, so passwords travel only inside TLS, DTLS or wss."
             ),
-            _where,
+            where,
         ],
         [
             "login-timeout",
             None,
             _ROOM.loginTimeout,
             "Seconds a new session has to finish logging in.",
-            _positive(float),
+            positive(float),
         ],
         [
             "redis",
@@ -269,14 +233,14 @@ class Options(usage.Options):
             None,
             NODE_TIMEOUT,
             "With --redis: seconds after which the others announce a silent node's users gone.",
-            _positive(float),
+            positive(float),
         ],
         [
             "max-clients",
             None,
             _ROOM.maxClients,
             "Most sessions at once; more are refused with ERR FULL.",
-            _positive(int),
+            positive(int),
         ],
         [
             "metrics",
@@ -446,42 +410,3 @@ class Options(usage.Options):
         if self["interface"]:
             description += f":interface={quoteStringArgument(self['interface'])}"
         return description
-
-
-def checkIRCChannel(name: str) -> str:
-    """
-    C{--irc-channel}: one channel name, C{#} and up to 63 more characters.
-    """
-    if (
-        not name.startswith("#")
-        or len(name) < 2
-        or len(name.encode("utf-8")) > 64
-        or any(c in name for c in " ,:\x07")
-        or any(ord(c) < 32 for c in name)
-    ):
-        raise usage.UsageError(f"--irc-channel {name!r} is not a channel name (such as #chatroom)")
-    return name
-
-
-def checkCluster(redis: str, db: str, noAccounts: bool) -> None:
-    """
-    C{--redis} joins nodes that must share their accounts: refuse it with
-    a file of this machine's, or without accounts.
-    """
-    if not isURL(db):
-        raise usage.UsageError(
-            "--redis needs --db postgresql://...: the nodes must share their accounts,"
-            " and an SQLite file cannot be shared"
-        )
-    if noAccounts:
-        raise usage.UsageError("--redis needs accounts: it cannot be used with --no-accounts")
-    try:
-        from chatroom.cluster.engine import parseURL
-    except ImportError:
-        raise usage.UsageError(
-            "--redis needs txredisapi (pip install 'chatroom[cluster]')"
-        ) from None
-    try:
-        parseURL(redis)
-    except ValueError as e:
-        raise usage.UsageError(f"--redis {redis.split('@')[-1]}: {e}") from None
