@@ -22,7 +22,7 @@ from chatroom.bench import scenarios
 from chatroom.bench.scenarios import Result, inBatches, waitUntil
 
 if TYPE_CHECKING:
-    from chatroom.bench.cluster import Engines
+    from chatroom.bench.engines import Engines
 
 #: Fills the presence hash with ARGV[1] users of a node called C{elsewhere}.
 FILL = """

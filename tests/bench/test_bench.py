@@ -12,13 +12,13 @@ import sys
 
 import pytest
 
-from chatroom.bench import cluster
+from chatroom.bench import engines
 
 
 def test_quick_benchmark_runs(tmp_path):
     # The cluster scenario needs redis-server and PostgreSQL: CI has them, so there a missing one
     # fails at once; elsewhere the run notes it SKIPPED and this test says so at its end.
-    missing = cluster.missing()
+    missing = engines.missing()
     if missing and os.environ.get("CI"):
         pytest.fail(f"CI must run the cluster scenario: {missing}")
     out = tmp_path / "bench.json"
