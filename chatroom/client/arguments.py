@@ -4,7 +4,7 @@ client says), the language chosen before the rest is read, and every check
 of the arguments, so that a bad command line ends with one sentence and
 status 2 before anything is connected.
 
-Apart from L{chatroom.client.main}, which wires a client together and runs
+Apart from L{chatroom.client.process}, which wires a client together and runs
 it: reading a command line needs no reactor and no terminal.
 """
 

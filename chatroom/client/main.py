@@ -1,16 +1,14 @@
 """
-C{chatclient HOST PORT USERNAME [--udp]}: the program people chat with.
+One chat client's life: the machine, a transport and a user interface wired
+together, connecting, judging the certificate, reconnecting and leaving.
 
-Its command line is read by L{chatroom.client.arguments}; here the machine,
-a transport and a user interface are wired together and run.
+The C{chatclient} process around it (language, command line, reactor,
+terminal or pipe) is L{chatroom.client.process}.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
 import socket
-import sys
 from typing import Any
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
@@ -23,17 +21,15 @@ from twisted.internet.endpoints import (
     wrapClientTLS,
 )
 from twisted.internet.error import ConnectingCancelledError
-from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
 
 from chatroom.client import tls, trust
-from chatroom.client.arguments import chosenLanguage, parseArguments
 from chatroom.client.dtls import DTLSClientProtocol
 from chatroom.client.machine import ClientMachine
 from chatroom.client.reconnect import Reconnector, whyNotConnected
-from chatroom.client.style import Painter, painterFor, plain
-from chatroom.client.terminal import UI, Interrupted, LineUI, TerminalUI
-from chatroom.client.text import _, install
+from chatroom.client.style import Painter, plain
+from chatroom.client.terminal import UI, Interrupted
+from chatroom.client.text import _
 from chatroom.client.transports import Listener, TCPClientProtocol, UDPClientProtocol
 from chatroom.client.trusting import CertificateJudge
 
@@ -389,60 +385,3 @@ class ChatClient:
         if self.status is None:
             self.reactor.callLater(LEAVE_GRACE, self.finish, 0)
         return self.done
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    # Once, before any sentence is made (see chatroom.client.text).
-    install(chosenLanguage(argv))
-    args = parseArguments(argv)
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):  # as a process's own streams are
-            stream.reconfigure(errors="replace")
-
-    # prompt_toolkit lives on asyncio, so Twisted runs on asyncio too.
-    from twisted.internet import asyncioreactor
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    asyncioreactor.install(loop)
-    from twisted.internet import reactor
-
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    client: ChatClient | None = None
-
-    def begin() -> None:
-        nonlocal client
-        ui: UI = TerminalUI() if interactive else LineUI(IReactorFromThreads(reactor))
-        if args.insecure:
-            ui.show(
-                _(
-                    "Warning: --insecure: the server's certificate is not checked, so anyone"
-                    " on the way could read and change this chat."
-                )
-            )
-        client = ChatClient(
-            reactor,
-            args.host,
-            args.port,
-            args.username,
-            args.udp,
-            ui,
-            offerGhost=interactive,
-            terminal=interactive,
-            paint=painterFor(sys.stdout) if interactive else plain,
-            comesBack=interactive if args.reconnect is None else args.reconnect,
-            tlsOptions=args.tlsOptions,
-            vetting=args.vetting,
-        )
-        client.done.addBoth(lambda _: reactor.stop())
-        client.start()
-
-    reactor.callWhenRunning(begin)
-    reactor.addSystemEventTrigger("before", "shutdown", lambda: client and client.leave())
-    reactor.run()
-    return 1 if client is None or client.status is None else client.status
-
-
-def run() -> None:
-    sys.exit(main())
