@@ -11,7 +11,7 @@ room's rate limit and is answered in its turn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from irctokens.line import Line
@@ -46,6 +46,10 @@ def dispatch(connection: IRCConnection, line: Line) -> None:
         return
     if not registered and command not in BEFORE:
         barrier(connection, lambda: connection.numeric("451", "You have not registered"))
+        return
+    tagged = TAGGED.get(command)
+    if tagged is not None:
+        tagged(connection, params, line.tags)  # their client-only tags are relayed
         return
     handler = HANDLERS.get(command)
     if handler is None:
@@ -219,7 +223,7 @@ def names(connection: IRCConnection, params: list[str]) -> None:
 
 
 from chatroom.irc.history import chathistory  # noqa: E402
-from chatroom.irc.messages import noticeCommand, privmsg  # noqa: E402
+from chatroom.irc.messages import noticeCommand, privmsg, tagmsg  # noqa: E402
 from chatroom.irc.queries import (  # noqa: E402 - they use the helpers above
     away,
     ison,
@@ -249,11 +253,8 @@ HANDLERS: dict[str, Callable[[IRCConnection, list[str]], None]] = {
     ),
     "AUTHENTICATE": local(registration.authenticate),
     "PING": ping,
-    "TAGMSG": local(lambda c, p: None),  # client-only tags (typing...): not relayed
     "JOIN": local(join),
     "PART": local(part),
-    "PRIVMSG": privmsg,
-    "NOTICE": noticeCommand,
     "NAMES": names,
     "WHO": who,
     "WHOIS": whois,
@@ -267,4 +268,11 @@ HANDLERS: dict[str, Callable[[IRCConnection, list[str]], None]] = {
     "KICK": kick,
     "CHATHISTORY": chathistory,
     **{verb: moderate(verb) for verb in MODERATION},
+}
+
+#: Commands whose line's tags matter (IRCv3 message-tags: client-only tags).
+TAGGED: dict[str, Callable[[IRCConnection, list[str], Mapping[str, str] | None], None]] = {
+    "PRIVMSG": privmsg,
+    "NOTICE": noticeCommand,
+    "TAGMSG": tagmsg,
 }

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from chatroom.irc.tags import MsgIds
 from chatroom.names import caseless
+
+if TYPE_CHECKING:
+    from chatroom.irc.tags import Said
 
 
 class Peer(Protocol):
@@ -22,9 +26,16 @@ class Peer(Protocol):
     What the directory needs of a registered IRC connection.
     """
 
+    caps: set[str]  # its IRCv3 capabilities (who gets TAGMSG and tags)
+
     def peerLine(self, line: bytes) -> None:
         """
         Another IRC user of this node joined or parted the channel.
+        """
+
+    def push(self, line: bytes) -> None:
+        """
+        A line on its own (a TAGMSG, which never passes through the room).
         """
 
 
@@ -38,7 +49,7 @@ class Entry:
     joined: bool = False
     away: str | None = None
     quit: str | None = None  # the QUIT message, once the client sent one
-    notice: str | None = None  # a NOTICE (channel or nick) on its way through the room
+    said: Said | None = None  # its last message, on its way through the room (tags.py)
 
     @property
     def mask(self) -> str:
@@ -52,6 +63,7 @@ class Directory:
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self.msgids = MsgIds()  # the msgid of every message shown on this listener
 
     def add(self, entry: Entry) -> None:
         self._entries[caseless(entry.nick)] = entry

@@ -5,7 +5,8 @@ Public messages become C{PRIVMSG} (or C{NOTICE}, or a CTCP C{ACTION}) to
 the channel from C{name!TRANSPORT@TRANSPORT} (from C{nick!user@host} for
 IRC users of this node), direct messages and stored ones C{PRIVMSG} to the
 nick, arrivals and departures C{JOIN} and C{QUIT}, moderation C{KICK},
-C{MODE} and notices. Tags go only to clients that asked for them.
+C{MODE} and notices. Tags go only to clients that asked for them (msgid and
+an IRC sender's client-only tags: L{chatroom.irc.tags}).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from chatroom.codec import Frame
 from chatroom.irc import wire
 from chatroom.irc.directory import maskOf
+from chatroom.irc.tags import said, withMessageTags
 
 if TYPE_CHECKING:
     from chatroom.irc.door import IRCConnection
@@ -112,10 +114,10 @@ def publicLines(connection: IRCConnection, frame: Frame) -> list[bytes]:
         return []
     _, name, transport, text = parts
     directory = connection.factory.directory
-    entry = directory.get(name) if transport == "IRC" else None
-    command = "NOTICE" if entry is not None and entry.notice == text else "PRIVMSG"
+    record = said(directory, name, transport, text)  # an IRC user's, with its tags
+    command = record.command if record is not None else "PRIVMSG"
     source = maskOf(directory, name, transport)
-    tags = tagsFor(connection, name)
+    tags = withMessageTags(connection, tagsFor(connection, name), record)
     return lines(source, command, connection.factory.channel, text, tags)
 
 
@@ -133,7 +135,7 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
         if kind == "PM" and connection.joined:
             # A broadcast: the same lines for every recipient with the same tags.
             caps = connection.caps
-            key = ("PM", "server-time" in caps, "account-tag" in caps)
+            key = ("PM", "server-time" in caps, "account-tag" in caps, "message-tags" in caps)
             made = factory.lines.get(key)
             if made is None:
                 made = factory.lines[key] = publicLines(connection, frame)
@@ -143,13 +145,13 @@ def translate(connection: IRCConnection, frame: Frame) -> None:
             _, name, transport, *rest = frame.rest.split(" ", 3)
             text = rest[0] if rest else ""
             source = maskOf(directory, name, transport)
-            tags = tagsFor(connection, name)
-            sender = directory.get(name) if transport == "IRC" else None
-            command = "NOTICE" if sender is not None and sender.notice == text else "PRIVMSG"
+            record = said(directory, name, transport, text)
+            tags = withMessageTags(connection, tagsFor(connection, name), record)
+            command = record.command if record is not None else "PRIVMSG"
             deliver(connection, source, command, connection.me, text, tags)
         elif kind == "INBOX" and len(parts) >= 5:
             _, when, name, transport, text = parts
-            tags = tagsFor(connection, name, when)
+            tags = withMessageTags(connection, tagsFor(connection, name, when), None)
             source = maskOf(directory, name, transport)
             deliver(connection, source, "PRIVMSG", connection.me, text, tags)
         return

@@ -3,16 +3,24 @@ C{PRIVMSG} and C{NOTICE}, to the channel (the room's C{C PM}, then the
 text) and to a nick (C{C DM}, then the target and the text), each frame
 sent once the room answered the one before; CTCP C{ACTION} as C{/me},
 IRC's formatting removed, echo-message's echo once the room accepted.
+
+Each message gets a msgid and keeps its client-only tags for the IRC users
+of this listener (the sender's L{Said} record on its directory entry, see
+L{chatroom.irc.tags} for why a side path); C{TAGMSG}, which has no text,
+goes from the directory to them only, never through the room.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from chatroom import codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
-from chatroom.irc.mapping import ACTION, deliver, tagsFor
+from chatroom.irc.directory import Entry
+from chatroom.irc.mapping import ACTION, deliver, stamp, tagsFor
+from chatroom.irc.tags import Said, clientTags, withMessageTags
 from chatroom.names import caseless
 
 if TYPE_CHECKING:
@@ -21,10 +29,17 @@ if TYPE_CHECKING:
 FORMATTING = str.maketrans("", "", "\x02\x0f\x16\x1d\x1e\x1f\x11")
 
 
-def message(connection: IRCConnection, params: list[str], notice: bool = False) -> None:
+def message(
+    connection: IRCConnection,
+    params: list[str],
+    notice: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> None:
     """
     C{PRIVMSG} or C{NOTICE}: a NOTICE never gets an error back (RFC 2812,
     3.3.2: no automatic reply to a notice, from servers either).
+
+    @param tags: the line's tags (its client-only ones are relayed).
     """
     command = "NOTICE" if notice else "PRIVMSG"
     if notice:
@@ -42,6 +57,8 @@ def message(connection: IRCConnection, params: list[str], notice: bool = False) 
             return  # other CTCP requests are not relayed
         text = ACTION + body[len("ACTION ") :]
     text = stripFormatting(text)
+    msgid = connection.factory.directory.msgids.next()
+    record = Said(command, text, msgid, clientTags(connection, tags))
     channel = connection.factory.channel
     if target.startswith("#"):
         if caseless(target) != caseless(channel):
@@ -49,9 +66,9 @@ def message(connection: IRCConnection, params: list[str], notice: bool = False) 
         elif not connection.joined:
             connection.numeric("404", channel, "Cannot send to channel: join it first")
         else:
-            public(connection, command, text)
+            public(connection, record)
         return
-    direct(connection, command, target, text)
+    direct(connection, record, target)
 
 
 class _Quiet:
@@ -100,10 +117,24 @@ def stripFormatting(text: str) -> str:
     return "".join(out).translate(FORMATTING)
 
 
-def echo(connection: IRCConnection, command: str, target: str, text: str) -> None:
+def echo(connection: IRCConnection, record: Said, target: str) -> None:
+    """
+    echo-message's echo, part of the answer to the line (so labeled): with
+    the msgid and client-only tags every IRC recipient got.
+    """
     if "echo-message" in connection.caps:
-        tags = tagsFor(connection, connection.account)
+        tags = withMessageTags(connection, tagsFor(connection, connection.account), record)
+        command, text = record.command, record.text
         deliver(connection, connection.mask, command, target, text, tags, reply=True)
+
+
+def leave(entry: Entry | None, record: Said) -> None:
+    """
+    Leave the message's record where the IRC recipients' mapping finds it,
+    just before its text goes to the room (kept until the next message).
+    """
+    if entry is not None:
+        entry.said = record
 
 
 def refusedMessage(connection: IRCConnection, target: str, rest: str) -> None:
@@ -116,24 +147,21 @@ def refusedMessage(connection: IRCConnection, target: str, rest: str) -> None:
         connection.numeric("404", target, f"Cannot send: {code} {text}".strip())
 
 
-def public(connection: IRCConnection, command: str, text: str) -> None:
+def public(connection: IRCConnection, record: Said) -> None:
     channel = connection.factory.channel
     entry = connection.entry
 
     def sent(frame: Frame) -> bool:
-        if entry is not None:
-            entry.notice = None
         if frame.verb == "OK":
-            echo(connection, command, channel, text)
+            echo(connection, record, channel)
         elif frame.verb == "ERR":
             refusedMessage(connection, channel, frame.rest)
         return True
 
     def acked(frame: Frame) -> bool:
         if frame.verb == "ACK":
-            if entry is not None:
-                entry.notice = text if command == "NOTICE" else None
-            connection.toRoom(codec.data(text), sent)
+            leave(entry, record)
+            connection.toRoom(codec.data(record.text), sent)
         elif frame.verb == "ERR":
             refusedMessage(connection, channel, frame.rest)
         return True
@@ -141,14 +169,12 @@ def public(connection: IRCConnection, command: str, text: str) -> None:
     connection.toRoom(codec.command("PM"), acked)
 
 
-def direct(connection: IRCConnection, command: str, target: str, text: str) -> None:
+def direct(connection: IRCConnection, record: Said, target: str) -> None:
     entry = connection.entry
 
     def sent(frame: Frame) -> bool:
-        if entry is not None:
-            entry.notice = None
         if frame.verb == "OK":
-            echo(connection, command, target, text)
+            echo(connection, record, target)
             words = frame.rest.split(" ")
             if words[-1] == "STORED":
                 # Kept for an offline user (protocol 1.1): say so, as C OK DM … STORED does.
@@ -165,10 +191,9 @@ def direct(connection: IRCConnection, command: str, target: str, text: str) -> N
         if frame.verb == "USERS":
             if frame.rest.startswith(codec.CONTINUED + " "):
                 return False
-            if entry is not None:
-                # The room has no NOTICE: the recipient's door shows one by this mark.
-                entry.notice = text if command == "NOTICE" else None
-            connection.toRoom(codec.data(target, text), sent)
+            # The room has no NOTICE nor tags: the recipient's door finds them here.
+            leave(entry, record)
+            connection.toRoom(codec.data(target, record.text), sent)
         elif frame.verb == "ERR":
             refusedMessage(connection, target, frame.rest)
         return True
@@ -176,9 +201,90 @@ def direct(connection: IRCConnection, command: str, target: str, text: str) -> N
     connection.toRoom(codec.command("DM"), listed)
 
 
-def privmsg(connection: IRCConnection, params: list[str]) -> None:
-    message(connection, params)
+def privmsg(
+    connection: IRCConnection, params: list[str], tags: Mapping[str, str] | None = None
+) -> None:
+    message(connection, params, tags=tags)
 
 
-def noticeCommand(connection: IRCConnection, params: list[str]) -> None:
-    message(connection, params, notice=True)
+def noticeCommand(
+    connection: IRCConnection, params: list[str], tags: Mapping[str, str] | None = None
+) -> None:
+    message(connection, params, notice=True, tags=tags)
+
+
+def tagmsg(
+    connection: IRCConnection, params: list[str], tags: Mapping[str, str] | None = None
+) -> None:
+    """
+    C{TAGMSG}: client-only tags and no text (a reaction, typing), to the
+    channel or a nick. Other doors could show nothing of it, so it never
+    enters the room: after one frame through the room (counted by its rate
+    limit, like every line) it goes from the directory to this listener's
+    IRC users that negotiated message-tags (the joined ones, for the
+    channel), with its msgid, and back to the sender with echo-message. A
+    nick online on another door gets nothing; a nick nobody has gets 401.
+    """
+    from chatroom.irc.commands import barrier, users
+
+    if not params or not params[0]:
+        connection.numeric("461", "TAGMSG", "Not enough parameters")
+        return
+    target = params[0]
+    factory = connection.factory
+    directory = factory.directory
+    record = Said("TAGMSG", "", directory.msgids.next(), clientTags(connection, tags))
+    channel = factory.channel
+    if target.startswith("#"):
+        if caseless(target) != caseless(channel):
+            connection.numeric("403", target, "No such channel")
+        elif not connection.joined:
+            connection.numeric("404", channel, "Cannot send to channel: join it first")
+        else:
+            others = [e for e in directory if e.joined and e is not connection.entry]
+            barrier(connection, lambda: relayTags(connection, record, channel, others))
+        return
+    entry = directory.get(target)
+    if entry is not None:
+        barrier(connection, lambda: relayTags(connection, record, entry.nick, [entry]))
+        return
+
+    def found(online: list[tuple[str, str, bool]]) -> None:
+        if any(caseless(name) == caseless(target) for name, _, _ in online):
+            relayTags(connection, record, target, [])  # not on IRC: only the echo
+        else:
+            connection.numeric("401", target, "No such nick/channel")
+
+    users(connection, found)
+
+
+def relayTags(connection: IRCConnection, record: Said, target: str, to: list[Entry]) -> None:
+    """
+    A C{TAGMSG} to the IRC users C{to} that negotiated message-tags, and
+    its echo (part of the answer to the line, so labeled).
+    """
+    factory = connection.factory
+    source = connection.mask
+    now = stamp(factory.clock.seconds())
+    for entry in to:
+        caps = entry.peer.caps
+        if "message-tags" not in caps:
+            continue  # TAGMSG is only for clients that know tags
+        tags = tagsOf(caps, now, connection, record)
+        entry.peer.push(wire.format("TAGMSG", [target], source, tags))
+    if {"echo-message", "message-tags"} <= connection.caps:
+        tags = tagsOf(connection.caps, now, connection, record)
+        connection.send(wire.format("TAGMSG", [target], source, tags))
+
+
+def tagsOf(caps: set[str], now: str, sender: IRCConnection, record: Said) -> dict[str, str]:
+    """
+    A TAGMSG's tags for a recipient with capabilities C{caps}: server-time,
+    account-tag, its msgid and its client-only tags.
+    """
+    tags: dict[str, str] = {}
+    if "server-time" in caps:
+        tags["time"] = now
+    if sender.account is not None and "account-tag" in caps:
+        tags["account"] = sender.account
+    return {**tags, "msgid": record.msgid, **record.tags}
