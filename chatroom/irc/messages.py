@@ -235,14 +235,17 @@ def tagmsg(
     directory = factory.directory
     record = Said("TAGMSG", "", directory.msgids.next(), clientTags(connection, tags))
     channel = factory.channel
+
+    def joined() -> list[Entry]:
+        return [e for e in directory if e.joined and e is not connection.entry]
+
     if target.startswith("#"):
         if caseless(target) != caseless(channel):
             connection.numeric("403", target, "No such channel")
         elif not connection.joined:
             connection.numeric("404", channel, "Cannot send to channel: join it first")
         else:
-            others = [e for e in directory if e.joined and e is not connection.entry]
-            barrier(connection, lambda: relayTags(connection, record, channel, others))
+            barrier(connection, lambda: relayTags(connection, record, channel, joined()))
         return
     entry = directory.get(target)
     if entry is not None:

@@ -261,8 +261,13 @@ def test_labeled_response_and_batch(ircServer: ServerProcess) -> None:
     assert irc.next() == "@label=three :irc.test ACK"
     irc.send("@label=four;+draft/reply=x PRIVMSG #chatroom :labeled")
     echoed = irc.next()
-    assert echoed.startswith("@label=four ") and echoed.endswith("PRIVMSG #chatroom :labeled")
+    assert echoed.startswith("@label=four;msgid=") and echoed.endswith("PRIVMSG #chatroom :labeled")
+    assert ";+draft/reply=x :lara!" in echoed  # the client-only tag, echoed
     irc.send("@+typing=active TAGMSG #chatroom", "PING :after")
+    tagged = irc.next()  # echoed, as message-tags and echo-message were negotiated
+    assert tagged.startswith("@msgid=") and tagged.endswith(
+        ";+typing=active :lara!u@127.0.0.1 TAGMSG #chatroom"
+    )
     assert irc.next().endswith(":after")
     irc.close()
 

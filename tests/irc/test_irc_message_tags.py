@@ -30,7 +30,7 @@ def synced(irc: IRCClient, token: str) -> list[str]:
 
 
 def tcpSynced(tcp: BlockingClient) -> list[str]:
-    frames = []
+    frames: list[str] = []
     tcp.send("C PING")
     for _ in range(50):
         frame = tcp.next()
