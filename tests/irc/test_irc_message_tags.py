@@ -108,7 +108,8 @@ def test_direct_message_tags_and_label(ircServer: ServerProcess) -> None:
     """
     A labeled PRIVMSG to a nick: the echo carries the label, the client tag
     and the msgid; the recipient the tag and the same msgid, not the label;
-    a recipient without message-tags gets the bare line.
+    a recipient without message-tags gets the bare line, a TCP user the
+    text.
     """
     port = ircServer.ports["IRC"]
     caps = "message-tags echo-message labeled-response batch"
@@ -126,8 +127,12 @@ def test_direct_message_tags_and_label(ircServer: ServerProcess) -> None:
     gabi.send("@+example=value PRIVMSG ines :psst too")
     bare = ines.waitFor(":psst too")
     assert bare == ":gabi!u@127.0.0.1 PRIVMSG ines :psst too", bare
+    tcp = blockingLoggedIn(ircServer.ports["TCP"], "tess")
+    gabi.send("@+example=value PRIVMSG tess :to tcp")
+    assert tcp.next() == "D DM gabi IRC to tcp"
     for irc in (gabi, hugo, ines):
         irc.close()
+    tcp.close()
 
 
 def test_tagmsg_to_channel(ircServer: ServerProcess) -> None:
