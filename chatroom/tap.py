@@ -152,7 +152,12 @@ def buildService(
         from chatroom.irc import IRCFactory
 
         doors = IRCFactory(
-            chat, reactor, config["irc-channel"], config["irc-server-name"], sendq=config["sendq"]
+            chat,
+            reactor,
+            config["irc-channel"],
+            config["irc-server-name"],
+            sendq=config["sendq"],
+            accounts=not config["no-accounts"],
         )
         ircListener = ListenerService(irc, doors, "IRC", top.failLate)
         ircListener.setName("irc")

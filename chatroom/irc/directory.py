@@ -48,6 +48,7 @@ class Entry:
     peer: Peer
     joined: bool = False
     away: str | None = None
+    invisible: bool = False  # user mode +i: left out of WHO masks by those not in the channel
     quit: str | None = None  # the QUIT message, once the client sent one
     said: Said | None = None  # its last message, on its way through the room (tags.py)
 

@@ -35,6 +35,7 @@ class IRCFactory(Factory):
         serverName: str | None = None,
         network: str = "chatroom",
         sendq: int = SENDQ,
+        accounts: bool = True,
     ) -> None:
         self.doorway = doorway
         self.clock = clock
@@ -43,6 +44,9 @@ class IRCFactory(Factory):
         self.serverName = serverName or socket.gethostname()
         self.network = network
         self.sendq = sendq
+        #: Whether users log in to accounts (not C{--no-accounts}): only then
+        #: do C{WHOIS} (C{330}) and C{account-tag} name an account.
+        self.accounts = accounts
         self.flusher = Flusher(clock, encode=asLine)
         self.directory = Directory()
         self.created = clock.seconds()

@@ -133,7 +133,7 @@ def reply(connection: IRCConnection, target: str, said: list[Said]) -> None:
         connection.send(wire.format("BATCH", ["+" + ref, "chathistory", target], server))
     for when, name, transport, text in said:
         tags = {"time": when} if "server-time" in connection.caps else {}
-        if "account-tag" in connection.caps:
+        if "account-tag" in connection.caps and factory.accounts:
             tags["account"] = name
         if batched:
             tags["batch"] = ref

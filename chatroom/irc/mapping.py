@@ -58,7 +58,7 @@ def tagsFor(
     tags: dict[str, str] = {}
     if "server-time" in connection.caps:
         tags["time"] = when or connection.factory.now()
-    if account is not None and "account-tag" in connection.caps:
+    if account is not None and "account-tag" in connection.caps and connection.factory.accounts:
         tags["account"] = account
     return tags
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from chatroom import codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
+from chatroom.irc.directory import Entry
 from chatroom.names import caseless
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ def who(connection: IRCConnection, params: list[str]) -> None:
             elif not fnmatch.fnmatchcase(caseless(name), caseless(mask)):
                 continue
             entry = factory.directory.get(name) if transport == "IRC" else None
+            if entry is not None and hidden(connection, entry, mask, user):
+                continue
             username = entry.user if entry else transport
             host = entry.host if entry else transport
             real = entry.realname if entry else f"on {transport}"
@@ -58,6 +61,17 @@ def who(connection: IRCConnection, params: list[str]) -> None:
         connection.numeric("315", mask, "End of /WHO list")
 
     c.users(connection, reply)
+
+
+def hidden(connection: IRCConnection, entry: Entry, mask: str, user: tuple[str, str, bool]) -> bool:
+    """
+    Whether C{WHO mask} leaves out C{entry}: an invisible user (C{+i}) shows
+    to a wildcard only for itself and for those who share the channel with
+    it; asked for by its exact nickname it always shows.
+    """
+    if not entry.invisible or entry is connection.entry or not set("*?") & set(mask):
+        return False
+    return not (connection.joined and _commands().inChannel(connection, user))
 
 
 def whois(connection: IRCConnection, params: list[str]) -> None:
@@ -83,7 +97,8 @@ def whois(connection: IRCConnection, params: list[str]) -> None:
             connection.numeric("312", name, factory.serverName, f"connected via {transport}")
             if entry is not None and entry.away:
                 connection.numeric("301", name, entry.away)
-            connection.numeric("330", name, name, "is logged in as")
+            if factory.accounts:
+                connection.numeric("330", name, name, "is logged in as")
             connection.numeric("318", name, "End of /WHOIS list")
             return
         connection.numeric("401", wanted, "No such nick/channel")
@@ -139,7 +154,11 @@ def lusers(connection: IRCConnection, then: Callable[[], None]) -> None:
     def reply(found: list[tuple[str, str, bool]]) -> None:
         count = len(found)
         staff = sum(1 for user in found if user[2])
-        connection.numeric("251", f"There are {count} users and 0 invisible on 1 servers")
+        invisible = sum(1 for entry in connection.factory.directory if entry.invisible)
+        visible = count - invisible
+        connection.numeric(
+            "251", f"There are {visible} users and {invisible} invisible on 1 servers"
+        )
         connection.numeric("252", str(staff), "operator(s) online")
         connection.numeric("254", "1", "channels formed")
         connection.numeric("255", f"I have {count} clients and 0 servers")
@@ -183,13 +202,33 @@ def mode(connection: IRCConnection, params: list[str]) -> None:
                 "482", channel, "Modes are the room's: use KICK, BAN, MUTE, SLOW, ROLE"
             )
     elif connection.nick is not None and caseless(params[0]) == caseless(connection.nick):
+        entry = connection.entry
         if len(params) == 1:
-            connection.numeric("221", "+")
-        # user modes asked for (+i, +w) are accepted silently: none changes anything here
+            connection.numeric("221", "+i" if entry is not None and entry.invisible else "+")
+        elif entry is not None:
+            userMode(connection, entry, params[1])
     elif params[0].startswith("#"):
         connection.numeric("403", params[0], "No such channel")
     else:
         connection.numeric("502", "Can't change mode for other users")
+
+
+def userMode(connection: IRCConnection, entry: Entry, change: str) -> None:
+    """
+    C{MODE nick +i} or C{-i}: the one user mode that changes anything here
+    (C{WHO} masks); others (C{+w}, C{+x}) are accepted and ignored, as
+    C{004} lists only C{i}.
+    """
+    adding = True
+    before = entry.invisible
+    for letter in change:
+        if letter in "+-":
+            adding = letter == "+"
+        elif letter == "i":
+            entry.invisible = adding
+    if entry.invisible != before:
+        sign = "+i" if entry.invisible else "-i"
+        connection.send(wire.format("MODE", [connection.me, sign], connection.mask))
 
 
 def topic(connection: IRCConnection, params: list[str]) -> None:

@@ -8,6 +8,13 @@ nickname is registered, a wrong password counts, and the room's rules on
 names, bans and clear-text passwords hold. SASL logs in as soon as its
 credentials come (clients send C{CAP END} only after C{903}), so it may
 come before C{NICK}.
+
+A nickname is an account here, so SASL's authentication name decides the
+nickname: a client that said C{NICK foo} and then proved the account
+C{jilles} is registered as C{jilles} (C{900} and C{001} tell it), as Ergo
+does with C{force-nick-equals-account}. Refusing it instead, as section 14
+first read, would turn away a client whose proof was good over a nickname
+that cannot be its own anyway.
 """
 
 from __future__ import annotations
@@ -42,6 +49,13 @@ CAPS = {
     "batch": "",
     "draft/chathistory": "",
 }
+
+#: The longest C{AUTHENTICATE} argument (IRCv3 SASL): longer ones get C{905}.
+SASL_CHUNK = 400
+
+#: The most base64 a SASL C{PLAIN} exchange may carry: a 64-character name twice and a
+#: 256-character password, each character up to 4 bytes in UTF-8, with room to spare.
+SASL_MOST = 2400
 
 #: Characters no nickname may hold on IRC's wire (the room refuses them too).
 NOT_IN_NICK = frozenset(" ,*?!@:#")
@@ -93,6 +107,7 @@ def nick(connection: IRCConnection, params: list[str]) -> None:
         return
     if connection.account is not None and caseless(wanted) != caseless(connection.account):
         connection.numeric("902", "You must use the nick of your account: " + connection.account)
+        complete(connection)
         return
     connection.nick = wanted if connection.account is None else connection.account
     complete(connection)
@@ -119,6 +134,9 @@ def authenticate(connection: IRCConnection, params: list[str]) -> None:
     SASL C{PLAIN} (RFC 4616) in C{AUTHENTICATE} chunks of 400 bytes.
     """
     argument = params[0] if params else ""
+    if connection.stage.name != "REGISTERING":
+        connection.numeric("462", "You may not reregister: your nickname is your account")
+        return
     if "sasl" not in connection.caps:
         connection.numeric("904", "SASL authentication failed: request the sasl capability")
         return
@@ -137,9 +155,17 @@ def authenticate(connection: IRCConnection, params: list[str]) -> None:
         connection.sasl = []
         connection.send(wire.format("AUTHENTICATE", ["+"]))
         return
+    if len(argument) > SASL_CHUNK:
+        connection.sasl = None
+        connection.numeric("905", "SASL message too long")
+        return
     if argument != "+":
         connection.sasl.append(argument)
-    if len(argument) == 400:
+    if sum(map(len, connection.sasl)) > SASL_MOST:
+        connection.sasl = None
+        connection.numeric("904", "SASL authentication failed: the credentials are too long")
+        return
+    if len(argument) == SASL_CHUNK:
         return  # more chunks follow
     chunks, connection.sasl = connection.sasl, None
     try:
@@ -149,10 +175,7 @@ def authenticate(connection: IRCConnection, params: list[str]) -> None:
         connection.numeric("904", "SASL authentication failed: not PLAIN credentials")
         return
     if (authz and authz != authc) or not authc or not secret:
-        connection.numeric("904", "SASL authentication failed: names must be your nickname")
-        return
-    if connection.nick is not None and caseless(connection.nick) != caseless(authc):
-        connection.numeric("904", "SASL authentication failed: use your nickname as the name")
+        connection.numeric("904", "SASL authentication failed: give one account name")
         return
     login(connection, authc, secret, sasl=True)
 

@@ -73,10 +73,12 @@ def test_piped_with_reconnect_over_udp(restartable, tmp_path):
         restartable.stop()
         client.waitFor("The server is shutting down.")
         client.waitFor("Reconnecting in 1 s")
-        client.waitFor("Reconnecting in 8 s")  # time for bob to speak first
+        # The attempt after this one comes 16 s later: time for the server to start and
+        # bob to speak before dora is back, even on a loaded machine (8 s was not always).
+        client.waitFor("Reconnecting in 16 s", wait=30)
         restartable.start()
         pipedSay(restartable, "bob", "said over the restart")
-        client.waitFor("Said while you were away:")
+        client.waitFor("Said while you were away:", wait=30)
         client.waitFor("bob[TCP] : said over the restart")
         restartable.server.waitForLog("dora [UDP] has connected.")
         client.type("PM", "I am back")

@@ -37,6 +37,7 @@ def test_a_message_arrives_while_alice_types(server):
         )
         assert status == 0 and "Delivered to alice." in out, out
         alice.waitFor("bob [UDP] has left the chat.")
+        alice.waitForPrompt("Message: half typ")  # redrawn after the notices, maybe a moment later
         lines = alice.lines()
         # Issue 13: every message carries its local time, HH:MM.
         (direct,) = [

@@ -304,11 +304,12 @@ class ClientProcess:
     def endInput(self) -> None:
         self._input.close()
 
-    def waitFor(self, text: str) -> str:
+    def waitFor(self, text: str, wait: float = WAIT) -> str:
         """
-        Read output until a line containing C{text}; return that line.
+        Read output until a line containing C{text}, for at most C{wait}
+        seconds; return that line.
         """
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             try:
                 line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
