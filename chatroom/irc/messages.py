@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from chatroom import codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
-from chatroom.irc.mapping import ACTION, deliver, tagsFor
+from chatroom.irc.mapping import ACTION, deliver, oneLine, tagsFor
 from chatroom.names import caseless
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def message(connection: IRCConnection, params: list[str], notice: bool = False) 
     3.3.2: no automatic reply to a notice, from servers either).
     """
     command = "NOTICE" if notice else "PRIVMSG"
+    sender = connection  # 417 goes back even for a NOTICE: the line was too long
     if notice:
         connection = quiet(connection)
     if not params:
@@ -43,6 +44,9 @@ def message(connection: IRCConnection, params: list[str], notice: bool = False) 
         text = ACTION + body[len("ACTION ") :]
     text = stripFormatting(text)
     channel = connection.factory.channel
+    if not oneLine(connection, command, channel if target.startswith("#") else target, text):
+        sender.numeric("417", "Input line was too long: as relayed from you it exceeds 512 bytes")
+        return
     if target.startswith("#"):
         if caseless(target) != caseless(channel):
             connection.numeric("403", target, "No such channel")
