@@ -107,6 +107,46 @@ def test_long_message_from_tcp_comes_in_pieces(ircServer: ServerProcess) -> None
     tcp.close()
 
 
+def test_long_history_and_stored_messages_come_in_pieces(ircServer: ServerProcess) -> None:
+    """
+    A long message replayed by CHATHISTORY comes in pieces inside the
+    batch, each with the batch and the message's time; a long direct message
+    kept for an offline IRC user comes in pieces after its registration,
+    each with the time it was sent.
+    """
+    port = ircServer.ports["IRC"]
+    away = registered(port, "inboxer", join=False)
+    away.send("QUIT :later")
+    assert away.closed()
+    tcp = blockingLoggedIn(ircServer.ports["TCP"], "historian")
+    said = "😃é" * 500  # 3,000 bytes
+    tcp.send("C PM", f"D {said}")
+    kept = "€a " * 700  # 3,500 bytes
+    tcp.send("C DM", f"D inboxer {kept}")
+    deadline = time.monotonic() + WAIT
+    while not tcp.next().startswith("C OK DM") and time.monotonic() < deadline:
+        pass
+    irc = IRCClient(port)
+    irc.send("CAP LS 302", "CAP REQ :server-time draft/chathistory batch")
+    irc.send("PASS secret", "NICK inboxer", "USER u 0 * :Real Name", "CAP END")
+    pieces = heardWhole(irc, b" PRIVMSG inboxer :", kept)
+    assert len(pieces) >= 8
+    times = {raw.partition(b" ")[0] for raw in pieces}
+    assert len(times) == 1 and next(iter(times)).startswith(b"@time="), times
+    irc.send("CHATHISTORY LATEST #chatroom * 1")
+    lines = rawUntil(irc, b"BATCH -")
+    batch = next(raw for raw in lines if b" BATCH +" in raw).split(b" ")[2][1:]
+    pieces = [raw for raw in lines if b" PRIVMSG #chatroom :" in raw]
+    assert "".join(textOf(raw) for raw in pieces) == said
+    assert len(pieces) >= 6
+    for raw in pieces:
+        tags = raw.partition(b" ")[0]
+        assert b"batch=" + batch in tags and b"time=" in tags, raw
+        assert b" :historian!TCP@TCP PRIVMSG #chatroom :" in raw, raw
+    irc.close()
+    tcp.close()
+
+
 def test_longest_irc_message_comes_whole(ircServer: ServerProcess) -> None:
     """
     An IRC user's direct message to another IRC user, as long as fits one
