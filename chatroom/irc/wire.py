@@ -9,6 +9,10 @@ The body of a line (everything but its IRCv3 tags) is at most 512 bytes with
 its terminator; a client's tags at most 4096 (a server's 8191). A longer line is reported once and
 skipped to its end; the connection and the lines after it live on.
 
+The same limits hold for what the server writes: L{fit} cuts any line to
+them (its free text, at a character boundary), and L{splitText} cuts a
+message into pieces that each make a whole line, so none is lost.
+
 Tokenising is irctokens', a small, well-kept tokeniser tested against the
 community's parser test data (irc-parser-tests).
 """
