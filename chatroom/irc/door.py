@@ -340,10 +340,11 @@ class IRCConnection(Protocol):
 
     def push(self, line: bytes) -> None:
         """
-        A line that comes on its own (someone's message, a join).
+        A line that comes on its own (someone's message, a join). Every
+        line leaves here, made to fit an IRC line (L{wire.fit}).
         """
         if not self.stream.gone:
-            self.stream.send(line)
+            self.stream.send(wire.fit(line))
 
     def peerLine(self, line: bytes) -> None:
         if self.stage is Stage.REGISTERED and self.joined:

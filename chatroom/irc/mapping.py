@@ -105,6 +105,18 @@ def lines(source: str, command: str, target: str, text: str, tags: dict[str, str
     return made
 
 
+def oneLine(connection: IRCConnection, command: str, target: str, text: str) -> bool:
+    """
+    Whether a message from C{connection} to C{target} goes to the other IRC
+    users as one line, from its C{nick!user@host}: a longer one is refused
+    (C{417}) rather than split, so that what an IRC user sends is what the
+    others, and its own echo, show line for line (IRC clients cut a long
+    text themselves, knowing their own mask); longer messages from other
+    doors are split.
+    """
+    return len(lines(connection.mask, command, target, text, {})) == 1
+
+
 def publicLines(connection: IRCConnection, frame: Frame) -> list[bytes]:
     """
     A public message (C{D PM}) as the lines that carry it to C{connection}.

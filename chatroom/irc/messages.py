@@ -19,7 +19,7 @@ from chatroom import codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
 from chatroom.irc.directory import Entry
-from chatroom.irc.mapping import ACTION, deliver, stamp, tagsFor
+from chatroom.irc.mapping import ACTION, deliver, oneLine, stamp, tagsFor
 from chatroom.irc.tags import Said, clientTags, withMessageTags
 from chatroom.names import caseless
 
@@ -42,6 +42,7 @@ def message(
     @param tags: the line's tags (its client-only ones are relayed).
     """
     command = "NOTICE" if notice else "PRIVMSG"
+    sender = connection  # 417 goes back even for a NOTICE: the line was too long
     if notice:
         connection = quiet(connection)
     if not params:
@@ -57,9 +58,12 @@ def message(
             return  # other CTCP requests are not relayed
         text = ACTION + body[len("ACTION ") :]
     text = stripFormatting(text)
+    channel = connection.factory.channel
+    if not oneLine(connection, command, channel if target.startswith("#") else target, text):
+        sender.numeric("417", "Input line was too long: as relayed from you it exceeds 512 bytes")
+        return
     msgid = connection.factory.directory.msgids.next()
     record = Said(command, text, msgid, clientTags(connection, tags))
-    channel = connection.factory.channel
     if target.startswith("#"):
         if caseless(target) != caseless(channel):
             connection.numeric("403", target, "No such channel")

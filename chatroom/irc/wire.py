@@ -9,6 +9,10 @@ The body of a line (everything but its IRCv3 tags) is at most 512 bytes with
 its terminator; a client's tags at most 4096 (a server's 8191). A longer line is reported once and
 skipped to its end; the connection and the lines after it live on.
 
+The same limits hold for what the server writes: L{fit} cuts any line to
+them (its free text, at a character boundary), and L{splitText} cuts a
+message into pieces that each make a whole line, so none is lost.
+
 Tokenising is irctokens', a small, well-kept tokeniser tested against the
 community's parser test data (irc-parser-tests).
 """
@@ -145,22 +149,81 @@ def withTags(line: bytes, tags: Mapping[str, str]) -> bytes:
     return b"@" + added + b" " + line
 
 
+#: How far back from a cut L{splitText} looks for a space to cut after.
+SPACE_WINDOW = 32
+
+
+def charCut(data: bytes, limit: int) -> int:
+    """
+    The longest prefix of C{data} at most C{limit} bytes long that ends
+    between UTF-8 characters (never inside one): where to cut.
+    """
+    if limit >= len(data):
+        return len(data)
+    cut = max(limit, 0)
+    while cut > 0 and (data[cut] & 0xC0) == 0x80:  # a continuation byte: inside a character
+        cut -= 1
+    return cut
+
+
 def splitText(text: str, room: int) -> list[str]:
     """
     C{text} in pieces of at most C{room} bytes each, cut only between
-    characters: a room message longer than an IRC line goes as several.
+    characters, after a space when one is near the cut (so words stay
+    whole); the pieces joined are C{text}: a room message longer than an
+    IRC line goes as several.
     """
-    room = max(room, 4)
-    pieces: list[str] = []
-    while len(text.encode("utf-8")) > room:
-        cut = room
-        encoded = text.encode("utf-8")
-        while cut > 0 and (encoded[cut] & 0xC0) == 0x80:  # inside a character
-            cut -= 1
-        pieces.append(encoded[:cut].decode("utf-8"))
-        text = encoded[cut:].decode("utf-8")
-    pieces.append(text)
-    return pieces
+    room = max(room, 4)  # a character is at most 4 bytes
+    encoded = text.encode("utf-8")
+    pieces: list[bytes] = []
+    while len(encoded) > room:
+        cut = charCut(encoded, room)
+        space = encoded.rfind(b" ", max(cut - SPACE_WINDOW, 1), cut)
+        if space > 0:
+            cut = space + 1
+        pieces.append(encoded[:cut])
+        encoded = encoded[cut:]
+    pieces.append(encoded)
+    return [piece.decode("utf-8") for piece in pieces]
+
+
+def fitTags(tags: bytes) -> bytes:
+    """
+    A tag section (its C{@} included) within L{MAX_TAGS} with the space
+    after it: client-only tags (C{+name}) go first, then the last ones.
+    """
+    if len(tags) + 1 <= MAX_TAGS:
+        return tags
+    items = tags[1:].split(b";")
+    for clientOnly in (True, False):
+        for item in reversed(list(items)):
+            if len(b";".join(items)) + 2 <= MAX_TAGS:
+                break
+            if item.startswith(b"+") or not clientOnly:
+                items.remove(item)
+    return b"@" + b";".join(items) if items else b""
+
+
+def fit(line: bytes) -> bytes:
+    """
+    C{line} (formatted, terminator excluded) as it may go to a client: a
+    body (tags aside) over 510 bytes is cut at a character boundary, which
+    shortens its trailing parameter, where a line's free text is (a reason,
+    an away message, a real name); a tag section over L{MAX_TAGS} loses
+    tags. Every line the door writes goes through here, so none is longer
+    than a client may read; messages are split before (L{splitText}) and
+    arrive whole.
+    """
+    room = MAX_BODY - 2
+    if len(line) <= room:
+        return line
+    tags, body = b"", line
+    if line.startswith(b"@"):
+        tags, _, body = line.partition(b" ")
+        tags = fitTags(tags)
+    if len(body) > room:
+        body = body[: charCut(body, room)]
+    return tags + b" " + body if tags else body
 
 
 class LineBuffer:
