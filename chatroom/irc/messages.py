@@ -65,14 +65,25 @@ def message(
     msgid = connection.factory.directory.msgids.next()
     record = Said(command, text, msgid, clientTags(connection, tags))
     if target.startswith("#"):
-        if caseless(target) != caseless(channel):
-            connection.numeric("403", target, "No such channel")
-        elif not connection.joined:
-            connection.numeric("404", channel, "Cannot send to channel: join it first")
-        else:
+        if canSpeak(connection, target):
             public(connection, record)
         return
     direct(connection, record, target)
+
+
+def canSpeak(connection: IRCConnection, target: str) -> bool:
+    """
+    Whether C{target} is the room's channel and the sender is in it; if
+    not, C{403} or C{404} says why.
+    """
+    channel = connection.factory.channel
+    if caseless(target) != caseless(channel):
+        connection.numeric("403", target, "No such channel")
+        return False
+    if not connection.joined:
+        connection.numeric("404", channel, "Cannot send to channel: join it first")
+        return False
+    return True
 
 
 class _Quiet:
@@ -244,11 +255,7 @@ def tagmsg(
         return [e for e in directory if e.joined and e is not connection.entry]
 
     if target.startswith("#"):
-        if caseless(target) != caseless(channel):
-            connection.numeric("403", target, "No such channel")
-        elif not connection.joined:
-            connection.numeric("404", channel, "Cannot send to channel: join it first")
-        else:
+        if canSpeak(connection, target):
             barrier(connection, lambda: relayTags(connection, record, channel, joined()))
         return
     entry = directory.get(target)
