@@ -8,76 +8,17 @@ changing one's own password (C{PASSWD}).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
+from helpers.machineview import NOW, OPERATION, View, welcomed
 
 from chatroom.client import text
 from chatroom.client.machine import ClientMachine
 from chatroom.client.moderation import Misuse, moderationFrame
 
-#: The machine's clock: 10:52 UTC, shown as 12:52 in a zone two hours east.
-NOW = datetime(2026, 11, 21, 10, 52, 30, tzinfo=UTC)
+#: The machine's clock (10:52 UTC) is shown as 12:52 in a zone two hours east.
 EAST = timezone(timedelta(hours=2))
-
-
-class View:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.shown: list[str] = []
-        self.asked: list[tuple[str, bool]] = []
-        self.status: int | None = None
-        self.wentAway: list[str] = []
-
-    def send(self, frame: str) -> None:
-        self.sent.append(frame)
-
-    def show(self, text: str) -> None:
-        self.shown.append(text)
-
-    def ask(self, prompt: str, secret: bool = False, default: str = "") -> None:
-        self.asked.append((prompt, secret))
-
-    def reconnect(self) -> None:
-        pass
-
-    def away(self, why: str) -> None:
-        self.wentAway.append(why)
-
-    def back(self) -> None:
-        pass
-
-    def finish(self, status: int) -> None:
-        self.status = status
-
-    def take(self) -> tuple[list[str], list[str], list[tuple[str, bool]]]:
-        out = (self.sent, self.shown, self.asked)
-        self.sent, self.shown, self.asked = [], [], []
-        return out
-
-
-def welcomed(
-    users: str = "alice:TCP", terminal: bool = False, zone: timezone = UTC, comesBack: bool = False
-) -> tuple[ClientMachine, View]:
-    """
-    alice, logged in, past her arrival, with C{users} online.
-    """
-    view = View()
-    machine = ClientMachine(
-        view, "alice", "TCP", terminal=terminal, clock=lambda: NOW.astimezone(zone)
-    )
-    machine.comesBack = comesBack
-    machine.connected()
-    machine.frameReceived("C PASSWORD EXISTING")
-    machine.answer("old secret")
-    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
-    machine.frameReceived(f"C USERS {users}")
-    machine.frameReceived("C HISTORY 0")
-    view.take()
-    return machine, view
-
-
-OPERATION = ("Operation [PM/DM/EX]: ", False)
 
 
 @pytest.mark.parametrize(
@@ -135,13 +76,13 @@ def test_verbs_typed_wrong_are_explained_and_not_sent(typed, told):
 
 
 def test_help_lists_the_verbs_for_staff_only():
-    machine, view = welcomed("alice:TCP bob:TCP")
+    machine, view = welcomed(users="alice:TCP bob:TCP")
     machine.answer("HELP")
     shown = view.take()[1]
     assert "PASSWD" in shown[0]  # everyone may change their own password
     assert not any("KICK" in line for line in shown)
     # The "@" before our own name in C USERS says we are staff.
-    machine, view = welcomed("@alice:TCP bob:TCP")
+    machine, view = welcomed(users="@alice:TCP bob:TCP")
     machine.answer("?")
     shown = view.take()[1]
     assert any("KICK <name> [reason]" in line and "BANS" in line for line in shown), shown
@@ -158,7 +99,7 @@ def test_help_lists_the_verbs_for_staff_only():
 
 
 def test_staff_marked_in_who_and_in_the_dm_list():
-    machine, view = welcomed("alice:TCP")
+    machine, view = welcomed(users="alice:TCP")
     machine.answer("WHO")
     machine.frameReceived("C USERS @alice:TCP @bob:UDP carol:WEB")
     assert view.take()[1] == [
@@ -232,7 +173,7 @@ def test_mod_notices_during_the_arrival_wait_for_it():
 
 
 def test_ok_brings_the_prompt_back_and_errors_are_explained():
-    machine, view = welcomed("@alice:TCP")
+    machine, view = welcomed(users="@alice:TCP")
     machine.answer("KICK bob")
     machine.frameReceived("C MOD KICK bob alice -")
     machine.frameReceived("C OK KICK bob")
@@ -253,7 +194,7 @@ def test_ok_brings_the_prompt_back_and_errors_are_explained():
 
 
 def test_the_list_of_bans():
-    machine, view = welcomed("@alice:TCP", zone=EAST)
+    machine, view = welcomed(users="@alice:TCP", zone=EAST)
     machine.answer("BANS")
     machine.frameReceived("C BANS 3")
     machine.frameReceived("D BAN bob MUTE alice 2026-11-21T11:02:30.000Z")
@@ -363,92 +304,6 @@ def test_banned_while_coming_back_ends_it():
     assert view.status == 1 and view.wentAway == ["Lost connection to the server."]
 
 
-def change(machine: ClientMachine, view: View, old: str, *new: str) -> None:
-    machine.answer("PASSWD")
-    assert view.take() == (["C PASSWD"], [], [])
-    machine.frameReceived("C PASSWORD EXISTING")
-    assert view.take() == ([], [], [("Current password: ", True)])
-    machine.answer(old)
-    assert view.take() == ([f"C PASS {old}"], [], [])
-    machine.frameReceived("C PASSWORD NEW")
-    assert view.take() == ([], [], [("New password: ", True)])
-    for typed in new:
-        machine.answer(typed)
-
-
-def test_passwd_asks_old_then_new_twice_without_echo():
-    machine, view = welcomed(comesBack=True)
-    change(machine, view, "old secret", "new secret")
-    assert view.take() == ([], [], [("Type the same password again: ", True)])
-    machine.answer("new secreT")
-    assert view.take() == (
-        [],
-        ["The passwords differ; please choose again."],
-        [("New password: ", True)],
-    )
-    machine.answer("")
-    assert view.take()[1:] == (["The password cannot be empty."], [("New password: ", True)])
-    machine.answer("new secret")
-    machine.answer("new secret")
-    assert view.take() == (["C PASS new secret"], [], [("Type the same password again: ", True)])
-    machine.frameReceived("C OK PASSWD")
-    assert view.take() == (
-        [],
-        ["Your password is changed; use the new one from now on."],
-        [OPERATION],
-    )
-    # Coming back after a lost session logs in with the new password.
-    machine.connectionLost()
-    machine.connected()
-    machine.frameReceived("C PASSWORD EXISTING")
-    assert view.take()[0] == ["C LOGIN alice GHOST", "C PASS new secret"]
-
-
-def test_passwd_wrong_old_password_or_refused_new_one():
-    machine, view = welcomed()
-    machine.answer("PASSWD")
-    machine.frameReceived("C PASSWORD EXISTING")
-    machine.answer("guess")
-    machine.frameReceived("C ERR BAD_PASSWORD wrong password")
-    # Not a login: nothing is sent again, the session goes on.
-    assert view.take() == (
-        ["C PASSWD", "C PASS guess"],
-        ["Wrong password: your password was not changed."],
-        [("Current password: ", True), OPERATION],
-    )
-    change(machine, view, "old secret", "x" * 300, "x" * 300)
-    machine.frameReceived("C ERR BAD_PASSWORD password too long")
-    assert view.take()[1:] == (
-        ["The new password was refused (password too long): your password was not changed."],
-        [("Type the same password again: ", True), OPERATION],
-    )
-
-
-def test_passwd_cancelled_with_ctrl_c():
-    machine, view = welcomed(terminal=True)
-    change(machine, view, "old secret", "half")
-    assert view.take()[2] == [("Type the same password again: ", True)]
-    machine.interrupted()
-    assert view.take() == (
-        [],
-        ["Cancelled: your password was not changed."],
-        [OPERATION],
-    )
-    assert machine._newPassword is None
-    machine.frameReceived("C OK PASSWD")  # late, not ours: nothing happens
-    assert view.take() == ([], [], [])
-
-
-def test_moderation_and_passwd_lost_with_the_session():
-    machine, view = welcomed(comesBack=True)
-    machine.answer("PASSWD")
-    machine.frameReceived("C PASSWORD EXISTING")
-    machine.answer("old secret")
-    view.take()
-    machine.connectionLost()
-    assert view.take()[1:] == (["Not connected: that was not done."], [OPERATION])
-
-
 def test_turkish_sentences(monkeypatch):
     monkeypatch.setattr(text, "_translation", text.translationFor("tr"))
     machine, view = welcomed(zone=EAST)
@@ -467,22 +322,3 @@ def test_turkish_sentences(monkeypatch):
     assert view.take()[1] == [
         "Odadan atıldınız. Geri gelebilirsiniz: chatclient'ı yeniden başlatın."
     ]
-
-
-def test_passwd_third_wrong_password_ends_the_client():
-    """
-    The server closes the session at the third wrong password, as at
-    login: the client says so and ends, and does not come back by itself.
-    """
-    machine, view = welcomed(comesBack=True)
-    for _attempt in range(3):
-        machine.answer("PASSWD")
-        machine.frameReceived("C PASSWORD EXISTING")
-        machine.answer("guess")
-    machine.frameReceived("C ERR BAD_PASSWORD wrong password; goodbye")
-    machine.connectionLost()
-    assert view.take()[1][-2:] == [
-        "Wrong password: your password was not changed.",
-        "Wrong password, too many times.",
-    ]
-    assert view.status == 1 and view.wentAway == []

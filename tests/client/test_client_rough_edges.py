@@ -13,6 +13,7 @@ import socket
 
 import pexpect
 import pytest
+from helpers.machineview import OPERATION, View, welcomed
 from helpers.terminal import Screen
 from helpers.wire import pipedClient
 from twisted.internet import error
@@ -24,53 +25,10 @@ from chatroom.client.reconnect import Backoff, Reconnector, whyNotConnected
 from chatroom.client.terminal import LineUI
 
 PASSWORD = "Zq7-rough-edges"
-OPERATION = ("Operation [PM/DM/EX]: ", False)
-
-
-class View:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.shown: list[str] = []
-        self.asked: list[tuple[str, bool]] = []
-
-    def send(self, frame: str) -> None:
-        self.sent.append(frame)
-
-    def show(self, text: str) -> None:
-        self.shown.append(text)
-
-    def ask(self, prompt: str, secret: bool = False, default: str = "") -> None:
-        self.asked.append((prompt, secret))
-
-    def reconnect(self) -> None:
-        pass
-
-    def away(self, why: str) -> None:
-        pass
-
-    def back(self) -> None:
-        pass
-
-    def finish(self, status: int) -> None:
-        pass
-
-    def take(self) -> tuple[list[str], list[str], list[tuple[str, bool]]]:
-        out = (self.sent, self.shown, self.asked)
-        self.sent, self.shown, self.asked = [], [], []
-        return out
 
 
 def atTerminal() -> tuple[ClientMachine, View]:
-    view = View()
-    machine = ClientMachine(view, "alice", "TCP", terminal=True)
-    machine.connected()
-    machine.frameReceived("C PASSWORD EXISTING")
-    machine.answer("pw")
-    machine.frameReceived("C WELCOME alice TCP Welcome alice, you are connected via TCP.")
-    machine.frameReceived("C USERS alice:TCP")
-    machine.frameReceived("C HISTORY 0")
-    view.take()
-    return machine, view
+    return welcomed(terminal=True)
 
 
 @pytest.mark.parametrize(
