@@ -6,6 +6,7 @@ answers while away.
 
 from __future__ import annotations
 
+from helpers.machineview import View
 from twisted.internet.task import Clock
 
 from chatroom.client.catchup import Said, missed
@@ -106,39 +107,8 @@ def test_missed_compares_times_too_and_prefers_a_repeat_to_a_loss():
     assert missed(history, [], lostAt=4000) == history[1:]
 
 
-class View:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.shown: list[str] = []
-        self.asked: list[str] = []
-        self.aways: list[str] = []
-        self.backs = 0
-        self.status: int | None = None
-
-    def send(self, frame: str) -> None:
-        self.sent.append(frame)
-
-    def show(self, text: str) -> None:
-        self.shown.append(text)
-
-    def ask(self, prompt: str, secret: bool = False, default: str = "") -> None:
-        self.asked.append(prompt)
-
-    def reconnect(self) -> None:
-        raise AssertionError("not while coming back")
-
-    def away(self, why: str) -> None:
-        self.aways.append(why)
-
-    def back(self) -> None:
-        self.backs += 1
-
-    def finish(self, status: int) -> None:
-        self.status = status
-
-
 def loggedIn() -> tuple[ClientMachine, View]:
-    view = View()
+    view = View(comesBack=True)
     machine = ClientMachine(view, "alice", "TCP")
     machine.comesBack = True
     machine.connected()
@@ -164,11 +134,11 @@ def test_the_machine_logs_in_again_with_ghost_and_the_held_password():
     machine.answer("PM")
     machine.frameReceived("C ACK PM")
     machine.frameReceived("C BYE SHUTDOWN")
-    assert view.aways == ["The server is shutting down."] and view.status is None
+    assert view.wentAway == ["The server is shutting down."] and view.status is None
     assert machine.away and machine.state == PM_TEXT  # the prompt stays
     view.sent.clear()
     machine.answer("typed while away")
-    assert view.sent == [] and "not sent" in view.shown[-1] and view.asked[-1] == "Message: "
+    assert view.sent == [] and "not sent" in view.shown[-1] and view.asked[-1][0] == "Message: "
     machine.connected()
     machine.frameReceived("C HELLO chatroom 1 TCP")
     machine.frameReceived("C PASSWORD EXISTING")
@@ -190,7 +160,7 @@ def test_a_refused_login_while_away_is_a_failed_attempt_or_the_end():
     machine.connectionLost()
     machine.connected()
     machine.frameReceived("C ERR NAME_TAKEN alice is already in use")
-    assert view.aways == ["Lost connection to the server.", "alice is already in use"]
+    assert view.wentAway == ["Lost connection to the server.", "alice is already in use"]
     assert machine.state != "DONE"
     machine.connected()
     machine.frameReceived("C PASSWORD EXISTING")
@@ -202,7 +172,7 @@ def test_without_comes_back_a_lost_session_ends_as_before():
     machine, view = loggedIn()
     machine.comesBack = False
     machine.frameReceived("C BYE SHUTDOWN")
-    assert view.status == 0 and view.aways == []
+    assert view.status == 0 and view.wentAway == []
 
 
 def test_leaving_while_away_says_bye():
@@ -224,7 +194,7 @@ def comeBack(machine: ClientMachine, view: View) -> None:
 
 
 def test_a_message_not_yet_sent_when_the_session_is_lost_is_kept():
-    view = View()
+    view = View(comesBack=True)
     machine = ClientMachine(view, "alice", "TCP", terminal=True)
     machine.comesBack = True
     machine.connected()
@@ -235,7 +205,7 @@ def test_a_message_not_yet_sent_when_the_session_is_lost_is_kept():
     machine.answer("PM see you at five")
     assert view.sent[-1] == "C PM"
     machine.connectionLost()  # before C ACK PM: the D frame was never sent
-    assert "not sent" in view.shown[-1] and view.asked[-1] == "Message: "
+    assert "not sent" in view.shown[-1] and view.asked[-1][0] == "Message: "
     assert machine.state == PM_TEXT
     comeBack(machine, view)
     arrive(machine, "C HISTORY 0")
@@ -251,7 +221,7 @@ def test_ctrl_c_while_away_cancels_a_question_then_leaves():
     machine.frameReceived("C ACK PM")
     machine.connectionLost()
     machine.interrupted()
-    assert view.shown[-1] == "Cancelled." and view.asked[-1] == "Operation [PM/DM/EX]: "
+    assert view.shown[-1] == "Cancelled." and view.asked[-1][0] == "Operation [PM/DM/EX]: "
     comeBack(machine, view)
     arrive(machine, "C HISTORY 0")
     assert machine.state == OPERATION
@@ -261,7 +231,7 @@ def test_ctrl_c_while_away_cancels_a_question_then_leaves():
 
 
 def test_a_session_lost_during_the_first_arrival_shows_what_it_held():
-    view = View()
+    view = View(comesBack=True)
     machine = ClientMachine(view, "alice", "TCP")
     machine.comesBack = True
     machine.connected()
@@ -271,7 +241,7 @@ def test_a_session_lost_during_the_first_arrival_shows_what_it_held():
     machine.frameReceived("D PM bob TCP are you there?")  # held until the arrival
     machine.connectionLost()
     assert any("bob[TCP] : are you there?" in line for line in view.shown)
-    assert view.asked[-1] == "Operation [PM/DM/EX]: " and machine.away
+    assert view.asked[-1][0] == "Operation [PM/DM/EX]: " and machine.away
 
 
 def test_coming_back_to_a_server_without_history_says_so():

@@ -30,6 +30,7 @@ class View:
     def __init__(self, comesBack: bool = False) -> None:
         self.comesBack = comesBack
         self.wentAway: list[str] = []
+        self.backs = 0
         self.sent: list[str] = []
         self.shown: list[str] = []
         self.asked: list[tuple[str, bool]] = []
@@ -58,6 +59,7 @@ class View:
     def back(self) -> None:
         if not self.comesBack:
             raise AssertionError("only a machine that comes back comes back")
+        self.backs += 1
 
     def finish(self, status: int) -> None:
         self.status = status
