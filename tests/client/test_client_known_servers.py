@@ -23,7 +23,7 @@ import pexpect
 import pytest
 from helpers.certs import selfSigned
 from helpers.terminal import Screen
-from helpers.wire import ServerProcess, installed, twistdServer
+from helpers.wire import ServerProcess, installed, runChatclient, twistdServer
 
 FINGERPRINT = re.compile(r"SHA256:[0-9A-F]{2}(?::[0-9A-F]{2}){31}")
 QUESTION = "Trust this certificate and remember it? [y/N]:"
@@ -85,15 +85,7 @@ def tlsServer(tmp_path: Path) -> Iterator[TLSServer]:
 
 
 def piped(*args: str, lines: str = "pw\nEX\n") -> tuple[int, str]:
-    result = subprocess.run(
-        [installed("chatclient"), *args],
-        check=False,
-        input=lines,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return runChatclient(*args, lines=lines)
 
 
 def shown(screen: Screen) -> str:

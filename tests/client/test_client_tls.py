@@ -6,11 +6,9 @@ warning), an untrusted certificate refused plainly, and bad combinations.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from helpers.certs import selfSigned
-from helpers.wire import installed, twistdServer
+from helpers.wire import runChatclient, twistdServer
 
 
 @pytest.fixture
@@ -24,21 +22,9 @@ def tlsServer(tmp_path):
     server.stop()
 
 
-def chatclient(*args: str, lines: str = "") -> tuple[int, str]:
-    result = subprocess.run(
-        [installed("chatclient"), *args],
-        check=False,
-        input=lines,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout + result.stderr
-
-
 def test_chat_over_tls_with_cafile(tlsServer):
     port = str(tlsServer.ports["TCP"])
-    status, out = chatclient(
+    status, out = runChatclient(
         "--tls",
         "--cafile",
         str(tlsServer.cert),
@@ -53,7 +39,7 @@ def test_chat_over_tls_with_cafile(tlsServer):
 
 
 def test_insecure_warns_and_connects(tlsServer):
-    status, out = chatclient(
+    status, out = runChatclient(
         "--tls", "--insecure", "127.0.0.1", str(tlsServer.ports["TCP"]), "ivy", lines="pw\nEX\n"
     )
     assert status == 0, out
@@ -72,7 +58,7 @@ def test_insecure_warns_and_connects(tlsServer):
 def test_a_certificate_that_does_not_verify_is_refused_plainly(tlsServer, how):
     host, *cafile = how
     extra = ["--cafile", str(tlsServer.cert)] if cafile else []
-    status, out = chatclient(
+    status, out = runChatclient(
         "--tls", *extra, host, str(tlsServer.ports["TCP"]), "mal", lines="pw\nEX\n"
     )
     assert status == 3, out
@@ -87,7 +73,7 @@ def test_a_certificate_that_does_not_verify_is_refused_plainly(tlsServer, how):
 def test_tls_to_a_plain_server_is_refused_plainly(tmp_path):
     server = twistdServer(tmp_path)
     try:
-        status, out = chatclient(
+        status, out = runChatclient(
             "--tls", "--insecure", "127.0.0.1", str(server.ports["TCP"]), "pat", lines="pw\nEX\n"
         )
     finally:
@@ -108,6 +94,6 @@ def test_tls_to_a_plain_server_is_refused_plainly(tmp_path):
     ],
 )
 def test_bad_combinations_are_refused(args, said):
-    status, out = chatclient(*args, "127.0.0.1", "9", "x")
+    status, out = runChatclient(*args, "127.0.0.1", "9", "x")
     assert status == 2 and said in out, out
     assert "Traceback" not in out

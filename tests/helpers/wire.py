@@ -353,8 +353,16 @@ def pipedClient(port: int, name: str, lines: str, udp: bool = False) -> tuple[in
     """
     Run C{chatclient} with C{lines} as its whole input; its status and output.
     """
+    return runChatclient("127.0.0.1", str(port), name, *(["--udp"] if udp else []), lines=lines)
+
+
+def runChatclient(*args: str, lines: str = "") -> tuple[int, str]:
+    """
+    Run C{chatclient args} with C{lines} as its whole input, for at most a
+    minute; its status and its output (both streams).
+    """
     result = subprocess.run(
-        [installed("chatclient"), "127.0.0.1", str(port), name, *(["--udp"] if udp else [])],
+        [installed("chatclient"), *args],
         check=False,
         input=lines,
         capture_output=True,

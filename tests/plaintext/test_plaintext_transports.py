@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,13 @@ import pytest
 import pytest_twisted
 from helpers import wswire
 from helpers.certs import selfSigned
-from helpers.wire import BlockingClient, BlockingUDP, ServerProcess, installed, twistdServer
+from helpers.wire import (
+    BlockingClient,
+    BlockingUDP,
+    ServerProcess,
+    runChatclient,
+    twistdServer,
+)
 
 INSECURE = (
     "C ERR INSECURE this server takes passwords only over an encrypted connection"
@@ -177,26 +182,14 @@ def test_without_accounts_the_option_is_ignored(tmp_path: Path) -> None:
         server.stop()
 
 
-def chatclient(*args: str, lines: str = "") -> tuple[int, str]:
-    result = subprocess.run(
-        [installed("chatclient"), *args],
-        check=False,
-        input=lines,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout + result.stderr
-
-
 @pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
 def test_chatclient_explains(plainNowhere: ServerProcess, udp: bool) -> None:
     port = plainNowhere.ports["UDP" if udp else "TCP"]
     extra = ["--udp"] if udp else []
-    status, out = chatclient("127.0.0.1", str(port), "alice", *extra, lines="pw\nEX\n")
+    status, out = runChatclient("127.0.0.1", str(port), "alice", *extra, lines="pw\nEX\n")
     assert status == 1, out
     assert EXPLAINED in out and "Traceback" not in out and "Password" not in out, out
-    status, out = chatclient(
+    status, out = runChatclient(
         "--lang", "tr", "127.0.0.1", str(port), "alice", *extra, lines="pw\nEX\n"
     )
     assert status == 1, out
@@ -204,7 +197,7 @@ def test_chatclient_explains(plainNowhere: ServerProcess, udp: bool) -> None:
 
 
 def test_chatclient_over_tls_logs_in(nowhere: ServerProcess) -> None:
-    status, out = chatclient(
+    status, out = runChatclient(
         "--tls",
         "--insecure",
         "127.0.0.1",
