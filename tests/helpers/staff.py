@@ -37,6 +37,28 @@ async def promote(server, name: str, role: str) -> None:
     await eventually(lambda: rulebook.roleOf(names.caseless(name)) == role, f"{name} {role}")
 
 
+#: Every verb of section 11, as a user (no role) might send it.
+VERBS = (
+    "C KICK carol",
+    "C BAN carol 1h",
+    "C UNBAN carol",
+    "C MUTE carol 1h",
+    "C UNMUTE carol",
+    "C SLOW 10",
+    "C ROLE carol moderator",
+    "C BANS",
+)
+
+
+async def allDenied(client) -> None:
+    """
+    C{client}, a user, sends each of L{VERBS} and is refused each.
+    """
+    for line in VERBS:
+        client.send(line)
+        await client.expect("C ERR DENIED only moderators and admins may do that")
+
+
 async def nextNot(client, *prefixes: str, limit: int = 50) -> str:
     """
     The next frame that starts with none of C{prefixes} (C{C JOIN}, say).
