@@ -30,8 +30,14 @@ function makeLog(list, name) {
     log.following = distanceFromEnd(list) < NEAR_END;
     if (log.following) seen(log);
   });
-  new ResizeObserver(() => {
+  const follow = () => {
     if (log.following) list.scrollTop = list.scrollHeight;
+  };
+  new ResizeObserver(() => {
+    follow();
+    // The lines may reflow once more after this (a scroll bar coming or
+    // going changes their width): follow again when that frame is laid out.
+    requestAnimationFrame(follow);
   }).observe(list);
   return log;
 }
