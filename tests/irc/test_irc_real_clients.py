@@ -2,7 +2,8 @@
 Real IRC clients from Debian's packages, driven as a user would, chatting
 with a C{chatclient} user through the IRC door of a real server: C{ii}
 (files and FIFOs), irssi (in tmux, typed into, its screen read) and
-weechat-headless (timed commands, its log read).
+weechat-headless (timed commands, its log read); and irssi with a browser
+user on the real page and a chatclient user, all in one room.
 
 Without the client these fail under CI (which installs them) and skip
 elsewhere. Passwords never go on a command line: ii reads its from an
@@ -20,6 +21,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers.browser import (
+    Room,
+    logIn,
+    needChromium,
+    say,
+    startChromium,
+    text,
+    waitFor,
+    waitForText,
+)
 from helpers.system import need
 from helpers.wire import ClientProcess, ServerProcess
 
@@ -225,3 +236,51 @@ def test_weechat_chats_with_chatclient(ircServer: ServerProcess, tmp_path: Path)
             process.terminate()
             process.wait(timeout=5)
         cleo.stop()
+
+
+def test_irssi_the_page_and_chatclient_in_one_room(tmp_path: Path) -> None:
+    """
+    The issue's end: an irssi user, a browser user (the real page in
+    headless Chromium) and a chatclient user in one room, each hearing the
+    other two.
+    """
+    need(shutil.which("tmux") is not None, "tmux", "apt-get install tmux")
+    need(shutil.which("irssi") is not None, "irssi", "apt-get install irssi")
+    needChromium()
+    directory = tmp_path / "room"
+    directory.mkdir()
+    room = Room(directory, "--irc=tcp:0:interface=127.0.0.1", "--irc-server-name=irc.test")
+    assert room.server is not None
+    driver = startChromium()
+    dora = chatclient(room.server, "dora")
+    home = tmp_path / "irssi"
+    home.mkdir()
+    tmux = Tmux(tmp_path, "irssi", f"--home={home}", "-n", "irene")
+    try:
+        logIn(driver, room.url, "wendy", "pw-wendy", new=True)
+        dora.waitFor("wendy [WEB] has joined")
+        eventually(lambda: "Irssi" in tmux.screen(), "irssi's start", tmux.screen)
+        tmux.type(f"/connect 127.0.0.1 {room.server.ports['IRC']} pw-irene irene")
+        dora.waitFor("irene [IRC] has joined")
+        waitForText(driver, "#users", "irene (IRC)")
+        tmux.type("/join #chatroom")
+        eventually(lambda: "Total of" in tmux.screen(), "irssi's join", tmux.screen)
+        say(driver, "hello from the page")
+        eventually(lambda: "hello from the page" in tmux.screen(), "the page in irssi", tmux.screen)
+        dora.waitFor("wendy[WEB] : hello from the page")
+        tmux.type("hi all, from irssi")
+        dora.waitFor("irene[IRC] : hi all, from irssi")
+        waitForText(driver, "#conversation", "hi all, from irssi")
+        dora.type("PM", "and from the terminal")
+        eventually(
+            lambda: "and from the terminal" in tmux.screen(), "chatclient in irssi", tmux.screen
+        )
+        waitForText(driver, "#conversation", "and from the terminal")
+        tmux.type("/quit bye now")
+        dora.waitFor("irene [IRC] has left")
+        waitFor(driver, lambda d: "irene (IRC)" not in text(d, "#users"), "irene gone")
+    finally:
+        tmux.stop()
+        dora.stop()
+        driver.quit()
+        room.stop()
