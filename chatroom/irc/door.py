@@ -36,6 +36,7 @@ from chatroom import codec
 from chatroom.codec import Frame
 from chatroom.irc import wire
 from chatroom.irc.directory import Entry
+from chatroom.irc.labels import labeled
 from chatroom.lifecycle import IllegalMove
 from chatroom.pipeline import IChannel, Session
 from chatroom.sockets import IConnection
@@ -360,22 +361,12 @@ class IRCConnection(Protocol):
         label, self.label = self.label, None
         if lines is None or label is None:
             return
-        server = self.factory.serverName
-        if not lines:
-            self.push(wire.format("ACK", [], server, {"label": label}))
-        elif len(lines) == 1:
-            self.push(wire.withTags(lines[0], {"label": label}))
-        elif "batch" in self.caps:
+        batch = None
+        if len(lines) > 1 and "batch" in self.caps:
             self._batches += 1
-            ref = f"L{self._batches}"
-            tags = {"label": label}
-            self.push(wire.format("BATCH", ["+" + ref, "labeled-response"], server, tags))
-            for line in lines:
-                self.push(wire.withTags(line, {"batch": ref}))
-            self.push(wire.format("BATCH", ["-" + ref], server))
-        else:
-            for line in lines:
-                self.push(line)
+            batch = f"L{self._batches}"
+        for line in labeled(lines, label, self.factory.serverName, batch):
+            self.push(line)
 
     @property
     def me(self) -> str:
