@@ -8,7 +8,6 @@ so it can tell); GHOST and reconnecting work as over plain UDP.
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from helpers.wire import (
     ClientProcess,
     ServerProcess,
     blockingLoggedIn,
-    installed,
     pipedClient,
+    runChatclient,
     twistdServer,
 )
 
@@ -167,15 +166,9 @@ def relayedChat(port: int, *options: str) -> Relay:
 
 
 def subprocessChat(port: int, *options: str) -> tuple[int, str]:
-    result = subprocess.run(
-        [installed("chatclient"), *options, "localhost", str(port), "relayuser"],
-        check=False,
-        input=f"{PASSWORD}\nPM\n{SECRET_TEXT}\nEX\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return runChatclient(
+        *options, "localhost", str(port), "relayuser", lines=f"{PASSWORD}\nPM\n{SECRET_TEXT}\nEX\n"
     )
-    return result.returncode, result.stdout + result.stderr
 
 
 def test_nothing_crosses_in_clear_over_dtls(dtlsServer):
@@ -274,34 +267,12 @@ def test_a_certificate_no_authority_signed_is_judged_as_over_tcp(dtlsServer):
     """
     cert = dtlsServer.argv[dtlsServer.argv.index("--dtls") + 1].rpartition("certKey=")[2]
     expected = fingerprint.ofPEM(Path(cert).read_bytes())
-    command = [
-        installed("chatclient"),
-        "--udp",
-        "--tls",
-        "localhost",
-        str(dtlsServer.ports["DTLS"]),
-    ]
-    result = subprocess.run(
-        [*command, "vera"],
-        input=f"{PASSWORD}\nEX\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    out = result.stdout + result.stderr
-    assert result.returncode == 3, out
+    command = ["--udp", "--tls", "localhost", str(dtlsServer.ports["DTLS"]), "vera"]
+    status, out = runChatclient(*command, lines=f"{PASSWORD}\nEX\n")
+    assert status == 3, out
     assert expected in out and "not connected" in out and "Welcome" not in out
-    result = subprocess.run(
-        [*command, "vera", "--fingerprint", expected],
-        input=f"{PASSWORD}\nEX\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
+    status, out = runChatclient(*command, "--fingerprint", expected, lines=f"{PASSWORD}\nEX\n")
+    assert status == 0, out
     assert "Welcome vera, you are connected via UDP." in out
 
 
